@@ -1,0 +1,134 @@
+"""NRSfMResult: what the teacher produces, saved as ``nrsfm.npz`` (DESIGN.md §4, §8).
+
+Invariant (what the distilling loss of paper 000 Eq. 6–14 relies on), for every sample i::
+
+    D_i = dictionary.reshape(J, 3, K1)            # atom k is D_i[:, :, k], canonical frame
+    S_i = (dictionary @ codes[i]).reshape(J, 3)   # canonical shape, normalised units
+    shapes_normalized[i] == S_i @ rotations[i].T  # camera frame (X_cam = R @ X)
+
+i.e. the rotated dictionary ``B`` of Eq. 6 is ``R_i`` applied to every atom.
+``keypoints_3d = shapes_normalized * scale + (centre, 0)``: x, y in input pixels, z in the same
+pixel scale relative to the shape's mean depth. The whole set shares one reflection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from poselab.core.atomic import atomic_savez
+from poselab.core.errors import DataError
+from poselab.core.skeleton import Skeleton
+
+#: Keys every poselab 3D result file (teacher or prediction) carries, so other tools read it.
+RESULT_FILE_KEYS = ("keypoints_3d", "sample_ids", "skeleton_json", "units", "frame", "kind")
+
+
+@dataclass(eq=False)
+class NRSfMResult:
+    """A fitted teacher.
+
+    Attributes:
+        skeleton: the landmark skeleton (J joints).
+        sample_ids: ``N`` sample ids of the collection it was fitted on (same order).
+        keypoints_3d: ``(N, J, 3)`` float32, camera frame (x right, y down, z forward), units of
+            the input 2D (pixels); x, y match the observed 2D up to the fit's residual.
+        shapes_normalized: ``(N, J, 3)`` float32, camera frame, normalised units (DESIGN §3).
+        rotations: ``(N, 3, 3)`` float32 canonical → camera, ``X_cam = R @ X``, proper.
+        codes: ``(N, K1)`` float32 φ1 ≥ 0, the first-layer sparse codes.
+        dictionary: ``(3J, K1)`` float32 D1; row ``3j + c`` is coordinate c of joint j.
+        centre: ``(N, 2)`` float32 pixels, scale: ``(N,)`` float32 pixels (DESIGN §3).
+        camera_model: ``"weak_perspective"`` or ``"perspective"``.
+        reflection: +1 or −1, the depth sign chosen for the whole set (reported, never per
+            sample).
+        loss_history: name → ``(T,)`` float32 arrays (per logged step).
+        config: the NRSfMConfig as a dict.
+        model_state: name → numpy arrays needed to rebuild the network (reconstruct new data).
+        extra: free-form JSON-ready information (restarts, selection scores, timings).
+    """
+
+    skeleton: Skeleton
+    sample_ids: list[str]
+    keypoints_3d: np.ndarray
+    shapes_normalized: np.ndarray
+    rotations: np.ndarray
+    codes: np.ndarray
+    dictionary: np.ndarray
+    centre: np.ndarray
+    scale: np.ndarray
+    camera_model: str = "weak_perspective"
+    reflection: int = 1
+    loss_history: dict[str, np.ndarray] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    model_state: dict[str, np.ndarray] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_samples(self) -> int:
+        return self.keypoints_3d.shape[0]
+
+    def save(self, path: str | Path) -> None:
+        """Write ``nrsfm.npz`` atomically (loadable with plain ``numpy.load``)."""
+        arrays = {
+            "kind": np.array("nrsfm"),
+            "keypoints_3d": self.keypoints_3d.astype(np.float32),
+            "sample_ids": np.asarray(self.sample_ids, dtype=str),
+            "skeleton_json": np.array(json.dumps(self.skeleton.to_dict())),
+            "units": np.array("px"),
+            "frame": np.array("camera"),
+            "shapes_normalized": self.shapes_normalized.astype(np.float32),
+            "rotations": self.rotations.astype(np.float32),
+            "codes": self.codes.astype(np.float32),
+            "dictionary": self.dictionary.astype(np.float32),
+            "centre": self.centre.astype(np.float32),
+            "scale": self.scale.astype(np.float32),
+            "camera_model": np.array(self.camera_model),
+            "reflection": np.array(int(self.reflection)),
+            "config_json": np.array(json.dumps(self.config)),
+            "extra_json": np.array(json.dumps(self.extra)),
+        }
+        for k, v in self.loss_history.items():
+            arrays[f"loss/{k}"] = np.asarray(v, np.float32)
+        for k, v in self.model_state.items():
+            arrays[f"state/{k}"] = np.asarray(v)
+        atomic_savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NRSfMResult:
+        """Read a file written by :meth:`save`.
+
+        Raises:
+            DataError: not a poselab NRSfM result (names the file and the missing key).
+        """
+        path = Path(path)
+        try:
+            z = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise DataError(path, f"cannot read NRSfM result ({err})") from None
+        with z:
+            if "kind" not in z.files or str(z["kind"]) != "nrsfm":
+                raise DataError(path, "not a poselab NRSfM result (no kind='nrsfm')")
+            try:
+                return cls(
+                    skeleton=Skeleton.from_dict(json.loads(str(z["skeleton_json"])), path),
+                    sample_ids=[str(s) for s in z["sample_ids"]],
+                    keypoints_3d=z["keypoints_3d"],
+                    shapes_normalized=z["shapes_normalized"],
+                    rotations=z["rotations"],
+                    codes=z["codes"],
+                    dictionary=z["dictionary"],
+                    centre=z["centre"],
+                    scale=z["scale"],
+                    camera_model=str(z["camera_model"]),
+                    reflection=int(z["reflection"]),
+                    loss_history={k[5:]: z[k] for k in z.files if k.startswith("loss/")},
+                    config=json.loads(str(z["config_json"])),
+                    model_state={k[6:]: z[k] for k in z.files if k.startswith("state/")},
+                    extra=json.loads(str(z["extra_json"])),
+                )
+            except KeyError as err:
+                raise DataError(path, f"NRSfM result lacks {err}") from None
