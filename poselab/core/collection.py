@@ -6,7 +6,7 @@ Arrays, not per-point objects (STYLE.md §5). Conventions:
 - ``visibility``: ``(N, J)`` uint8, COCO semantics — 0 not labelled, 1 labelled but occluded,
   2 visible. A landmark is *observed* when ``visibility > 0``; unobserved coordinates are 0.
 - ``keypoints_3d``: ``(N, J, 3)`` float32, camera frame (x right, y down, z forward), in
-  ``units_3d`` (``"mm"`` or ``"normalised"``), or None.
+  ``units_3d`` (e.g. ``"mm"``), or None.
 - ``intrinsics``: ``(N, 3, 3)`` float32 pinhole matrices K (pixels), or None.
 """
 
@@ -36,7 +36,8 @@ class PoseCollection:
         sample_ids: ``N`` unique ids (e.g. ``"img12.png#0"`` for instance 0 of an image).
         keypoints_3d: ``(N, J, 3)`` float32 camera frame, ``units_3d``; scoring only.
         intrinsics: ``(N, 3, 3)`` float32 camera matrices in pixels, or None.
-        units_3d: ``"mm"`` or ``"normalised"`` — the unit of ``keypoints_3d``.
+        units_3d: the unit of ``keypoints_3d``: ``"mm"``, ``"px"``, ``"normalised"`` or
+            ``"units"`` (the classic NRSfM sequences' mocap units).
         image_sizes: ``(N, 2)`` int32 (width, height) in pixels, or None when unknown.
         source: the annotation file (or folder) it was read from, for error messages.
         metadata: free-form JSON-ready information (subject, action, ...), or per-sample arrays
@@ -110,8 +111,9 @@ class PoseCollection:
             if k3.shape != (N, J, 3):
                 raise DataError(src, f"keypoints_3d must have shape ({N}, {J}, 3), got {k3.shape}")
             self.keypoints_3d = k3
-        if self.units_3d not in ("mm", "normalised"):
-            raise DataError(src, f"units_3d must be 'mm' or 'normalised', got {self.units_3d!r}")
+        if not isinstance(self.units_3d, str) or not self.units_3d:
+            raise DataError(src, f"units_3d must name a unit ('mm', 'px', 'normalised', "
+                                 f"'units'), got {self.units_3d!r}")
         if self.intrinsics is not None:
             K = np.asarray(self.intrinsics, dtype=np.float32)
             if K.shape == (3, 3):
