@@ -1,0 +1,156 @@
+"""TrainConfig: every setting of a student training run (STYLE.md §3).
+
+The config only parametrises :func:`poselab.distill.train`; it implements nothing. Each field
+carries GUI hints (label, range, unit, choices) from which the GUI builds its training form.
+Presets (:meth:`TrainConfig.preset_defaults`) set the network size:
+
+- ``"cpu"``: a width-reduced ResNet-18 (base width 16) at 64 px with a 16³ heatmap volume —
+  small enough for one epoch over 35k images in a few minutes on a 2-core CPU (PLATFORM.md).
+- ``"paper"``: paper 000 §5.1 — ResNet-50 at 256 px, 3 deconvolutions of 256 channels, 64³
+  heatmap volume, batch 32, lr 1e-3 (a GPU setting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from poselab.core.config import ConfigBase, hint
+from poselab.core.errors import PoselabError
+
+STUDENTS = ("integral", "heatmap-lifter", "lifter2d")
+PRESETS = ("cpu", "paper")
+BACKBONES = ("resnet18", "resnet34", "resnet50")
+DEPTH_LOSSES = ("distill", "weaksup", "supervised")
+LIFTER_TARGETS = ("teacher3d", "distill", "gt")
+
+#: Field values each preset sets (everything else keeps the dataclass default).
+PRESET_VALUES: dict[str, dict[str, Any]] = {
+    "cpu": dict(backbone="resnet18", backbone_width=16, input_size=64, deconv_layers=3,
+                deconv_channels=32, heatmap_depth=16, batch_size=32, lr=2e-3),
+    "paper": dict(backbone="resnet50", backbone_width=64, input_size=256, deconv_layers=3,
+                  deconv_channels=256, heatmap_depth=64, batch_size=32, lr=1e-3),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig(ConfigBase):
+    """Settings of one student training run (paper 000 §4.4–5.1; paper 001 for lifters).
+
+    Units: ``input_size`` pixels of the square crop; ``lr`` per step; ``xy_weight`` and
+    ``l1_weight`` dimensionless weights of paper 000 Eq. 15 and Eq. 14.
+
+    Raises:
+        PoselabError: a value outside its range or choices (``__post_init__``).
+    """
+
+    student: str = field(default="integral", metadata=hint(
+        "Student", choices=STUDENTS,
+        help="integral: image → 3D integral regression (paper 000); heatmap-lifter: 2D "
+             "heatmaps + lifting network (paper 001); lifter2d: 2D landmarks → 3D only"))
+    preset: str = field(default="cpu", metadata=hint(
+        "Preset", choices=PRESETS, help="cpu: small fast network; paper: ResNet-50 at 256 px"))
+    backbone: str = field(default="resnet18", metadata=hint(
+        "Backbone", choices=BACKBONES, help="torchvision ResNet depth"))
+    backbone_width: int = field(default=16, metadata=hint(
+        "Backbone width", (4, 64), "channels",
+        help="channels of the first ResNet stage; 64 is the standard (ImageNet) network"))
+    input_size: int = field(default=64, metadata=hint("Input size", (32, 512), "px"))
+    deconv_layers: int = field(default=3, metadata=hint("Deconvolutions", (1, 4)))
+    deconv_channels: int = field(default=32, metadata=hint("Deconv channels", (8, 512)))
+    heatmap_depth: int = field(default=16, metadata=hint(
+        "Depth bins", (4, 128), help="depth resolution D of the 3D heatmaps"))
+    depth_loss: str = field(default="distill", metadata=hint(
+        "Depth loss", choices=DEPTH_LOSSES,
+        help="distill: paper 000 Eq. 14; weaksup: L1 to the teacher's depth (Weaksup-bs); "
+             "supervised: L1 to ground-truth depth (upper bound)"))
+    l1_weight: float = field(default=0.3, metadata=hint(
+        "L1 weight", (0.0, 10.0), help="weight of ‖φ̃‖₁ in the distilling loss (Eq. 14)"))
+    xy_weight: float = field(default=1.0, metadata=hint(
+        "xy weight", (0.0, 100.0), help="weight of the 2D L1 term ‖f_xy − w‖₁ (Eq. 15)"))
+    depth_weight: float = field(default=1.0, metadata=hint(
+        "Depth weight", (0.0, 100.0), help="weight of the depth term of Eq. 15"))
+    damping: float = field(default=1e-3, metadata=hint(
+        "Damping", (0.0, 1.0),
+        help="relative damping of the right inverse (B_z B_zᵀ + λ·tr/J·I)⁻¹ (Eq. 13)"))
+    epochs: int = field(default=10, metadata=hint("Epochs", (1, 10000)))
+    batch_size: int = field(default=32, metadata=hint("Batch size", (1, 4096)))
+    lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-7, 1.0)))
+    weight_decay: float = field(default=0.0, metadata=hint("Weight decay", (0.0, 1.0)))
+    device: str = field(default="auto", metadata=hint(
+        "Device", help="auto, cpu, cuda or cuda:N"))
+    seed: int = field(default=0, metadata=hint("Seed", (0, 2**31 - 1)))
+    num_threads: int = field(default=1, metadata=hint(
+        "CPU threads", (0, 256), help="torch CPU threads; 0 leaves torch's default"))
+    amp: bool = field(default=True, metadata=hint(
+        "Mixed precision", help="bfloat16/float16 autocast on CUDA; ignored on CPU"))
+    pretrained: bool = field(default=False, metadata=hint(
+        "ImageNet weights", help="start the backbone from torchvision's ImageNet weights "
+                                 "(needs them in the torch hub cache; falls back to random)"))
+    flip_augment: bool = field(default=True, metadata=hint("Flip augmentation"))
+    augment: bool = field(default=True, metadata=hint(
+        "Augmentation", help="random scale, rotation and colour"))
+    rotation_deg: float = field(default=15.0, metadata=hint("Max rotation", (0.0, 90.0), "°"))
+    scale_range: float = field(default=0.1, metadata=hint("Scale jitter", (0.0, 0.5)))
+    lifter_target: str = field(default="teacher3d", metadata=hint(
+        "Lifter target", choices=LIFTER_TARGETS, help="3D target of the lifter students"))
+    loss_alpha: float = field(default=1.0, metadata=hint("α (2D heatmap)", (0.0, 1e4)))
+    loss_beta: float = field(default=1.0, metadata=hint("β (3D)", (0.0, 1e4)))
+    loss_gamma: float = field(default=1.0, metadata=hint("γ (2D reprojection)", (0.0, 1e4)))
+    loss_delta: float = field(default=0.1, metadata=hint("δ (bone symmetry)", (0.0, 1e4)))
+    softargmax_beta: float = field(default=1.0, metadata=hint(
+        "Soft-argmax β", (1e-3, 1e4), help="temperature of the soft-argmax (paper 001 Eq. 2)"))
+    heatmap_pretrain_epochs: int = field(default=0, metadata=hint(
+        "Heatmap pre-training", (0, 1000), "epochs"))
+    eval_max_samples: int = field(default=2000, metadata=hint(
+        "Evaluation samples", (0, 10**7),
+        help="samples scored after each epoch (0 = all)"))
+    log_every: int = field(default=10, metadata=hint("Log every", (1, 10**6), "steps"))
+
+    def __post_init__(self) -> None:
+        choice = {"student": STUDENTS, "preset": PRESETS, "backbone": BACKBONES,
+                  "depth_loss": DEPTH_LOSSES, "lifter_target": LIFTER_TARGETS}
+        for name, options in choice.items():
+            if getattr(self, name) not in options:
+                raise PoselabError(f"TrainConfig.{name} must be one of {options}, "
+                                   f"got {getattr(self, name)!r}")
+        positive = ("backbone_width", "input_size", "deconv_layers", "deconv_channels",
+                    "heatmap_depth", "epochs", "batch_size", "log_every")
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise PoselabError(f"TrainConfig.{name} must be ≥ 1, got {getattr(self, name)}")
+        nonneg = ("l1_weight", "xy_weight", "depth_weight", "damping", "weight_decay",
+                  "num_threads", "rotation_deg", "scale_range", "loss_alpha", "loss_beta",
+                  "loss_gamma", "loss_delta", "heatmap_pretrain_epochs", "eval_max_samples")
+        for name in nonneg:
+            if getattr(self, name) < 0:
+                raise PoselabError(f"TrainConfig.{name} must be ≥ 0, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise PoselabError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if self.softargmax_beta <= 0:
+            raise PoselabError("TrainConfig.softargmax_beta must be > 0")
+        if self.input_size % 32:
+            raise PoselabError(f"TrainConfig.input_size must be a multiple of 32 (the ResNet "
+                               f"stride), got {self.input_size}")
+        if self.scale_range >= 1:
+            raise PoselabError("TrainConfig.scale_range must be < 1")
+        if self.pretrained and self.backbone_width != 64:
+            raise PoselabError("ImageNet weights exist only for backbone_width 64")
+        if not isinstance(self.device, str) or not self.device:
+            raise PoselabError("TrainConfig.device must be a device name such as 'auto'")
+
+    @classmethod
+    def preset_defaults(cls, name: str) -> dict[str, Any]:
+        """The field values preset ``name`` sets (``preset`` included).
+
+        Raises:
+            PoselabError: unknown preset.
+        """
+        if name not in PRESET_VALUES:
+            raise PoselabError(f"unknown preset {name!r}; choose one of {PRESETS}")
+        return {"preset": name, **PRESET_VALUES[name]}
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> TrainConfig:
+        """A config with preset ``name``'s values, then ``overrides`` applied."""
+        return cls(**{**cls.preset_defaults(name), **overrides})
