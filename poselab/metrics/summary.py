@@ -151,9 +151,10 @@ def evaluate(
             ``(N, J, 3)`` array in ``units``, or None (no 3D ground truth).
         skeleton: the bones for paper-000 scaling (default: the collection's).
         units: ground-truth unit, overriding the collection's (``"mm"`` for a bare array).
-        pred_units: the prediction's unit; ``"px"`` (or None) scores the 2D reprojection
-            directly, anything else after a per-sample scale + shift; when equal to ``units``
-            the unscaled Protocol-1 MPJPE and N-MPJPE are reported too.
+        pred_units: the prediction's unit. ``"px"`` (or None): the 2D reprojection error is
+            reported too (x, y vs the observed 2D); other units get it only without 3D ground
+            truth, after a per-sample scale + shift. Equal to ``units``: the unscaled
+            Protocol-1 MPJPE and N-MPJPE are reported too.
         keypoints_2d, visibility: ``(N, J, 2)`` px / ``(N, J)`` observed 2D (default: the
             collection's), for the reprojection error.
         root: root joint; reflection: see :func:`paper000_errors`; mask: ``(N, J)`` joints
@@ -205,7 +206,8 @@ def evaluate(
             raise DataError(None, "nothing to compare with: no 3D ground truth and no 2D")
         out.update(family="reprojection", units="px", shown=["reprojection_px"])
 
-    if w is not None:
+    # 2D error: for pixel predictions (the teacher), or as the only measure without 3D
+    if w is not None and (pred_units in (None, "px") or out["family"] == "reprojection"):
         align = "none" if pred_units in (None, "px") else "scale_translation"
         per["reprojection_px"] = reprojection_error(p, w, vis, align=align, reduce=False)
         metrics["reprojection_px"] = reprojection_error(p, w, vis, align=align, reduce=True)

@@ -1,0 +1,185 @@
+"""``poselab eval PREDICTION --gt GT``: score a 3D result file against a collection.
+
+PREDICTION is a poselab result ``.npz`` (``RESULT_FILE_KEYS`` of
+:mod:`poselab.nrsfm.result`: ``keypoints_3d``, ``sample_ids``, ``skeleton_json``, ``units``,
+``frame``, ``kind``) — a teacher's ``nrsfm.npz`` or a student's predictions. GT is anything
+``poselab.io.open_folder`` reads; samples are matched by sample id. The metric family follows
+the ground truth (DESIGN.md §7, :func:`poselab.metrics.evaluate`): paper-000 MPJPE / PA-MPJPE /
+depth error for 3D in mm, e3d_akhter / e3d_frame for the classic sequences, the 2D reprojection
+error when GT has no 3D.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from poselab.core.errors import DataError
+
+log = logging.getLogger(__name__)
+
+#: Display names and unit suffixes of the metrics, in print order.
+LABELS = {
+    "mpjpe": "MPJPE (bone-length scaled)",
+    "pa_mpjpe": "PA-MPJPE",
+    "depth_error": "depth error",
+    "mpjpe_unscaled": "MPJPE (root-aligned, unscaled)",
+    "n_mpjpe": "N-MPJPE",
+    "e3d_akhter": "e3d_akhter",
+    "e3d_frame": "e3d_frame",
+    "reprojection_px": "2D reprojection error",
+}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="score 3D predictions against ground truth (DESIGN §7 metrics)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("prediction", type=Path, help="result .npz (keypoints_3d, sample_ids, ...)")
+    p.add_argument("--gt", type=Path, required=True,
+                   help="collection with ground truth: a folder or annotation file")
+    p.add_argument("--reflection", default="set", choices=["set", "none", "+1", "-1"],
+                   help="depth reflection: one sign chosen for the whole set (default), none, "
+                        "or forced")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--per-sample", type=Path, metavar="CSV",
+                   help="also write per-sample metrics to this CSV file")
+    p.set_defaults(func=run)
+
+
+def read_prediction(path: Path) -> dict:
+    """Arrays of a result file: ``keypoints_3d`` (N, J, 3), ``sample_ids`` (list or None),
+    ``units``, ``frame``, ``kind``, ``skeleton_json`` (or None).
+
+    Raises:
+        DataError: unreadable file, no ``keypoints_3d``, or one of the wrong shape.
+    """
+    try:
+        z = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except (OSError, ValueError) as err:
+        raise DataError(path, f"cannot read prediction .npz ({err})") from None
+    with z:
+        if "keypoints_3d" not in z.files:
+            raise DataError(path, "not a poselab result file: no 'keypoints_3d' array")
+        kp = np.asarray(z["keypoints_3d"], dtype=np.float64)
+
+        def text(key: str, default: str | None) -> str | None:
+            return str(z[key]) if key in z.files else default
+
+        out = {
+            "keypoints_3d": kp,
+            "sample_ids": [str(s) for s in z["sample_ids"]] if "sample_ids" in z.files else None,
+            "units": text("units", None),
+            "frame": text("frame", "camera"),
+            "kind": text("kind", "prediction"),
+        }
+    if kp.ndim != 3 or kp.shape[-1] != 3:
+        raise DataError(path, f"keypoints_3d must be (N, J, 3), got {kp.shape}")
+    if not np.isfinite(kp).all():
+        raise DataError(path, "keypoints_3d contains NaN or infinite values")
+    if out["sample_ids"] is not None and len(out["sample_ids"]) != len(kp):
+        raise DataError(path, f"{len(out['sample_ids'])} sample ids for {len(kp)} poses")
+    return out
+
+
+def match_samples(pred_ids: list[str] | None, n_pred: int, gt_ids: list[str],
+                  path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(pred_idx, gt_idx)`` of the samples present in both, in ground-truth order.
+
+    Without ids in the prediction, rows are matched by order when the counts agree.
+
+    Raises:
+        DataError: no sample in common (or no ids and different counts).
+    """
+    if pred_ids is None:
+        if n_pred != len(gt_ids):
+            raise DataError(path, f"no sample_ids and {n_pred} poses for {len(gt_ids)} "
+                                  f"ground-truth samples: cannot match them")
+        log.warning("%s has no sample_ids: matching samples by order", path)
+        idx = np.arange(n_pred)
+        return idx, idx
+    where = {sid: i for i, sid in enumerate(pred_ids)}
+    pairs = [(where[sid], g) for g, sid in enumerate(gt_ids) if sid in where]
+    if not pairs:
+        raise DataError(path, f"none of its {n_pred} sample ids is in the ground truth "
+                              f"(e.g. {pred_ids[0]!r} vs {gt_ids[0]!r})")
+    pred_idx, gt_idx = (np.asarray(a, dtype=np.int64) for a in zip(*pairs, strict=True))
+    return pred_idx, gt_idx
+
+
+def format_table(result: dict, header: str) -> str:
+    """The metrics of :func:`poselab.metrics.evaluate` as an aligned text table."""
+    unit = {"pose": f" {result['units']}", "reprojection": " px", "nrsfm": ""}[result["family"]]
+    rows = [header, f"{'metric':<32}{'value':>12}"]
+    for key, label in LABELS.items():
+        if key not in result["metrics"]:
+            continue
+        val = result["metrics"][key]
+        suffix = " px" if key == "reprojection_px" else unit
+        digits = 4 if result["family"] == "nrsfm" and key != "reprojection_px" else 1
+        rows.append(f"{label + ('*' if key in result['shown'] else ''):<32}"
+                    f"{val:>12.{digits}f}{suffix}")
+    if "reflection" in result["metrics"]:
+        rows.append(f"{'depth reflection (whole set)':<32}{result['metrics']['reflection']:>+12d}")
+    rows.append("* shown in the app")
+    return "\n".join(rows)
+
+
+def write_per_sample(path: Path, sample_ids: list[str], result: dict) -> None:
+    """CSV ``sample_id,<metric>,...`` of the per-sample metrics, written atomically."""
+    from poselab.core.atomic import atomic_write_text
+
+    names = list(result["per_sample"])
+    lines = [",".join(["sample_id", *names])]
+    for i, sid in enumerate(sample_ids):
+        vals = [f"{float(result['per_sample'][n][i]):.6g}" for n in names]
+        lines.append(",".join([json.dumps(sid) if "," in sid else sid, *vals]))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from poselab.io import open_folder
+    from poselab.metrics import evaluate
+
+    pred = read_prediction(args.prediction)
+    gt = open_folder(args.gt)
+    kp = pred["keypoints_3d"]
+    if kp.shape[1] != gt.num_joints:
+        raise DataError(args.prediction, f"{kp.shape[1]} joints per pose, the ground truth "
+                                         f"has {gt.num_joints} ({gt.skeleton.name})")
+    if pred["frame"] not in (None, "camera"):
+        log.warning("%s: frame is %r, metrics assume the camera frame", args.prediction,
+                    pred["frame"])
+    p_idx, g_idx = match_samples(pred["sample_ids"], len(kp), list(gt.sample_ids),
+                                 args.prediction)
+    gt_sub = gt.subset(g_idx) if len(g_idx) != len(gt) or not np.array_equal(
+        g_idx, np.arange(len(gt))) else gt
+    reflection = {"+1": 1, "-1": -1}.get(args.reflection, args.reflection)
+    result = evaluate(kp[p_idx], gt_sub, pred_units=pred["units"], reflection=reflection)
+    n_pred, n_gt, n = len(kp), len(gt), len(g_idx)
+    if n < n_pred:
+        log.warning("%d of %d predicted samples have no ground truth and are not scored",
+                    n_pred - n, n_pred)
+    if args.per_sample is not None:
+        write_per_sample(args.per_sample, list(gt_sub.sample_ids), result)
+    if args.json:
+        out = {k: result[k] for k in ("family", "units", "num_samples", "metrics", "shown")}
+        out.update(prediction=str(args.prediction), ground_truth=str(args.gt),
+                   predicted_samples=n_pred, ground_truth_samples=n_gt)
+        print(json.dumps(out, indent=2))
+        return 0
+    family = {"pose": "paper-000 protocol (bone-length scaling, one reflection for the set)",
+              "nrsfm": "classic NRSfM (normalised, dimensionless)",
+              "reprojection": "no 3D ground truth: 2D reprojection only"}[result["family"]]
+    header = (f"{args.prediction.name} ({pred['kind']}, {pred['units'] or '?'}) vs "
+              f"{args.gt.name} ({gt.units_3d if gt.keypoints_3d is not None else '2D only'}): "
+              f"{n} samples matched of {n_pred} predicted / {n_gt} in ground truth\n{family}")
+    sys.stdout.write(format_table(result, header) + "\n")
+    return 0
