@@ -52,59 +52,15 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def read_prediction(path: Path) -> dict:
-    """Arrays of a result file: ``keypoints_3d`` (N, J, 3), ``sample_ids`` (list or None),
-    ``units``, ``frame``, ``kind``, ``skeleton_json`` (or None).
-
-    Raises:
-        DataError: unreadable file, no ``keypoints_3d``, or one of the wrong shape.
-    """
-    try:
-        z = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError(path, "file not found") from None
-    except (OSError, ValueError) as err:
-        raise DataError(path, f"cannot read prediction .npz ({err})") from None
-    with z:
-        if "keypoints_3d" not in z.files:
-            raise DataError(path, "not a poselab result file: no 'keypoints_3d' array")
-        kp = np.asarray(z["keypoints_3d"], dtype=np.float64)
-
-        def text(key: str, default: str | None) -> str | None:
-            return str(z[key]) if key in z.files else default
-
-        out = {
-            "keypoints_3d": kp,
-            "sample_ids": [str(s) for s in z["sample_ids"]] if "sample_ids" in z.files else None,
-            "units": text("units", None),
-            "frame": text("frame", "camera"),
-            "kind": text("kind", "prediction"),
-        }
-    if kp.ndim != 3 or kp.shape[-1] != 3:
-        raise DataError(path, f"keypoints_3d must be (N, J, 3), got {kp.shape}")
-    if not np.isfinite(kp).all():
-        raise DataError(path, "keypoints_3d contains NaN or infinite values")
-    if out["sample_ids"] is not None and len(out["sample_ids"]) != len(kp):
-        raise DataError(path, f"{len(out['sample_ids'])} sample ids for {len(kp)} poses")
-    return out
-
-
-def match_samples(pred_ids: list[str] | None, n_pred: int, gt_ids: list[str],
+def match_samples(pred_ids: list[str], gt_ids: list[str],
                   path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(pred_idx, gt_idx)`` of the samples present in both, in ground-truth order.
-
-    Without ids in the prediction, rows are matched by order when the counts agree.
+    """Indices ``(pred_idx, gt_idx)`` of the samples present in both, in ground-truth order
+    (the classic sequences are scored as one sequence in their own frame order).
 
     Raises:
-        DataError: no sample in common (or no ids and different counts).
+        DataError: no sample in common (names the prediction file).
     """
-    if pred_ids is None:
-        if n_pred != len(gt_ids):
-            raise DataError(path, f"no sample_ids and {n_pred} poses for {len(gt_ids)} "
-                                  f"ground-truth samples: cannot match them")
-        log.warning("%s has no sample_ids: matching samples by order", path)
-        idx = np.arange(n_pred)
-        return idx, idx
+    n_pred = len(pred_ids)
     where = {sid: i for i, sid in enumerate(pred_ids)}
     pairs = [(where[sid], g) for g, sid in enumerate(gt_ids) if sid in where]
     if not pairs:
@@ -146,23 +102,25 @@ def write_per_sample(path: Path, sample_ids: list[str], result: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from poselab.io import open_folder
+    from poselab.io.results import read_result
     from poselab.metrics import evaluate
 
-    pred = read_prediction(args.prediction)
+    pred = read_result(args.prediction)
     gt = open_folder(args.gt)
-    kp = pred["keypoints_3d"]
+    kp = np.asarray(pred.keypoints_3d, dtype=np.float64)
     if kp.shape[1] != gt.num_joints:
         raise DataError(args.prediction, f"{kp.shape[1]} joints per pose, the ground truth "
                                          f"has {gt.num_joints} ({gt.skeleton.name})")
-    if pred["frame"] not in (None, "camera"):
-        log.warning("%s: frame is %r, metrics assume the camera frame", args.prediction,
-                    pred["frame"])
-    p_idx, g_idx = match_samples(pred["sample_ids"], len(kp), list(gt.sample_ids),
-                                 args.prediction)
-    gt_sub = gt.subset(g_idx) if len(g_idx) != len(gt) or not np.array_equal(
-        g_idx, np.arange(len(gt))) else gt
+    if not np.isfinite(kp).all():
+        raise DataError(args.prediction, "keypoints_3d contains NaN or infinite values")
+    if pred.frame != "camera":
+        log.warning("%s: frame is %r, the metrics assume the camera frame", args.prediction,
+                    pred.frame)
+    p_idx, g_idx = match_samples(list(pred.sample_ids), list(gt.sample_ids), args.prediction)
+    whole = len(g_idx) == len(gt) and np.array_equal(g_idx, np.arange(len(gt)))
+    gt_sub = gt if whole else gt.subset(g_idx)
     reflection = {"+1": 1, "-1": -1}.get(args.reflection, args.reflection)
-    result = evaluate(kp[p_idx], gt_sub, pred_units=pred["units"], reflection=reflection)
+    result = evaluate(kp[p_idx], gt_sub, pred_units=pred.units, reflection=reflection)
     n_pred, n_gt, n = len(kp), len(gt), len(g_idx)
     if n < n_pred:
         log.warning("%d of %d predicted samples have no ground truth and are not scored",
@@ -178,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     family = {"pose": "paper-000 protocol (bone-length scaling, one reflection for the set)",
               "nrsfm": "classic NRSfM (normalised, dimensionless)",
               "reprojection": "no 3D ground truth: 2D reprojection only"}[result["family"]]
-    header = (f"{args.prediction.name} ({pred['kind']}, {pred['units'] or '?'}) vs "
+    header = (f"{args.prediction.name} ({pred.kind}, {pred.units}) vs "
               f"{args.gt.name} ({gt.units_3d if gt.keypoints_3d is not None else '2D only'}): "
               f"{n} samples matched of {n_pred} predicted / {n_gt} in ground truth\n{family}")
     sys.stdout.write(format_table(result, header) + "\n")
