@@ -7,7 +7,8 @@ The metric family follows the ground truth (DESIGN.md §7):
   protocol — bone-length-scaled MPJPE, PA-MPJPE, depth error, one reflection for the whole set
   (:func:`poselab.metrics.pose.paper000_errors`); shown: ``mpjpe``, ``pa_mpjpe``, ``depth_error``.
 - classic NRSfM sequences (``units_3d == "units"``): ``e3d_akhter`` and ``e3d_frame``
-  (:mod:`poselab.metrics.nrsfm`), the whole set treated as one sequence.
+  (:mod:`poselab.metrics.nrsfm`), the whole set treated as one sequence in its given order;
+  one depth reflection for the whole set for ``e3d_frame``.
 - no 3D ground truth: the 2D reprojection error in pixels only (:func:`reprojection_error`).
 """
 
@@ -21,7 +22,12 @@ import numpy as np
 from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.skeleton import Skeleton
-from poselab.metrics.alignment import check_mask, check_pair
+from poselab.metrics.alignment import (
+    check_mask,
+    check_pair,
+    choose_depth_reflection,
+    reflect_depth,
+)
 from poselab.metrics.nrsfm import e3d_akhter, e3d_frame
 from poselab.metrics.pose import mean_bone_length, mpjpe, n_mpjpe, pa_mpjpe, paper000_errors
 
@@ -120,6 +126,17 @@ def disagreement(
     return float(np.nanmean(per)) if reduce else per
 
 
+def _set_reflection(pred, gt, reflection, root, error_fn) -> int:
+    """The depth sign for the whole set: chosen by ``error_fn`` ("set"), or given."""
+    if reflection == "set":
+        return choose_depth_reflection(pred, gt, error_fn, root=root)
+    if reflection == "none":
+        return 1
+    if reflection in (1, -1):
+        return int(reflection)
+    raise ValueError(f"reflection must be 'set', 'none', +1 or -1, got {reflection!r}")
+
+
 def _as_ground_truth(gt: Any, units: str | None, skeleton: Skeleton | None):
     """(keypoints_3d or None, units, skeleton, keypoints_2d, visibility) from gt."""
     if isinstance(gt, PoseCollection):
@@ -163,7 +180,9 @@ def evaluate(
     Returns:
         ``{"family": "pose" | "nrsfm" | "reprojection", "units", "num_samples",
         "metrics": {name: float}, "shown": [names to display first], "per_sample": {name:
-        (N,) array}}``; pose family adds ``metrics["reflection"]`` (+1/−1, whole set).
+        (N,) array}}``; the pose and nrsfm families add ``metrics["reflection"]`` (+1/−1,
+        the depth sign applied to the whole set; for nrsfm it applies to ``e3d_frame`` —
+        ``e3d_akhter``'s own global alignment may already be a reflection, as in Akhter's code).
 
     Raises:
         DataError: mismatched shapes, no ground truth and no 2D, a skeleton without bones.
@@ -182,8 +201,12 @@ def evaluate(
                    shown=["e3d_akhter", "e3d_frame"])
         per["e3d_akhter"] = e3d_akhter(g3, p, reduce=False)
         metrics["e3d_akhter"] = float(per["e3d_akhter"].mean())
-        per["e3d_frame"] = e3d_frame(g3, p, reduce=False)
+        # e3d_akhter's global alignment may mirror; e3d_frame gets ONE depth sign for the set
+        sign = _set_reflection(p, g3, reflection, root,
+                               lambda a, b: float(e3d_frame(b, a)))
+        per["e3d_frame"] = e3d_frame(g3, reflect_depth(p, sign, root), reduce=False)
         metrics["e3d_frame"] = float(np.nanmean(per["e3d_frame"]))
+        metrics["reflection"] = sign
     elif g3 is not None:
         if skel is None:
             raise DataError(None, "paper-000 metrics need a skeleton (bones) for the scaling")

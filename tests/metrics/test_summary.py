@@ -106,3 +106,16 @@ def test_evaluate_without_3d_reports_reprojection_only():
     assert res["metrics"]["reprojection_px"] == pytest.approx(np.sqrt(2))
     with pytest.raises(DataError, match="nothing to compare"):
         evaluate(pred, None)
+
+
+def test_evaluate_nrsfm_one_reflection_for_the_set():
+    rng = np.random.default_rng(5)
+    seq = rng.normal(size=(12, 9, 3))
+    sk = Skeleton.from_edges([(i, i + 1) for i in range(8)], name="chain9")
+    mirrored = seq * np.array([1, 1, -1.0])
+    res = evaluate(mirrored, collection(seq, "units", skeleton=sk))
+    assert res["metrics"]["reflection"] == -1
+    assert res["metrics"]["e3d_frame"] == pytest.approx(0, abs=1e-6)
+    assert res["metrics"]["e3d_akhter"] == pytest.approx(0, abs=1e-6)  # Akhter's Y mirrors
+    kept = evaluate(mirrored, collection(seq, "units", skeleton=sk), reflection="none")
+    assert kept["metrics"]["reflection"] == 1 and kept["metrics"]["e3d_frame"] > 0.1
