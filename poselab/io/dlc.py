@@ -1,0 +1,185 @@
+"""DeepLabCut labels: ``CollectedData_<scorer>.csv`` and ``.h5`` (Mathis et al. 2018).
+
+Header rows: ``scorer``, [``individuals`` — multi-animal projects], ``bodyparts``, ``coords``
+(``x``, ``y``, and ``likelihood`` for machine labels, ignored). The first column(s) give the
+image path (one column ``labeled-data/video/img.png``, or three index columns in DeepLabCut ≥ 2.2
+``labeled-data, video, img.png``), relative to the project folder (two levels above the file) or
+the file's folder. An empty or NaN cell is not labelled (visibility 0); labelled cells are
+visible (2): DeepLabCut has no occlusion flag.
+
+Multi-animal files give one sample per (image, individual) with at least one label, with the
+body parts of the first individual; ``single`` (unique body parts) columns are skipped.
+Skeleton: generic from the body part names; bones from a ``config.yaml`` ``skeleton`` entry
+beside the file or in the project folder, when present.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from poselab.core.collection import PoseCollection
+from poselab.core.errors import DataError
+from poselab.core.skeleton import Skeleton
+from poselab.core.skeletons import get_skeleton
+from poselab.io.images import join_image, resolve_image_root
+from poselab.io.skeleton_match import skeleton_from_names
+from poselab.io.yamlish import read_simple_yaml
+
+log = logging.getLogger(__name__)
+
+
+def _csv_table(path: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], np.ndarray]:
+    """(index tuples per row, column tuples (scorer, [individual,] bodypart, coord), values)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    labels = [r[0].strip().lower() for r in rows[:4]]
+    if not labels or labels[0] != "scorer":
+        raise DataError(path, "not a DeepLabCut file (first row must start with 'scorer')")
+    if "coords" not in labels:
+        raise DataError(path, "DeepLabCut header lacks the 'coords' row")
+    n_head = labels.index("coords") + 1
+    if "bodyparts" not in labels[:n_head]:
+        raise DataError(path, "DeepLabCut header lacks the 'bodyparts' row")
+    head = rows[:n_head]
+    coords = head[-1]
+    n_index = next((i for i, c in enumerate(coords) if c.strip() in ("x", "y", "likelihood")),
+                   None)
+    if n_index is None or n_index == 0:
+        raise DataError(path, "DeepLabCut 'coords' row has no x/y columns")
+    width = len(coords)
+    columns = [tuple(h[c].strip() if c < len(h) else "" for h in head) for c in
+               range(n_index, width)]
+    index, values = [], []
+    for line, r in enumerate(rows[n_head:], start=n_head + 1):
+        r = r + [""] * (width - len(r))
+        index.append(tuple(c.strip() for c in r[:n_index]))
+        vals = []
+        for c in r[n_index:width]:
+            c = c.strip()
+            try:
+                vals.append(float(c) if c else np.nan)
+            except ValueError:
+                raise DataError(path, f"line {line}: {c!r} is not a number") from None
+        values.append(vals)
+    return index, columns, np.asarray(values, np.float64).reshape(len(index), len(columns))
+
+
+def _h5_table(path: Path):
+    try:
+        import pandas as pd
+    except ImportError:
+        raise DataError(path, "reading DeepLabCut .h5 needs pandas and tables "
+                              "(pip install pandas tables), or use the CSV") from None
+    try:
+        df = pd.read_hdf(path)
+    except (ImportError, ModuleNotFoundError):
+        raise DataError(path, "reading .h5 needs the 'tables' package") from None
+    except Exception as err:  # pandas/pytables raise many types
+        raise DataError(path, f"not a readable DeepLabCut .h5 file ({err})") from None
+    if not hasattr(df, "columns") or getattr(df.columns, "nlevels", 1) < 3:
+        raise DataError(path, "not a DeepLabCut table (needs scorer/bodyparts/coords columns)")
+    names = [str(n).lower() if n else "" for n in df.columns.names]
+    cols = [tuple(str(x) for x in c) for c in df.columns]
+    if "scorer" in names:
+        order = [names.index(n) for n in ("scorer", "individuals", "bodyparts", "coords")
+                 if n in names]
+        cols = [tuple(c[i] for i in order) for c in cols]
+    index = [tuple(str(x) for x in (i if isinstance(i, tuple) else (i,))) for i in df.index]
+    return index, cols, df.to_numpy(dtype=np.float64)
+
+
+def _config_edges(path: Path, names: list[str]) -> list[tuple[int, int]]:
+    for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+        cfg = folder / "config.yaml"
+        if cfg.is_file():
+            try:
+                pairs = read_simple_yaml(cfg).get("skeleton") or []
+            except (OSError, ValueError) as err:
+                log.warning("%s: cannot read skeleton (%s)", cfg, err)
+                return []
+            index = {n: i for i, n in enumerate(names)}
+            return [(index[a], index[b]) for a, b in (p[:2] for p in pairs
+                    if isinstance(p, list) and len(p) >= 2)
+                    if a in index and b in index and a != b]
+    return []
+
+
+def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) -> PoseCollection:
+    """Read DeepLabCut labels (``.csv`` or ``.h5``).
+
+    Args:
+        path: the ``CollectedData*.csv`` or ``.h5`` file.
+        skeleton: optional skeleton whose joint names are the body parts (in any order).
+
+    Returns:
+        PoseCollection: ``keypoints_2d`` (N, J, 2) float32 pixels, visibility 0 where a cell is
+        empty, 2 elsewhere; ``metadata["per_sample"]`` holds ``individual`` and ``instance``.
+
+    Raises:
+        DataError: not a DeepLabCut header, a non-numeric cell, or body parts the skeleton
+            lacks (names ``path``).
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        index, cols, values = _h5_table(path)
+    else:
+        index, cols, values = _csv_table(path)
+    multi = len(cols[0]) == 4
+    coord = [c[-1] for c in cols]
+    part = [c[-2] for c in cols]
+    indiv = [c[1] if multi else "" for c in cols]
+    animals = list(dict.fromkeys(i for i in indiv if i != "single"))
+    parts = list(dict.fromkeys(p for p, i in zip(part, indiv, strict=True) if i == animals[0]))
+    col_of = {(i, p, c): k for k, (i, p, c) in enumerate(zip(indiv, part, coord, strict=True))}
+    if multi and "single" in indiv:
+        log.warning("%s: unique ('single') body parts are skipped", path)
+
+    if skeleton is not None:
+        sk = get_skeleton(skeleton)
+        missing = [p for p in parts if p not in sk.joint_names]
+        if missing or len(parts) != sk.num_joints:
+            raise DataError(path, f"body parts {parts} do not match skeleton {sk.name!r}")
+    else:
+        try:
+            sk = skeleton_from_names(parts, _config_edges(path, parts), name="dlc")
+        except DataError as err:
+            raise DataError(path, err.problem) from None
+    J = sk.num_joints
+    images = ["/".join(p for p in ix if p) for ix in index]
+    kps, viss, img_idx, who, inst = [], [], [], [], []
+    for r, _ in enumerate(index):
+        k = 0
+        for a in animals:
+            xy = np.full((J, 2), np.nan)
+            for j, name in enumerate(sk.joint_names):
+                cx, cy = col_of.get((a, name, "x")), col_of.get((a, name, "y"))
+                if cx is not None and cy is not None:
+                    xy[j] = values[r, cx], values[r, cy]
+            observed = np.isfinite(xy).all(-1)
+            if multi and not observed.any():
+                continue
+            kps.append(np.where(observed[:, None], xy, 0.0))
+            viss.append(np.where(observed, 2, 0))
+            img_idx.append(r)
+            who.append(a)
+            inst.append(k)
+            k += 1
+    N = len(kps)
+    root = resolve_image_root([path.parent.parent.parent, path.parent, path.parent.parent],
+                              images)
+    ids = [images[r] + (f"#{a}" if multi else "") for r, a in zip(img_idx, who, strict=True)]
+    return PoseCollection(
+        skeleton=sk, keypoints_2d=np.asarray(kps).reshape(N, J, 2),
+        visibility=np.asarray(viss, np.uint8).reshape(N, J),
+        image_paths=[join_image(root, images[r]) for r in img_idx], sample_ids=ids,
+        source=path,
+        metadata={"scorer": cols[0][0], "per_sample": {
+            "individual": np.asarray(who, dtype=str), "instance": np.asarray(inst, np.int32)}},
+    )

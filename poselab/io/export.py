@@ -1,0 +1,242 @@
+"""3D export to CSV and JSON (DESIGN §8), atomic, with units and frame written in the file.
+
+CSV (long, one row per sample × source × joint)::
+
+    image,instance,joint,source,x,y,z,units,frame
+
+``image`` is the image path relative to the exported file's folder (the sample id for samples
+without an image), ``instance`` the annotation's index within its image. Optional 2D rows have
+source ``landmarks_2d``, an empty ``z``, units ``px``, frame ``image`` and empty x, y where a
+landmark is not labelled. Missing (NaN) 3D coordinates are empty cells.
+
+JSON::
+
+    {"format": "poselab-export", "poselab_version", "skeleton": {...},
+     "sources": [...], "units": {source: unit}, "frame": {source: frame},
+     "samples": [{"sample_id", "image", "instance", "image_size",
+                  "landmarks_2d": [[x, y, visibility], ...],
+                  "keypoints_3d": {source: [[x, y, z], ...]}}]}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from poselab import __version__
+from poselab.core.atomic import atomic_write_text
+from poselab.core.collection import PoseCollection
+from poselab.core.errors import DataError
+from poselab.io.images import relative_name
+
+CSV_COLUMNS = ("image", "instance", "joint", "source", "x", "y", "z", "units", "frame")
+SOURCE_2D = "landmarks_2d"
+
+
+def _per_source(value: str | Mapping[str, str], sources: Sequence[str], what: str) -> dict:
+    if isinstance(value, str):
+        return {s: value for s in sources}
+    missing = [s for s in sources if s not in value]
+    if missing:
+        raise DataError(None, f"no {what} given for source {missing[0]!r}")
+    return {s: str(value[s]) for s in sources}
+
+
+def _select(collection: PoseCollection, sources: Mapping[str, np.ndarray],
+            samples) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    N, J = len(collection), collection.num_joints
+    if samples is None:
+        idx = np.arange(N)
+    else:
+        samples = list(samples) if not isinstance(samples, np.ndarray) else samples
+        if len(samples) and isinstance(samples[0], str):
+            pos = {s: i for i, s in enumerate(collection.sample_ids)}
+            unknown = [s for s in samples if s not in pos]
+            if unknown:
+                raise DataError(collection.source, f"unknown sample id {unknown[0]!r}")
+            idx = np.asarray([pos[s] for s in samples], np.int64)
+        else:
+            idx = np.arange(N)[np.asarray(samples)]
+    out = {}
+    for name, arr in sources.items():
+        arr = np.asarray(arr, np.float64)
+        if arr.shape != (N, J, 3):
+            raise DataError(None, f"3D source {name!r} has shape {arr.shape}, expected "
+                                  f"({N}, {J}, 3) (one pose per sample of the collection)")
+        out[str(name)] = arr[idx]
+    if not out:
+        raise DataError(None, "nothing to export: no 3D source given")
+    return idx, out
+
+
+def _image_names(collection: PoseCollection, idx: np.ndarray, folder: Path) -> list[str]:
+    return [relative_name(collection.image_paths[i], folder) or collection.sample_ids[i]
+            for i in idx]
+
+
+def _instances(collection: PoseCollection, idx: np.ndarray) -> np.ndarray:
+    inst = collection.metadata.get("per_sample", {}).get("instance")
+    return np.zeros(len(idx), np.int64) if inst is None else np.asarray(inst, np.int64)[idx]
+
+
+def _fmt(arr: np.ndarray) -> np.ndarray:
+    """Numbers as text with 9 significant digits (exact for float32), NaN as ''."""
+    text = np.char.mod("%.9g", np.nan_to_num(arr, nan=0.0))
+    return np.where(np.isfinite(arr), text, "")
+
+
+def export_csv(path: str | Path, collection: PoseCollection, sources: Mapping[str, np.ndarray],
+               units: str | Mapping[str, str], frame: str | Mapping[str, str],
+               samples: Sequence[int] | Sequence[str] | np.ndarray | None = None,
+               include_2d: bool = False) -> Path:
+    """Write 3D poses as a long CSV (DESIGN §8), atomically.
+
+    Args:
+        path: output ``.csv``.
+        collection: the samples the poses belong to (N samples, J joints).
+        sources: source name (``"teacher"``, ``"student"``, ``"ground_truth"``) → ``(N, J, 3)``
+            array in that source's ``units`` and ``frame`` (camera frame: x right, y down,
+            z forward).
+        units: one unit for all sources or one per source (``"px"``, ``"mm"``, ...).
+        frame: one frame name for all sources or one per source (``"camera"``).
+        samples: indices, a boolean mask or sample ids to export; all when None.
+        include_2d: also write the 2D landmarks (source ``landmarks_2d``).
+
+    Raises:
+        DataError: a source with the wrong shape, no source, an unknown sample id.
+    """
+    path = Path(path)
+    idx, arrays = _select(collection, sources, samples)
+    names = list(arrays)
+    units_d, frame_d = _per_source(units, names, "units"), _per_source(frame, names, "frame")
+    images = np.asarray(_image_names(collection, idx, path.parent), dtype=object)
+    inst = _instances(collection, idx).astype(str)
+    joints = np.asarray(collection.skeleton.joint_names, dtype=object)
+    n, J = len(idx), collection.num_joints
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    blocks = []
+    if include_2d:
+        kp = collection.keypoints_2d[idx].astype(np.float64)
+        kp[collection.visibility[idx] == 0] = np.nan
+        blocks.append((SOURCE_2D, _fmt(kp), None, "px", "image"))
+    for name in names:
+        txt = _fmt(arrays[name])
+        blocks.append((name, txt[..., :2], txt[..., 2], units_d[name], frame_d[name]))
+    for name, xy, z, unit, frm in blocks:
+        for i in range(n):
+            for j in range(J):
+                writer.writerow((images[i], inst[i], joints[j], name, xy[i, j, 0], xy[i, j, 1],
+                                 "" if z is None else z[i, j], unit, frm))
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+def _num(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(x)
+
+
+def export_json(path: str | Path, collection: PoseCollection,
+                sources: Mapping[str, np.ndarray], units: str | Mapping[str, str],
+                frame: str | Mapping[str, str],
+                samples: Sequence[int] | Sequence[str] | np.ndarray | None = None) -> Path:
+    """Write 3D poses and the 2D landmarks as JSON (DESIGN §8), atomically.
+
+    Arguments as :func:`export_csv`. Each sample holds ``landmarks_2d`` ``(J, 3)`` as
+    ``[x px, y px, visibility]`` and ``keypoints_3d[source]`` ``(J, 3)``; NaN is ``null``.
+
+    Raises:
+        DataError: as :func:`export_csv`.
+    """
+    path = Path(path)
+    idx, arrays = _select(collection, sources, samples)
+    names = list(arrays)
+    images = _image_names(collection, idx, path.parent)
+    inst = _instances(collection, idx)
+    out_samples = []
+    for k, i in enumerate(idx):
+        lm = [[float(x), float(y), int(v)] for (x, y), v in
+              zip(collection.keypoints_2d[i].tolist(), collection.visibility[i].tolist(),
+                  strict=True)]
+        size = None if collection.image_sizes is None else \
+            [int(v) for v in collection.image_sizes[i]]
+        out_samples.append({
+            "sample_id": collection.sample_ids[i],
+            "image": images[k] if collection.image_paths[i] is not None else None,
+            "instance": int(inst[k]),
+            "image_size": size,
+            "landmarks_2d": lm,
+            "keypoints_3d": {s: [[_num(c) for c in row] for row in arrays[s][k].tolist()]
+                             for s in names},
+        })
+    doc = {
+        "format": "poselab-export",
+        "poselab_version": __version__,
+        "skeleton": collection.skeleton.to_dict(),
+        "sources": names,
+        "units": _per_source(units, names, "units"),
+        "frame": _per_source(frame, names, "frame"),
+        "num_samples": len(idx),
+        "samples": out_samples,
+    }
+    atomic_write_text(path, json.dumps(doc, separators=(",", ":")))
+    return path
+
+
+def read_export(path: str | Path) -> dict:
+    """Read an exported CSV or JSON back (for checks and other tools).
+
+    Returns:
+        ``{"samples": [(image, instance), ...], "joints": [...], "sources": {name: (n, J, 3)
+        float64}, "units": {name: unit}, "frame": {name: frame}}``; the 2D rows of a CSV come
+        back as source ``landmarks_2d`` with z = NaN.
+
+    Raises:
+        DataError: not a poselab export.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise DataError(path, f"cannot read export ({err})") from None
+        if not isinstance(doc, dict) or doc.get("format") != "poselab-export":
+            raise DataError(path, "not a poselab export JSON")
+        conv = np.vectorize(lambda v: np.nan if v is None else v, otypes=[np.float64])
+        src = {s: conv(np.asarray([smp["keypoints_3d"][s] for smp in doc["samples"]],
+                                  dtype=object).reshape(len(doc["samples"]), -1, 3))
+               for s in doc["sources"]}
+        return {"samples": [(smp["image"] or smp["sample_id"], smp["instance"])
+                            for smp in doc["samples"]],
+                "joints": doc["skeleton"]["joint_names"], "sources": src,
+                "units": doc["units"], "frame": doc["frame"]}
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or tuple(rows[0]) != CSV_COLUMNS:
+        raise DataError(path, f"not a poselab export CSV (header must be {','.join(CSV_COLUMNS)})")
+    samples: dict = {}
+    joints: dict = {}
+    data: dict = {}
+    units, frames = {}, {}
+    for r in rows[1:]:
+        key = (r[0], int(r[1]))
+        samples.setdefault(key, len(samples))
+        joints.setdefault(r[2], len(joints))
+        data.setdefault(r[3], []).append((samples[key], joints[r[2]],
+                                          *[float(v) if v else np.nan for v in r[4:7]]))
+        units[r[3]], frames[r[3]] = r[7], r[8]
+    src = {}
+    for name, recs in data.items():
+        arr = np.full((len(samples), len(joints), 3), np.nan)
+        for i, j, x, y, z in recs:
+            arr[i, j] = (x, y, z)
+        src[name] = arr
+    return {"samples": list(samples), "joints": list(joints), "sources": src, "units": units,
+            "frame": frames}

@@ -1,0 +1,228 @@
+"""Open what a user drops: a folder (images + one annotation file) or an annotation file.
+
+A folder is scanned for images (jpg, jpeg, png, bmp, tif, tiff; up to three folder levels) and
+annotation files (COCO ``.json``, DeepLabCut/long ``.csv`` and ``.h5``, ``.mat``, ``.npz``, a YOLO
+``images/`` + ``labels/`` layout). Exactly one annotation file must be found — two are reported,
+never guessed between (DESIGN §8). GUI edits live beside the annotation file in
+``<stem>.poselab.json`` (:func:`edits_path`); when present they are loaded instead of the
+original. Images are checked without decoding: a listed image that is missing or a truncated
+JPEG/PNG is an error naming the file, and image sizes come from the headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from poselab.core.collection import PoseCollection
+from poselab.core.errors import DataError
+from poselab.core.skeleton import Skeleton
+from poselab.core.skeletons import get_skeleton
+from poselab.io.coco import EDITS_SUFFIX, SIDECAR_SUFFIX, read_coco
+from poselab.io.images import IMAGE_SUFFIXES, find_images, image_sizes
+from poselab.io.yolo import yolo_root
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_SUFFIXES = (".json", ".csv", ".h5", ".hdf5", ".mat", ".npz")
+UNLABELLED_EDITS = "annotations.poselab.json"
+_RESULT_KINDS = ("nrsfm", "prediction")
+
+
+def edits_path(source: str | Path | PoseCollection) -> Path:
+    """Where the GUI autosaves edits of a collection (DESIGN §8).
+
+    ``<annotation stem>.poselab.json`` beside the annotation file (an edits file is its own
+    edits path); ``annotations.poselab.json`` inside an unlabelled image folder; for a YOLO
+    ``labels/`` folder, ``labels.poselab.json`` beside it.
+    """
+    if isinstance(source, PoseCollection):
+        if source.source is None:
+            raise DataError(None, "the collection has no source file; choose where to save")
+        source = source.source
+    source = Path(source)
+    if source.name.endswith(EDITS_SUFFIX):
+        return source
+    if source.is_dir():
+        if source.name == "labels" and yolo_root(source) is not None:
+            return source.with_name("labels" + EDITS_SUFFIX)
+        return source / UNLABELLED_EDITS
+    return source.with_name(source.stem + EDITS_SUFFIX)
+
+
+def _peek(path: Path, n: int = 256) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _is_candidate(path: Path) -> bool:
+    name = path.name.lower()
+    if name.startswith(".") or name.endswith(EDITS_SUFFIX) or name.endswith(SIDECAR_SUFFIX):
+        return False
+    if path.suffix.lower() not in ANNOTATION_SUFFIXES:
+        return False
+    if path.suffix.lower() == ".json":
+        head = _peek(path)
+        return "skeleton" not in name and '"poselab-export"' not in head
+    if path.suffix.lower() == ".csv":
+        return not _peek(path).lower().startswith("image,instance,joint,source")
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return "kind" not in z.files or str(z["kind"]) not in _RESULT_KINDS
+        except (OSError, ValueError):
+            return True  # reported when read
+    return True
+
+
+def find_annotations(folder: Path) -> list[Path]:
+    """Annotation candidates in ``folder``: the shallowest level (0, 1 or 2 deep) that has any.
+
+    Excluded: edits (``*.poselab.json``), 3D sidecars (``*.3d.npz``), poselab results and
+    exports, ``*skeleton*.json``. A DeepLabCut ``.csv`` and ``.h5`` of the same stem count once
+    (the CSV). A YOLO layout counts as one candidate (its ``data.yaml`` or ``labels/``).
+    """
+    folder = Path(folder)
+    root = yolo_root(folder)
+    if root is not None:
+        yaml = next((root / n for n in ("data.yaml", "data.yml", "dataset.yaml")
+                     if (root / n).is_file()), None)
+        return [yaml or root / "labels"]
+    level = [folder]
+    for _depth in range(3):
+        found = sorted(p for d in level for p in d.iterdir()
+                       if p.is_file() and _is_candidate(p))
+        stems = {(p.parent, p.stem) for p in found if p.suffix.lower() == ".csv"}
+        found = [p for p in found if not (p.suffix.lower() in (".h5", ".hdf5")
+                                          and (p.parent, p.stem) in stems)]
+        if found:
+            return found
+        level = [d for lv in level for d in sorted(lv.iterdir())
+                 if d.is_dir() and not d.name.startswith(".") and d.name != "labels"]
+    return []
+
+
+def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = None
+                    ) -> PoseCollection:
+    """Read one annotation file by its extension (and, for ``.csv``, its first cell).
+
+    Raises:
+        DataError: unsupported file type, or whatever the format's reader raises.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir() or path.name in ("data.yaml", "data.yml", "dataset.yaml"):
+        from poselab.io.yolo import read_yolo
+        return read_yolo(path, skeleton)
+    if suffix == ".json":
+        return read_coco(path)
+    if suffix == ".csv":
+        if _peek(path, 16).lstrip("\ufeff").lower().startswith("scorer"):
+            from poselab.io.dlc import read_dlc
+            return read_dlc(path, skeleton)
+        from poselab.io.csv_long import read_csv_long
+        return read_csv_long(path, skeleton)
+    if suffix in (".h5", ".hdf5"):
+        from poselab.io.dlc import read_dlc
+        return read_dlc(path, skeleton)
+    if suffix == ".mat":
+        from poselab.io.lsp import read_lsp
+        return read_lsp(path, skeleton)
+    if suffix == ".npz":
+        from poselab.io.npz import read_npz
+        return read_npz(path)
+    raise DataError(path, f"unsupported file type {suffix!r}; expected one of "
+                          f"{list(ANNOTATION_SUFFIXES)}, a YOLO data.yaml or a folder")
+
+
+def _load(annotation: Path, skeleton, prefer_edits: bool) -> PoseCollection:
+    edits = edits_path(annotation)
+    if prefer_edits and edits != annotation and edits.is_file():
+        log.info("loading edits %s instead of %s", edits, annotation)
+        if annotation.exists() and annotation.stat().st_mtime > edits.stat().st_mtime:
+            log.warning("%s is newer than its edits %s; the edits are loaded", annotation, edits)
+        coll = read_coco(edits)
+        coll.metadata["edits_of"] = str(annotation)
+        return coll
+    return read_annotation(annotation, skeleton)
+
+
+def _default_skeleton(folder: Path) -> Skeleton | None:
+    files = sorted(folder.glob("*skeleton*.json"))
+    return get_skeleton(files[0]) if len(files) == 1 else None
+
+
+def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
+                prefer_edits: bool = True, check_images: bool = True) -> PoseCollection:
+    """Open a folder or an annotation file as a :class:`PoseCollection`.
+
+    Args:
+        path: a folder, an annotation file, or a YOLO ``data.yaml``.
+        skeleton: built-in name, skeleton JSON path or Skeleton; needed for a folder of
+            unlabelled images (and for YOLO labels without ``kpt_shape``); readers of formats
+            without one (DeepLabCut, long CSV, ``.mat``) use it for the joint order.
+        prefer_edits: load ``<stem>.poselab.json`` edits instead of the original when present.
+        check_images: read every listed image's header: missing or truncated images are
+            errors, and ``image_sizes`` (N, 2) come from the headers (no decoding).
+
+    Returns:
+        PoseCollection with ``source`` = the file read (the edits file when edits were loaded,
+        the folder for unlabelled images); ``metadata["unreferenced_images"]`` counts images in
+        the folder that no sample uses.
+
+    Raises:
+        DataError: no such path; no images and no annotation; images but no annotation and no
+            skeleton; two or more annotation candidates (listed); a listed image missing; a
+            truncated JPEG/PNG; or any reader's error — each naming the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "no such file or folder")
+    folder = path if path.is_dir() else path.parent
+    if path.is_dir():
+        candidates = find_annotations(path)
+        if len(candidates) > 1:
+            names = ", ".join(str(c.relative_to(path)) for c in candidates)
+            raise DataError(path, f"{len(candidates)} annotation files found ({names}); "
+                                  "open one of them directly")
+        if candidates:
+            coll = _load(candidates[0], skeleton, prefer_edits)
+        elif prefer_edits and (path / UNLABELLED_EDITS).is_file():
+            coll = read_coco(path / UNLABELLED_EDITS)
+        else:
+            coll = _unlabelled(path, skeleton)
+    else:
+        coll = _load(path, skeleton, prefer_edits)
+    if check_images and any(p is not None for p in coll.image_paths):
+        if any(p is None for p in coll.image_paths):
+            raise DataError(coll.source, "some samples have an image and some do not")
+        coll.image_sizes = image_sizes(coll.image_paths)
+        if path.is_dir():
+            used = {Path(p) for p in coll.image_paths}
+            coll.metadata["unreferenced_images"] = sum(
+                1 for p in find_images(folder) if p not in used)
+    return coll
+
+
+def _unlabelled(folder: Path, skeleton) -> PoseCollection:
+    images = find_images(folder)
+    if not images:
+        raise DataError(folder, "no images and no annotation file found (looked for "
+                                f"{', '.join(IMAGE_SUFFIXES)} images and "
+                                f"{', '.join(ANNOTATION_SUFFIXES)} annotations)")
+    sk = get_skeleton(skeleton) if skeleton is not None else _default_skeleton(folder)
+    if sk is None:
+        raise DataError(folder, f"{len(images)} images but no annotation file; pass a skeleton "
+                                "(built-in name or JSON file) to label them from scratch")
+    N, J = len(images), sk.num_joints
+    return PoseCollection(
+        skeleton=sk, keypoints_2d=np.zeros((N, J, 2), np.float32),
+        visibility=np.zeros((N, J), np.uint8), image_paths=images,
+        sample_ids=[p.relative_to(folder).as_posix() for p in images], source=folder,
+        metadata={"unlabelled": True, "per_sample": {"instance": np.zeros(N, np.int32)}},
+    )
