@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import write_image
@@ -229,8 +231,8 @@ def test_npz_nan_observed_is_reported(tmp_path):
     kp[1, 3] = np.nan
     f = tmp_path / "c.npz"
     np.savez(f, keypoints_2d=kp, visibility=np.full((2, 17), 2, np.uint8),
-             skeleton_json=np.array('{"name": "s", "joint_names": %s}'
-                                    % str([f"j{i}" for i in range(17)]).replace("'", '"')))
+             skeleton_json=np.array(json.dumps(Skeleton("s", [f"j{i}" for i in
+                                                              range(17)]).to_dict())))
     with pytest.raises(DataError, match="NaN") as err:
         read_npz(f)
     assert err.value.path == f
