@@ -1,0 +1,114 @@
+"""open_folder: choosing the annotation, edits, unlabelled folders, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import write_image
+
+from poselab.core import DataError
+from poselab.io import edits_path, open_folder, write_coco
+
+
+def test_folder_with_coco_and_images(collection, tmp_path):
+    write_coco(collection, tmp_path / "person_keypoints.json")
+    c = open_folder(tmp_path)
+    assert c.source == tmp_path / "person_keypoints.json" and len(c) == 5
+    np.testing.assert_array_equal(c.image_sizes, collection.image_sizes)  # from the headers
+    assert c.has_3d  # the sidecar is not a second candidate
+    assert edits_path(c) == tmp_path / "person_keypoints.poselab.json"
+
+
+def test_edits_are_loaded_instead_of_the_original(collection, tmp_path):
+    write_coco(collection, tmp_path / "ann.json")
+    edited = collection.copy()
+    edited.keypoints_2d[0, 0] = (1.5, 2.5)
+    edited.visibility[0, 0] = 2
+    write_coco(edited, edits_path(tmp_path / "ann.json"), sidecar_3d=False)
+    c = open_folder(tmp_path)
+    np.testing.assert_allclose(c.keypoints_2d[0, 0], (1.5, 2.5))
+    assert c.source.name == "ann.poselab.json" and c.metadata["edits_of"].endswith("ann.json")
+    assert c.has_3d  # from the original's sidecar
+    assert open_folder(tmp_path / "ann.json", prefer_edits=False).keypoints_2d[0, 0, 0] != 1.5
+
+
+def test_unlabelled_folder_needs_a_skeleton(tmp_path):
+    for i in range(3):
+        write_image(tmp_path / "imgs" / f"{i}.png", 20, 10)
+    with pytest.raises(DataError, match="pass a skeleton") as err:
+        open_folder(tmp_path)
+    assert err.value.path == tmp_path
+    c = open_folder(tmp_path, skeleton="face14")
+    assert (len(c), c.num_joints) == (3, 14) and not c.observed.any()
+    assert c.sample_ids == ["imgs/0.png", "imgs/1.png", "imgs/2.png"]
+    assert (c.image_sizes == (20, 10)).all()
+    # the GUI labels one landmark and autosaves; reopening (no skeleton needed) restores it
+    assert edits_path(c) == tmp_path / "annotations.poselab.json"
+    c.keypoints_2d[1, 3] = (4, 5)
+    c.visibility[1, 3] = 2
+    write_coco(c, edits_path(c))
+    again = open_folder(tmp_path)
+    assert again.sample_ids == c.sample_ids and again.visibility[1, 3] == 2
+    np.testing.assert_allclose(again.keypoints_2d[1, 3], (4, 5))
+
+
+def test_unlabelled_folder_with_skeleton_json(tmp_path):
+    from poselab.core import get_skeleton
+
+    write_image(tmp_path / "a.jpg", 8, 8)
+    get_skeleton("lsp14").save(tmp_path / "my_skeleton.json")
+    assert open_folder(tmp_path).skeleton.name == "lsp14"
+
+
+def test_bad_folders(collection, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no images and no annotation"):
+        open_folder(empty)
+
+    two = tmp_path / "two"
+    write_coco(collection, two / "a.json")
+    write_coco(collection, two / "b.json", sidecar_3d=False)
+    with pytest.raises(DataError, match=r"2 annotation files found \(a.json, b.json\)") as err:
+        open_folder(two)
+    assert err.value.path == two
+
+    notcoco = tmp_path / "notcoco"
+    notcoco.mkdir()
+    (notcoco / "meta.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(DataError, match="not a COCO keypoints file") as err:
+        open_folder(notcoco)
+    assert err.value.path == notcoco / "meta.json"
+
+
+def test_missing_and_truncated_images(collection, tmp_path):
+    ann = write_coco(collection, tmp_path / "ann.json")
+    victim = collection.image_paths[2]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="truncated JPEG") as err:
+        open_folder(tmp_path)
+    assert err.value.path == victim
+    victim.unlink()
+    with pytest.raises(DataError, match="listed but missing") as err:
+        open_folder(ann)
+    assert err.value.path == victim
+
+
+def test_dlc_csv_and_h5_of_one_stem_count_once(tmp_path):
+    (tmp_path / "CollectedData_me.csv").write_text(
+        "scorer,me,me\nbodyparts,a,a\ncoords,x,y\nimg.png,1,2\n")
+    (tmp_path / "CollectedData_me.h5").write_bytes(b"")
+    write_image(tmp_path / "img.png", 8, 8)
+    assert open_folder(tmp_path).source.suffix == ".csv"
+
+
+def test_import_is_light():
+    code = ("import sys, poselab.io; bad = [m for m in ('torch', 'cv2', 'PySide6', 'pandas', "
+            "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
