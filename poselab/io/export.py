@@ -21,9 +21,7 @@ JSON::
 from __future__ import annotations
 
 import csv
-import io
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -85,10 +83,16 @@ def _instances(collection: PoseCollection, idx: np.ndarray) -> np.ndarray:
     return np.zeros(len(idx), np.int64) if inst is None else np.asarray(inst, np.int64)[idx]
 
 
-def _fmt(arr: np.ndarray) -> np.ndarray:
-    """Numbers as text with 9 significant digits (exact for float32), NaN as ''."""
-    text = np.char.mod("%.9g", np.nan_to_num(arr, nan=0.0))
-    return np.where(np.isfinite(arr), text, "")
+def _fmt(arr: np.ndarray) -> list[str]:
+    """Numbers as text, flattened: 9 significant digits (exact for float32), NaN as ''."""
+    return ["" if v != v else f"{v:.9g}" for v in np.asarray(arr, np.float64).ravel().tolist()]
+
+
+def _quote(text: str) -> str:
+    """One CSV field, quoted only when it needs to be (as the csv module does)."""
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def export_csv(path: str | Path, collection: PoseCollection, sources: Mapping[str, np.ndarray],
@@ -115,32 +119,34 @@ def export_csv(path: str | Path, collection: PoseCollection, sources: Mapping[st
     idx, arrays = _select(collection, sources, samples)
     names = list(arrays)
     units_d, frame_d = _per_source(units, names, "units"), _per_source(frame, names, "frame")
-    images = np.asarray(_image_names(collection, idx, path.parent), dtype=object)
-    inst = _instances(collection, idx).astype(str)
-    joints = np.asarray(collection.skeleton.joint_names, dtype=object)
-    n, J = len(idx), collection.num_joints
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    blocks = []
+    images = _image_names(collection, idx, path.parent)
+    inst = _instances(collection, idx).tolist()
+    joints = [_quote(j) for j in collection.skeleton.joint_names]
+    prefixes = [f"{_quote(img)},{k}," for img, k in zip(images, inst, strict=True)]
+    heads = [p + j for p in prefixes for j in joints]  # (n*J,) "image,instance,joint"
+    lines = [",".join(CSV_COLUMNS)]
     if include_2d:
         kp = collection.keypoints_2d[idx].astype(np.float64)
         kp[collection.visibility[idx] == 0] = np.nan
-        blocks.append((SOURCE_2D, _fmt(kp), None, "px", "image"))
+        xy = _fmt(kp)
+        tail = f",{SOURCE_2D}," + "{},{},,px,image"
+        lines += [h + tail.format(xy[2 * r], xy[2 * r + 1]) for r, h in enumerate(heads)]
     for name in names:
-        txt = _fmt(arrays[name])
-        blocks.append((name, txt[..., :2], txt[..., 2], units_d[name], frame_d[name]))
-    for name, xy, z, unit, frm in blocks:
-        for i in range(n):
-            for j in range(J):
-                writer.writerow((images[i], inst[i], joints[j], name, xy[i, j, 0], xy[i, j, 1],
-                                 "" if z is None else z[i, j], unit, frm))
-    atomic_write_text(path, buf.getvalue())
+        v = _fmt(arrays[name])
+        tail = (f",{_quote(name)}," + "{},{},{},"
+                + f"{_quote(units_d[name])},{_quote(frame_d[name])}")
+        lines += [h + tail.format(v[3 * r], v[3 * r + 1], v[3 * r + 2])
+                  for r, h in enumerate(heads)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
     return path
 
 
-def _num(x: float) -> float | None:
-    return None if not math.isfinite(x) else float(x)
+def _rows(arr: np.ndarray) -> list:
+    """``(n, J, C)`` array → nested lists of floats rounded to 9 significant digits (exact
+    for float32, shorter than float64 text), NaN → None."""
+    n, J, C = arr.shape
+    flat = [None if t == "" else float(t) for t in _fmt(arr)]
+    return [[flat[(i * J + j) * C:(i * J + j + 1) * C] for j in range(J)] for i in range(n)]
 
 
 def export_json(path: str | Path, collection: PoseCollection,
@@ -160,11 +166,11 @@ def export_json(path: str | Path, collection: PoseCollection,
     names = list(arrays)
     images = _image_names(collection, idx, path.parent)
     inst = _instances(collection, idx)
+    kp = _rows(collection.keypoints_2d[idx])
+    vis = collection.visibility[idx].tolist()
+    rows3d = {s: _rows(arrays[s]) for s in names}
     out_samples = []
     for k, i in enumerate(idx):
-        lm = [[float(x), float(y), int(v)] for (x, y), v in
-              zip(collection.keypoints_2d[i].tolist(), collection.visibility[i].tolist(),
-                  strict=True)]
         size = None if collection.image_sizes is None else \
             [int(v) for v in collection.image_sizes[i]]
         out_samples.append({
@@ -172,9 +178,8 @@ def export_json(path: str | Path, collection: PoseCollection,
             "image": images[k] if collection.image_paths[i] is not None else None,
             "instance": int(inst[k]),
             "image_size": size,
-            "landmarks_2d": lm,
-            "keypoints_3d": {s: [[_num(c) for c in row] for row in arrays[s][k].tolist()]
-                             for s in names},
+            "landmarks_2d": [xy + [v] for xy, v in zip(kp[k], vis[k], strict=True)],
+            "keypoints_3d": {s: rows3d[s][k] for s in names},
         })
     doc = {
         "format": "poselab-export",
