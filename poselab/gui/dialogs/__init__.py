@@ -1,0 +1,1 @@
+"""Dialogs of the desktop app: skeleton choice, job settings (NRSfM, training), export."""

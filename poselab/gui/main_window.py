@@ -1,0 +1,771 @@
+"""The poselab main window (DESIGN §1): browse, annotate, reconstruct, train, compare, export.
+
+Layout: dataset panel (left dock), image view (centre), 3D view + metrics (right dock), job
+panel and log (bottom tabs), status bar. Every long job runs in a
+:class:`~poselab.gui.workers.JobRunner` (opening data, metrics, NRSfM, training); slots only
+start jobs and show their results (STYLE.md §2, PLATFORM.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+)
+
+from poselab.core.errors import PoselabError
+from poselab.gui.document import Document, teacher_path
+from poselab.gui.loading import Loaded, NeedsSkeleton, load_job, save_predictions, student_path
+from poselab.gui.widgets.dataset_panel import DatasetPanel
+from poselab.gui.widgets.image_view import ImageViewWidget
+from poselab.gui.widgets.job_panel import JobPanel
+from poselab.gui.widgets.log_panel import LogPanel
+from poselab.gui.widgets.metrics_panel import MetricsPanel, compute_metrics
+from poselab.gui.widgets.view3d import View3DWidget
+from poselab.gui.workers import JobRunner
+
+log = logging.getLogger(__name__)
+
+MAX_RECENT = 8
+#: Fields of the training form shown first (the rest under "Advanced settings").
+TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
+              "lr")
+NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
+#: Unit of the student's predictions (DESIGN §5: normalised units, crop camera frame).
+STUDENT_UNITS = "normalised"
+
+
+def _reconstruct_job(collection, config, out_path: Path):
+    def factory(cancel):
+        from poselab.nrsfm import fit
+
+        result = yield from fit(collection, config, cancel=cancel)
+        cancel.check()
+        result.save(out_path)
+        return result
+
+    return factory
+
+
+def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
+    def factory(cancel):
+        from poselab.core.progress import Progress
+        from poselab.distill import predict, train
+
+        result = yield from train(collection, teacher, config, out_dir, resume=resume,
+                                  cancel=cancel)
+        cancel.check()
+        yield Progress("predict", 0, 1, message="predicting 3D for every sample", kind="info")
+        pred = np.asarray(predict(result.checkpoint, collection), np.float32)
+        save_predictions(pred_path, pred, collection, Path(result.checkpoint), STUDENT_UNITS)
+        return result, pred
+
+    return factory
+
+
+def _metrics_job(collection, sources, units):
+    def factory(cancel):
+        result = compute_metrics(collection, sources, units)
+        return result
+        yield  # a generator with no progress
+
+    return factory
+
+
+class MainWindow(QMainWindow):
+    """The app window. Public methods drive it from tests and scripts:
+    :meth:`open_path`, :meth:`start_reconstruct`, :meth:`start_training`, :meth:`export`."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("poselab")
+        self.resize(1500, 920)
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("poselab", "poselab")
+        self.doc: Document | None = None
+        self.current: int | None = None
+        self.metrics: dict | None = None
+        self.error_box: QMessageBox | None = None
+        self.last_error = ""
+
+        # ---- runners
+        self.loader = JobRunner(self)
+        self.loader.finished.connect(self._on_loader_finished)
+        self.loader.failed.connect(self._on_loader_failed)
+        self.job = JobRunner(self)  # reconstruct / train (one at a time)
+        self.job.finished.connect(self._on_job_finished)
+        self.job.failed.connect(self._on_job_failed)
+        self.job.cancelled.connect(self._on_job_cancelled)
+        self.job.stopped.connect(self._on_job_stopped)
+        self.metrics_runner = JobRunner(self)
+        self.metrics_runner.finished.connect(self._on_metrics_finished)
+        self.metrics_runner.stopped.connect(self._on_metrics_stopped)
+        self._metrics_again = False
+
+        # ---- widgets
+        self.dataset = DatasetPanel()
+        self.dataset.sample_selected.connect(self._on_dataset_sample_selected)
+        self.image_view = ImageViewWidget()
+        self.image_view.landmark_moved.connect(self._on_image_landmark_moved)
+        self.image_view.place_requested.connect(self._on_image_place_requested)
+        self.image_view.visibility_toggled.connect(self._on_image_visibility_toggled)
+        self.view3d = View3DWidget()
+        self.metrics_panel = MetricsPanel()
+        self.job_panel = JobPanel(self.job)
+        self.log_panel = LogPanel()
+        self.log_panel.install()
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.view3d)
+        right.addWidget(self.metrics_panel)
+        right.setSizes([560, 240])
+        centre = QSplitter(Qt.Orientation.Horizontal)
+        centre.addWidget(self.image_view)
+        centre.addWidget(right)
+        centre.setSizes([800, 520])
+        self.setCentralWidget(centre)
+
+        dock = QDockWidget("Samples", self)
+        dock.setObjectName("samples_dock")
+        dock.setWidget(self.dataset)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self.job_panel, "Jobs")
+        self.bottom_tabs.addTab(self.log_panel, "Log")
+        bottom = QDockWidget("Jobs and log", self)
+        bottom.setObjectName("jobs_dock")
+        bottom.setWidget(self.bottom_tabs)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
+        self.resizeDocks([dock], [260], Qt.Orientation.Horizontal)
+        self.resizeDocks([bottom], [230], Qt.Orientation.Vertical)
+
+        self.status_sample = QLabel("")
+        self.status_save = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_sample)
+        self.statusBar().addPermanentWidget(self.status_save)
+        self._build_actions()
+        self._update_actions()
+        self.statusBar().showMessage("Drop a folder or an annotation file onto the window")
+
+    # ================================================================== actions
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", self._on_open_triggered, keys.Open,
+                                        "Open a folder or an annotation file")
+        self.open_folder_action = self._action("Open &folder…", self._on_open_folder_triggered,
+                                               "Ctrl+Shift+O")
+        self.reconstruct_action = self._action(
+            "Reconstruct (NRSfM)", self._on_reconstruct_triggered, "Ctrl+R",
+            "Fit the Deep NRSfM teacher on all samples")
+        self.train_action = self._action("Train student", self._on_train_triggered, "Ctrl+T",
+                                         "Distil the teacher into an image → 3D student")
+        self.cancel_action = self._action("Cancel job", self.job.cancel, "Esc")
+        self.export_action = self._action("&Export 3D…", self._on_export_triggered, "Ctrl+E")
+        self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        self.undo_action = self._action("&Undo", self._on_undo_triggered, keys.Undo)
+        self.redo_action = self._action("&Redo", self._on_redo_triggered, keys.Redo)
+        self.next_action = self._action("Next image", self._on_next_triggered, "Right",
+                                        "Next image (→, N, Page Down)")
+        self.next_action.setShortcuts([QKeySequence("Right"), QKeySequence("N"),
+                                       QKeySequence("PgDown")])
+        self.prev_action = self._action("Previous image", self._on_prev_triggered, "Left",
+                                        "Previous image (←, P, Page Up)")
+        self.prev_action.setShortcuts([QKeySequence("Left"), QKeySequence("P"),
+                                       QKeySequence("PgUp")])
+        self.toggle_vis_action = self._action("Toggle visibility", self._on_toggle_vis_triggered,
+                                              "V", "Selected landmark: visible ↔ occluded")
+        self.remove_action = self._action("Remove landmark", self._on_remove_triggered, "Delete",
+                                          "Selected landmark: unlabelled")
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_folder_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for a in (self.undo_action, self.redo_action, self.toggle_vis_action, self.remove_action):
+            edit_menu.addAction(a)
+        go_menu = self.menuBar().addMenu("&Go")
+        go_menu.addAction(self.prev_action)
+        go_menu.addAction(self.next_action)
+        run_menu = self.menuBar().addMenu("&Run")
+        for a in (self.reconstruct_action, self.train_action, self.cancel_action):
+            run_menu.addAction(a)
+        view_menu = self.menuBar().addMenu("&View")
+        for name in ("front", "side", "top"):
+            view_menu.addAction(self._action(f"3D {name} view",
+                                             getattr(self.view3d, f"_on_{name}_clicked")))
+        self._rebuild_recent_menu()
+
+        bar = QToolBar("Main")
+        bar.setObjectName("main_toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (self.open_action, None, self.undo_action, self.redo_action, None,
+                  self.prev_action, self.next_action, None, self.reconstruct_action,
+                  self.train_action, self.cancel_action, None, self.export_action):
+            if a is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(a)
+        self.addToolBar(bar)
+
+    def _update_actions(self) -> None:
+        has = self.doc is not None
+        busy = self.job.running
+        self.reconstruct_action.setEnabled(has and not busy)
+        self.train_action.setEnabled(has and not busy and self.doc.teacher is not None
+                                     if has else False)
+        self.cancel_action.setEnabled(busy)
+        self.export_action.setEnabled(has and bool(self.doc.sources_3d()) if has else False)
+        self.undo_action.setEnabled(has and self.doc.undo_stack.canUndo() if has else False)
+        self.redo_action.setEnabled(has and self.doc.undo_stack.canRedo() if has else False)
+
+    # ================================================================== opening
+    def open_path(self, path: str | Path, skeleton=None) -> None:
+        """Open a folder or annotation file in a worker; errors go to a dialog and the
+        current data stays open."""
+        path = Path(path)
+        if self.loader.running:
+            log.warning("still opening %s; ignoring %s", self.loader.name, path)
+            return
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._open_started = time.perf_counter()
+        self.loader.start(f"Open {path.name}", _bind_load(path, skeleton))
+
+    @Slot(object)
+    def _on_loader_finished(self, result: object) -> None:
+        if isinstance(result, NeedsSkeleton):
+            self._ask_skeleton(result)
+            return
+        if isinstance(result, Loaded):
+            self._set_loaded(result)
+
+    @Slot(str)
+    def _on_loader_failed(self, message: str) -> None:
+        self.statusBar().showMessage("Could not open the data", 5000)
+        self.show_error("Could not open", message)
+
+    def _ask_skeleton(self, need: NeedsSkeleton) -> None:
+        from poselab.gui.dialogs.skeleton_dialog import SkeletonDialog
+
+        dialog = SkeletonDialog(str(need.path), self)
+        self.skeleton_dialog = dialog
+        dialog.accepted.connect(self._on_skeleton_dialog_accepted)
+        self._pending_unlabelled = need.path
+        dialog.open()
+
+    @Slot()
+    def _on_skeleton_dialog_accepted(self) -> None:
+        sk = self.skeleton_dialog.skeleton()
+        if sk is not None:
+            self.open_path(self._pending_unlabelled, skeleton=sk)
+
+    def _set_loaded(self, loaded: Loaded) -> None:
+        old = self.doc
+        if old is not None:
+            try:
+                if old.undo_stack.count():
+                    old.save_now()
+            except Exception as err:  # noqa: BLE001 - never lose the new data for the old
+                log.error("could not save edits of the previous data: %s", err)
+            old.autosave = False
+            old.deleteLater()
+        doc = Document(loaded.collection, self)
+        doc.teacher = loaded.teacher
+        doc.student_3d = loaded.student_3d
+        doc.checkpoint = loaded.checkpoint
+        doc.sample_changed.connect(self._on_doc_sample_changed)
+        doc.saved.connect(self._on_doc_saved)
+        doc.save_failed.connect(self._on_doc_save_failed)
+        doc.results_changed.connect(self._on_doc_results_changed)
+        doc.undo_stack.indexChanged.connect(self._on_undo_index_changed)
+        self.doc = doc
+        self.current = None
+        self.metrics = None
+        self.metrics_panel.set_result(None)
+        self.dataset.set_document(doc)
+        c = loaded.collection
+        elapsed = time.perf_counter() - getattr(self, "_open_started", time.perf_counter())
+        self.setWindowTitle(f"poselab — {loaded.path}")
+        self.statusBar().showMessage(f"Opened {len(c)} samples, skeleton {c.skeleton.name} "
+                                     f"({c.num_joints} landmarks) in {elapsed:.2f} s", 8000)
+        log.info("opened %s: %d samples, %d landmarks", loaded.path, len(c), c.num_joints)
+        self._add_recent(loaded.path)
+        self.status_save.setText("")
+        if len(c):
+            self.dataset.select(0)
+        self._on_doc_results_changed()
+        self._update_actions()
+
+    # ---- drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if not urls:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(urls[0].toLocalFile())
+
+    # ---- file dialogs and recent files
+    @Slot()
+    def _on_open_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open annotations", "",
+            "Annotations (*.json *.csv *.mat *.h5 *.npz);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def _on_open_folder_triggered(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open folder")
+        if path:
+            self.open_path(path)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        recent = [r for r in self.recent_files() if r != p]
+        self.settings.setValue("recent", [p, *recent][:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.recent_files():
+            a = self.recent_menu.addAction(p)
+            a.setData(p)
+            a.triggered.connect(self._on_recent_triggered)
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    @Slot()
+    def _on_recent_triggered(self) -> None:
+        action = self.sender()
+        if action is not None:
+            self.open_path(action.data())
+
+    def show_error(self, title: str, message: str) -> None:
+        """Non-blocking error dialog (kept in :attr:`error_box` for tests)."""
+        log.error("%s: %s", title, message)
+        self.last_error = message
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        self.error_box = box
+        box.open()
+
+    # ================================================================== browsing
+    @Slot(int)
+    def _on_dataset_sample_selected(self, i: int) -> None:
+        self.show_sample(i)
+
+    def show_sample(self, i: int) -> None:
+        """Show sample ``i`` in the image view, 3D view and metrics."""
+        doc = self.doc
+        if doc is None or not 0 <= i < len(doc.collection):
+            return
+        c = doc.collection
+        self.current = i
+        sizes = None if c.image_sizes is None else tuple(c.image_sizes[i])
+        self.image_view.show_sample(c.skeleton, c.keypoints_2d[i], c.visibility[i],
+                                    c.image_paths[i], self._caption(i), sizes)
+        self._show_3d()
+        self.metrics_panel.set_sample(i, c.sample_ids[i])
+        self.status_sample.setText(f"sample {i + 1} / {len(c)}")
+
+    def _caption(self, i: int) -> str:
+        c = self.doc.collection
+        nxt = self.doc.next_missing(i)
+        text = f"<b>{c.sample_ids[i]}</b>"
+        if nxt is not None:
+            text += f" — click to place <b>{c.skeleton.joint_names[nxt]}</b>"
+        else:
+            text += " — drag a landmark to move it; right click toggles occluded"
+        return text
+
+    def _show_3d(self) -> None:
+        doc, i = self.doc, self.current
+        if doc is None or i is None:
+            return
+        srcs = {k: v[i] for k, v in doc.sources_3d().items()}
+        self.view3d.show_skeletons(doc.collection.skeleton, srcs)
+
+    @Slot()
+    def _on_next_triggered(self) -> None:
+        self.dataset.step(+1)
+
+    @Slot()
+    def _on_prev_triggered(self) -> None:
+        self.dataset.step(-1)
+
+    # ================================================================== editing
+    @Slot(int, float, float)
+    def _on_image_landmark_moved(self, j: int, x: float, y: float) -> None:
+        if self.doc is not None and self.current is not None:
+            self.doc.set_landmark(self.current, j, (x, y))
+
+    @Slot(float, float)
+    def _on_image_place_requested(self, x: float, y: float) -> None:
+        if self.doc is None or self.current is None:
+            return
+        j = self.doc.next_missing(self.current)
+        if j is None:
+            return
+        name = self.doc.collection.skeleton.joint_names[j]
+        self.doc.set_landmark(self.current, j, (x, y), 2, f"place {name}")
+        self.image_view.select_joint(j)
+
+    @Slot(int)
+    def _on_image_visibility_toggled(self, j: int) -> None:
+        if self.doc is not None and self.current is not None:
+            self.doc.toggle_visibility(self.current, j)
+
+    @Slot()
+    def _on_toggle_vis_triggered(self) -> None:
+        j = self.image_view.selected_joint
+        if j is not None:
+            self._on_image_visibility_toggled(j)
+
+    @Slot()
+    def _on_remove_triggered(self) -> None:
+        j = self.image_view.selected_joint
+        if self.doc is not None and self.current is not None and j is not None:
+            self.doc.remove_landmark(self.current, j)
+
+    @Slot()
+    def _on_undo_triggered(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.undo()
+
+    @Slot()
+    def _on_redo_triggered(self) -> None:
+        if self.doc is not None:
+            self.doc.undo_stack.redo()
+
+    @Slot(int)
+    def _on_undo_index_changed(self, _index: int) -> None:
+        self._update_actions()
+
+    @Slot(int)
+    def _on_doc_sample_changed(self, i: int) -> None:
+        if i != self.current:
+            self.dataset.select(i)
+        else:
+            self.show_sample(i)
+        self.dataset.refresh()
+        self.status_save.setText("saving edits…")
+
+    @Slot(str)
+    def _on_doc_saved(self, path: str) -> None:
+        if self.doc is not None and not self.doc.saving:
+            self.status_save.setText(f"edits saved to {Path(path).name}")
+
+    @Slot(str)
+    def _on_doc_save_failed(self, message: str) -> None:
+        self.status_save.setText("edits NOT saved")
+        self.show_error("Could not save edits", message)
+
+    # ================================================================== reconstruct
+    @Slot()
+    def _on_reconstruct_triggered(self) -> None:
+        if self.doc is None:
+            return
+        from poselab.gui.dialogs.job_dialog import JobDialog
+        from poselab.nrsfm import NRSfMConfig
+
+        dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig, None, NRSFM_MAIN, parent=self)
+        self.job_dialog = dialog
+        dialog.accepted.connect(self._on_reconstruct_dialog_accepted)
+        dialog.open()
+
+    @Slot()
+    def _on_reconstruct_dialog_accepted(self) -> None:
+        self.start_reconstruct(self.job_dialog.config())
+
+    def start_reconstruct(self, config=None) -> None:
+        """Fit the teacher on the open collection in a worker (``config`` default: defaults)."""
+        if self.doc is None or self.job.running:
+            return
+        if config is None:
+            from poselab.nrsfm import NRSfMConfig
+
+            config = NRSfMConfig()
+        snapshot = self.doc.collection.copy()
+        out = teacher_path(self.doc.collection)
+        self._job_kind = "reconstruct"
+        self._job_doc = self.doc
+        self.bottom_tabs.setCurrentWidget(self.job_panel)
+        self.job.start("Reconstruct (NRSfM)", _reconstruct_job(snapshot, config, out))
+        self._update_actions()
+
+    # ================================================================== train
+    @Slot()
+    def _on_train_triggered(self) -> None:
+        if self.doc is None or self.doc.teacher is None:
+            return
+        from poselab.distill import TrainConfig
+        from poselab.gui.dialogs.job_dialog import JobDialog
+
+        dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN, resume=True,
+                           default_checkpoint=self.doc.checkpoint, parent=self)
+        self.job_dialog = dialog
+        dialog.accepted.connect(self._on_train_dialog_accepted)
+        dialog.open()
+
+    @Slot()
+    def _on_train_dialog_accepted(self) -> None:
+        self.start_training(self.job_dialog.config(), self.job_dialog.resume_path())
+
+    def student_dir(self) -> Path:
+        tp = teacher_path(self.doc.collection)
+        return tp.parent / (tp.name.replace("nrsfm.npz", "student").lstrip("."))
+
+    def start_training(self, config=None, resume: Path | None = None) -> None:
+        """Train a student from the teacher in a worker (``torch.set_num_threads(1)``)."""
+        if self.doc is None or self.doc.teacher is None or self.job.running:
+            return
+        if config is None:
+            from poselab.distill import TrainConfig
+
+            config = TrainConfig()
+        snapshot = self.doc.collection.copy()
+        tp = teacher_path(self.doc.collection)
+        self._job_kind = "train"
+        self._job_doc = self.doc
+        self.bottom_tabs.setCurrentWidget(self.job_panel)
+        threads = int(getattr(config, "num_threads", 1) or 1)
+        self.job.start("Train student",
+                       _train_job(snapshot, self.doc.teacher, config, self.student_dir(), resume,
+                                  student_path(tp)),
+                       torch_threads=threads)
+        self._update_actions()
+
+    # ================================================================== job outcome
+    @Slot(object)
+    def _on_job_finished(self, result: object) -> None:
+        doc = getattr(self, "_job_doc", None)
+        if doc is not self.doc or doc is None:
+            log.info("job finished for data that is no longer open; result kept on disk")
+            return
+        if self._job_kind == "reconstruct":
+            doc.set_teacher(result)
+            self.statusBar().showMessage("Teacher reconstructed; saved to "
+                                         f"{teacher_path(doc.collection)}", 8000)
+        elif self._job_kind == "train":
+            train_result, pred = result
+            doc.set_student(pred, Path(train_result.checkpoint))
+            self.statusBar().showMessage(f"Student trained: {train_result.checkpoint}", 8000)
+
+    @Slot(str)
+    def _on_job_failed(self, message: str) -> None:
+        self.show_error(f"{self.job.name} failed", message)
+
+    @Slot()
+    def _on_job_cancelled(self) -> None:
+        self.statusBar().showMessage(f"{self.job.name} cancelled; nothing was saved", 5000)
+
+    @Slot()
+    def _on_job_stopped(self) -> None:
+        self._update_actions()
+
+    # ================================================================== results / metrics
+    @Slot()
+    def _on_doc_results_changed(self) -> None:
+        self._show_3d()
+        self._update_actions()
+        self._start_metrics()
+
+    def _start_metrics(self) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        sources = {k: v for k, v in doc.sources_3d().items() if k != "ground truth"}
+        if not sources:
+            self.metrics_panel.set_result(None)
+            self.dataset.set_disagreement(None)
+            return
+        if self.metrics_runner.running:
+            self._metrics_again = True
+            return
+        units = {"teacher": "px", "student": STUDENT_UNITS}
+        self._metrics_doc = doc
+        self.metrics_runner.start("Metrics", _metrics_job(doc.collection.copy(), sources, units),
+                                  quiet=True)
+
+    @Slot(object)
+    def _on_metrics_finished(self, result: object) -> None:
+        if getattr(self, "_metrics_doc", None) is not self.doc:
+            return
+        self.metrics = result
+        self.metrics_panel.set_result(result)
+        per = result.get("per_sample", {}).get("student", {}).get("disagreement")
+        self.dataset.set_disagreement(per)
+
+    @Slot()
+    def _on_metrics_stopped(self) -> None:
+        if self._metrics_again:
+            self._metrics_again = False
+            self._start_metrics()
+
+    # ================================================================== export
+    @Slot()
+    def _on_export_triggered(self) -> None:
+        if self.doc is None:
+            return
+        from poselab.gui.dialogs.export_dialog import ExportDialog
+
+        tp = teacher_path(self.doc.collection)
+        dialog = ExportDialog(list(self.doc.sources_3d()), tp.parent, self)
+        self.export_dialog = dialog
+        dialog.accepted.connect(self._on_export_dialog_accepted)
+        dialog.open()
+
+    @Slot()
+    def _on_export_dialog_accepted(self) -> None:
+        choice = self.export_dialog.choice()
+        if choice is not None:
+            try:
+                self.export(choice.sources, choice.fmt, choice.selected_only, choice.path)
+            except (PoselabError, OSError) as err:
+                self.show_error("Export failed", str(err))
+
+    def export(self, sources: tuple[str, ...], fmt: str, selected_only: bool,
+               path: Path) -> Path:
+        """Write the chosen 3D sources with ``poselab.io`` (CSV or JSON, DESIGN §8).
+
+        Raises:
+            PoselabError: nothing to export, or a writer error.
+        """
+        from poselab.io import export_csv, export_json
+
+        doc = self.doc
+        available = doc.sources_3d() if doc is not None else {}
+        chosen = {s: available[s] for s in sources if s in available}
+        if not chosen:
+            raise PoselabError("nothing to export: reconstruct (or train) first")
+        units_of = {"teacher": "px", "student": STUDENT_UNITS,
+                    "ground truth": doc.collection.units_3d}
+        # file names of the sources: teacher, student, ground_truth (DESIGN §8)
+        arrays = {s.replace(" ", "_"): a for s, a in chosen.items()}
+        units = {s.replace(" ", "_"): units_of[s] for s in chosen}
+        samples = [self.current] if selected_only and self.current is not None else None
+        writer = export_csv if fmt == "csv" else export_json
+        writer(path, doc.collection, arrays, units, "camera", samples=samples)
+        log.info("exported %s (%s) to %s", ", ".join(chosen), fmt.upper(), path)
+        self.statusBar().showMessage(f"Exported to {path}", 8000)
+        return Path(path)
+
+    # ================================================================== demo
+    def open_demo(self) -> None:
+        """Open the bundled demo collection, building it in a worker first if needed (a
+        progress dialog appears when that takes more than half a second)."""
+        if not hasattr(self, "demo_runner"):
+            self.demo_runner = JobRunner(self)
+            self.demo_runner.progressed.connect(self._on_demo_progressed)
+            self.demo_runner.finished.connect(self._on_demo_finished)
+            self.demo_runner.failed.connect(self._on_demo_failed)
+            self.demo_runner.stopped.connect(self._on_demo_stopped)
+            self.demo_dialog = None
+        if self.demo_runner.running:
+            return
+        self._demo_t0 = time.perf_counter()
+        self.statusBar().showMessage("Opening the demo…")
+        self.demo_runner.start("Demo", _demo_job)
+
+    @Slot(object)
+    def _on_demo_progressed(self, rec: object) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
+        if self.demo_dialog is None and time.perf_counter() - self._demo_t0 > 0.5:
+            d = QProgressDialog("Building the demo collection (first start only)…", "Cancel",
+                                0, 1000, self)
+            d.setWindowTitle("poselab demo")
+            d.setMinimumDuration(0)
+            d.canceled.connect(self.demo_runner.cancel)
+            self.demo_dialog = d
+            d.show()
+        if self.demo_dialog is not None and getattr(rec, "total", 0):
+            self.demo_dialog.setValue(int(1000 * rec.fraction))
+            if getattr(rec, "message", ""):
+                self.demo_dialog.setLabelText(rec.message)
+
+    @Slot(object)
+    def _on_demo_finished(self, folder: object) -> None:
+        self.open_path(Path(folder))
+
+    @Slot(str)
+    def _on_demo_failed(self, message: str) -> None:
+        self.show_error("Could not open the demo", message)
+
+    @Slot()
+    def _on_demo_stopped(self) -> None:
+        if self.demo_dialog is not None:
+            self.demo_dialog.close()
+            self.demo_dialog = None
+
+    # ================================================================== closing
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.job.running:
+            self.job.cancel()
+        self.dataset.thumbs.cancel()
+        if self.doc is not None and self.doc.undo_stack.count():
+            try:
+                self.doc.save_now()
+            except Exception as err:  # noqa: BLE001
+                log.error("could not save edits: %s", err)
+        self.log_panel.uninstall()
+        super().closeEvent(event)
+
+
+def _demo_job(cancel):
+    from poselab.synth.demo import ensure_demo
+
+    folder = yield from ensure_demo(cancel=cancel)
+    return folder
+
+
+def _bind_load(path: Path, skeleton):
+    def factory(cancel):
+        return load_job(path, skeleton, cancel)
+
+    return factory
+
+

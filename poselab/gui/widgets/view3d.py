@@ -1,0 +1,247 @@
+"""3D view: teacher, student and ground-truth skeletons of the selected sample (vispy).
+
+Each skeleton ``(J, 3)`` arrives in its own camera frame and units (x right, y down, z forward;
+pixels for the teacher, normalised units for the student, millimetres for ground truth). For
+display every skeleton is centred on the mean of its joints and scaled to unit RMS radius, so
+they overlap whatever their units; the axes shown are camera axes (up = −y, depth = +z).
+Display coordinates: ``(x, z, −y)`` with vispy's z up. The view starts from the side (the
+depth a 2D image cannot show); buttons switch to front (the camera's view), side and top, and
+the mouse rotates (drag) and zooms (wheel).
+
+vispy (OpenGL) is imported when the view is first shown. Without an OpenGL context (e.g.
+``QT_QPA_PLATFORM=offscreen``, or ``POSELAB_NO_GL=1``) the view shows a placeholder text
+instead of crashing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+log = logging.getLogger(__name__)
+
+#: Colour of each 3D source (RGB 0-255).
+SOURCE_COLOURS = {"teacher": (230, 120, 20), "student": (30, 110, 220),
+                  "ground truth": (40, 40, 40)}
+#: (elevation, azimuth) of the named views (vispy TurntableCamera, z up).
+VIEWS = {"front": (0.0, 0.0), "side": (0.0, 90.0), "top": (89.0, 0.0)}
+
+_GL_OK: bool | None = None
+
+
+def gl_available() -> bool:
+    """True when Qt can create an OpenGL context here (cached; ``POSELAB_NO_GL=1`` → False)."""
+    global _GL_OK
+    if os.environ.get("POSELAB_NO_GL"):
+        return False
+    if _GL_OK is None:
+        from PySide6.QtGui import QGuiApplication, QOpenGLContext
+
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            _GL_OK = False
+        else:
+            ctx = QOpenGLContext()
+            _GL_OK = bool(ctx.create())
+            del ctx
+    return _GL_OK
+
+
+def display_coords(points: np.ndarray) -> np.ndarray:
+    """Camera-frame ``(J, 3)`` → display ``(J, 3)``: centred, unit RMS radius, ``(x, z, −y)``."""
+    p = np.asarray(points, np.float64)
+    finite = np.isfinite(p).all(1)
+    if not finite.any():
+        return np.zeros_like(p, np.float32)
+    c = p[finite].mean(0)
+    q = p - c
+    r = np.sqrt((q[finite] ** 2).sum(1).mean()) or 1.0
+    q = q / r
+    return np.stack([q[:, 0], q[:, 2], -q[:, 1]], 1).astype(np.float32)
+
+
+class View3DWidget(QWidget):
+    """Skeletons in 3D with a legend and front/side/top buttons."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.legend = QLabel("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.buttons = {}
+        row = QHBoxLayout()
+        row.addWidget(self.legend, 1)
+        for name in VIEWS:
+            b = QPushButton(name.capitalize())
+            b.setObjectName(f"view_{name}")
+            b.clicked.connect(getattr(self, f"_on_{name}_clicked"))
+            row.addWidget(b)
+            self.buttons[name] = b
+        self.placeholder = QLabel("3D view: opens when there is something to show")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.body = QVBoxLayout()
+        self.body.addWidget(self.placeholder, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(row)
+        layout.addLayout(self.body, 1)
+        self.canvas = None
+        self.view = None
+        self._visuals = []
+        self._skeleton = None
+        self._sources: dict[str, np.ndarray] = {}
+        self.gl_failed_reason = ""
+        self._spin_timer = QTimer(self)
+        self._spin_timer.timeout.connect(self._on_spin_timer_timeout)
+        self._spin_step = 0.0
+
+    # ------------------------------------------------------------------ API
+    @property
+    def has_canvas(self) -> bool:
+        return self.canvas is not None
+
+    def ensure_canvas(self) -> bool:
+        """Create the vispy canvas if OpenGL works; returns whether there is one."""
+        if self.canvas is not None:
+            return True
+        if self.gl_failed_reason:
+            return False
+        if not gl_available():
+            self.gl_failed_reason = "no OpenGL context on this display"
+            self.placeholder.setText(f"3D view unavailable: {self.gl_failed_reason}.\n"
+                                     "Metrics and export still work.")
+            return False
+        try:
+            import vispy
+
+            vispy.use("pyside6")
+            from vispy import scene
+
+            canvas = scene.SceneCanvas(keys=None, bgcolor="white", parent=self)
+            view = canvas.central_widget.add_view()
+            elev, azim = VIEWS["side"]
+            view.camera = scene.TurntableCamera(fov=0.0, elevation=elev, azimuth=azim,
+                                                scale_factor=3.2, center=(0, 0, 0))
+            self._scene = scene
+            self.axis = scene.visuals.XYZAxis(parent=view.scene)
+            self.axis.transform = scene.transforms.STTransform(scale=(0.3, 0.3, 0.3),
+                                                               translate=(-1.3, -1.3, -1.3))
+        except Exception as err:  # noqa: BLE001 - any GL/driver failure → placeholder
+            log.warning("3D view disabled: %s", err)
+            self.gl_failed_reason = str(err)
+            self.placeholder.setText(f"3D view unavailable: {err}")
+            return False
+        self.canvas, self.view = canvas, view
+        self.body.removeWidget(self.placeholder)
+        self.placeholder.hide()
+        self.body.addWidget(canvas.native, 1)
+        self._redraw()
+        return True
+
+    def show_skeletons(self, skeleton, sources: dict[str, np.ndarray],
+                       observed: np.ndarray | None = None) -> None:
+        """Show ``sources`` (name → ``(J, 3)`` camera frame) for one sample.
+
+        Args:
+            skeleton: the :class:`~poselab.core.skeleton.Skeleton` (bones).
+            sources: e.g. ``{"teacher": (J, 3), "student": (J, 3), "ground truth": (J, 3)}``.
+            observed: unused joints are still drawn; kept for future masking.
+        """
+        self._skeleton = skeleton
+        self._sources = {k: np.asarray(v, np.float32) for k, v in sources.items()
+                         if v is not None}
+        self._update_legend()
+        if self._sources and self.isVisible():
+            self.ensure_canvas()
+        elif not self._sources and self.canvas is None and not self.gl_failed_reason:
+            self.placeholder.setText("No 3D yet: press Reconstruct (NRSfM).")
+        self._redraw()
+
+    def set_view(self, name: str) -> None:
+        """Switch the camera to ``"front"``, ``"side"`` or ``"top"``."""
+        elev, azim = VIEWS[name]
+        if self.view is not None:
+            cam = self.view.camera
+            cam.elevation, cam.azimuth = elev, azim
+            cam.scale_factor = 3.2
+            cam.center = (0, 0, 0)
+            self.canvas.update()
+
+    def spin(self, degrees_per_frame: float, fps: float = 60.0) -> None:
+        """Rotate the camera continuously (0 stops); for demos and the GUI benchmark."""
+        self._spin_step = degrees_per_frame
+        if degrees_per_frame:
+            self._spin_timer.start(int(1000 / fps))
+        else:
+            self._spin_timer.stop()
+
+    def render_image(self) -> np.ndarray | None:
+        """``(H, W, 4)`` uint8 RGBA of the canvas, or None without one."""
+        return None if self.canvas is None else self.canvas.render()
+
+    # ------------------------------------------------------------------ slots
+    @Slot()
+    def _on_front_clicked(self) -> None:
+        self.set_view("front")
+
+    @Slot()
+    def _on_side_clicked(self) -> None:
+        self.set_view("side")
+
+    @Slot()
+    def _on_top_clicked(self) -> None:
+        self.set_view("top")
+
+    @Slot()
+    def _on_spin_timer_timeout(self) -> None:
+        if self.view is not None:
+            self.view.camera.azimuth = (self.view.camera.azimuth + self._spin_step) % 360
+            self.canvas.update()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._sources:
+            QTimer.singleShot(0, self._on_shown_later)
+
+    @Slot()
+    def _on_shown_later(self) -> None:
+        if self.ensure_canvas():
+            self._redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def _update_legend(self) -> None:
+        parts = []
+        for name in SOURCE_COLOURS:
+            if name in self._sources:
+                r, g, b = SOURCE_COLOURS[name]
+                parts.append(f"<span style='color:rgb({r},{g},{b});font-weight:bold'>"
+                             f"■ {name}</span>")
+        self.legend.setText("&nbsp;&nbsp;".join(parts) if parts else "no 3D for this sample")
+
+    def _redraw(self) -> None:
+        if self.view is None:
+            return
+        for v in self._visuals:
+            v.parent = None
+        self._visuals = []
+        sk = self._skeleton
+        if sk is None:
+            self.canvas.update()
+            return
+        scene = self._scene
+        bones = np.asarray(sk.bones_array if hasattr(sk, "bones_array") else sk.bones, np.int32)
+        bones = bones.reshape(-1, 2)
+        for name, pts in self._sources.items():
+            if pts.shape != (sk.num_joints, 3):
+                continue
+            d = display_coords(pts)
+            colour = np.array(SOURCE_COLOURS.get(name, (120, 120, 120)) + (255,)) / 255.0
+            line = scene.visuals.Line(pos=d, connect=bones, color=colour, width=3,
+                                      parent=self.view.scene)
+            markers = scene.visuals.Markers(parent=self.view.scene)
+            markers.set_data(d, face_color=colour, edge_color=colour, size=7)
+            self._visuals += [line, markers]
+        self.canvas.update()
