@@ -56,8 +56,9 @@ def find_images(folder: Path, max_depth: int = 3) -> list[Path]:
     return [Path(f) for _, f in found]
 
 
-def _jpeg_size(fh, path: Path) -> tuple[int, int]:
-    """Walk the JPEG marker segments up to the first frame header (SOFn) and read its size."""
+def _jpeg_size(fh, path: Path) -> tuple[int, int, int]:
+    """Walk the JPEG marker segments up to the first frame header (SOFn): (width, height,
+    offset of the frame header). Embedded EXIF thumbnails sit inside APP segments, skipped."""
     buf = fh.read(4096)
     if buf[:2] != b"\xff\xd8":
         raise DataError(path, "not a JPEG file (no start-of-image marker)")
@@ -88,16 +89,26 @@ def _jpeg_size(fh, path: Path) -> tuple[int, int]:
                 if pos + 9 > len(buf):
                     raise DataError(path, "truncated JPEG (cut inside the frame header)")
             height, width = struct.unpack_from(">HH", buf, pos + 5)
-            return width, height
+            return width, height, pos
         pos += 2 + length
 
 
-def _check_tail(fh, path: Path, suffix: str, size: int) -> None:
-    """Raise DataError when a JPEG lacks its ``FF D9`` end marker or a PNG its IEND chunk."""
+def _check_tail(fh, path: Path, suffix: str, size: int, sof: int = 0) -> None:
+    """Raise DataError when a JPEG lacks its ``FF D9`` end marker or a PNG its IEND chunk.
+
+    Fast path: the marker within the last KiB. Files with a long trailer after the image
+    (e.g. phone "motion photos" that append a video) are read whole: the end marker must come
+    after the main image's first scan (``FF DA``), where entropy-coded data cannot contain it.
+    """
     fh.seek(max(0, size - 1024))
     tail = fh.read()
     if suffix in (".jpg", ".jpeg"):
-        if b"\xff\xd9" not in tail:
+        if b"\xff\xd9" in tail:
+            return
+        fh.seek(0)
+        data = fh.read()
+        sos = data.find(b"\xff\xda", sof)
+        if sos < 0 or data.find(b"\xff\xd9", sos) < 0:
             raise DataError(path, "truncated JPEG (no end-of-image marker FFD9)")
     elif suffix == ".png" and b"IEND" not in tail[-64:]:
         raise DataError(path, "truncated PNG (no IEND chunk)")
@@ -120,8 +131,9 @@ def image_size(path: str | Path, check: bool = True) -> tuple[int, int]:
             size = os.fstat(fh.fileno()).st_size
             head = fh.read(32)
             fh.seek(0)
+            sof = 0
             if head[:2] == b"\xff\xd8":
-                wh = _jpeg_size(fh, path)
+                *wh, sof = _jpeg_size(fh, path)
                 suffix = ".jpg"
             elif head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
                 wh = struct.unpack(">II", head[16:24])
@@ -132,7 +144,7 @@ def image_size(path: str | Path, check: bool = True) -> tuple[int, int]:
             else:
                 wh = None
             if wh is not None and check:
-                _check_tail(fh, path, suffix, size)
+                _check_tail(fh, path, suffix, size, sof)
     except FileNotFoundError:
         raise DataError(path, "image file is listed but missing") from None
     except OSError as err:
