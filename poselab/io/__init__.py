@@ -9,12 +9,18 @@ imported by the readers that need them).
 
 from poselab.io.coco import read_coco, write_coco, write_sidecar_3d
 from poselab.io.export import export_csv, export_json, read_export
-from poselab.io.folder import edits_path, find_annotations, open_folder, read_annotation
+from poselab.io.folder import (
+    SkeletonNeeded,
+    edits_path,
+    find_annotations,
+    open_folder,
+    read_annotation,
+)
 from poselab.io.npz import read_npz, write_npz
 from poselab.io.results import Result3D, read_result
 
 __all__ = [
-    "Result3D", "edits_path", "export_csv", "export_json", "find_annotations", "open_folder",
-    "read_annotation", "read_coco", "read_export", "read_npz", "read_result", "write_coco",
-    "write_npz", "write_sidecar_3d",
+    "Result3D", "SkeletonNeeded", "edits_path", "export_csv", "export_json", "find_annotations",
+    "open_folder", "read_annotation", "read_coco", "read_export", "read_npz", "read_result",
+    "write_coco", "write_npz", "write_sidecar_3d",
 ]

@@ -31,6 +31,19 @@ UNLABELLED_EDITS = "annotations.poselab.json"
 _RESULT_KINDS = ("nrsfm", "prediction")
 
 
+class SkeletonNeeded(DataError):
+    """A folder of images without annotations was opened without a skeleton.
+
+    The GUI catches this to ask the user for a skeleton (built-in or JSON) and opens again
+    with ``open_folder(path, skeleton=...)``; ``num_images`` says how many were found.
+    """
+
+    def __init__(self, path: Path, num_images: int):
+        self.num_images = num_images
+        super().__init__(path, f"{num_images} images but no annotation file; pass a skeleton "
+                               "(built-in name or JSON file) to label them from scratch")
+
+
 def edits_path(source: str | Path | PoseCollection) -> Path:
     """Where the GUI autosaves edits of a collection (DESIGN §8).
 
@@ -177,8 +190,9 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
 
     Raises:
         DataError: no such path; no images and no annotation; images but no annotation and no
-            skeleton; two or more annotation candidates (listed); a listed image missing; a
-            truncated JPEG/PNG; or any reader's error — each naming the file.
+            skeleton (:class:`SkeletonNeeded`); two or more annotation candidates (listed); a
+            listed image missing; a truncated JPEG/PNG; or any reader's error — each naming
+            the file.
     """
     path = Path(path)
     if not path.exists():
@@ -217,8 +231,7 @@ def _unlabelled(folder: Path, skeleton) -> PoseCollection:
                                 f"{', '.join(ANNOTATION_SUFFIXES)} annotations)")
     sk = get_skeleton(skeleton) if skeleton is not None else _default_skeleton(folder)
     if sk is None:
-        raise DataError(folder, f"{len(images)} images but no annotation file; pass a skeleton "
-                                "(built-in name or JSON file) to label them from scratch")
+        raise SkeletonNeeded(folder, len(images))
     N, J = len(images), sk.num_joints
     return PoseCollection(
         skeleton=sk, keypoints_2d=np.zeros((N, J, 2), np.float32),

@@ -11,7 +11,7 @@ import pytest
 from conftest import write_image
 
 from poselab.core import DataError
-from poselab.io import edits_path, open_folder, write_coco
+from poselab.io import SkeletonNeeded, edits_path, open_folder, write_coco
 
 
 def test_folder_with_coco_and_images(collection, tmp_path):
@@ -39,9 +39,9 @@ def test_edits_are_loaded_instead_of_the_original(collection, tmp_path):
 def test_unlabelled_folder_needs_a_skeleton(tmp_path):
     for i in range(3):
         write_image(tmp_path / "imgs" / f"{i}.png", 20, 10)
-    with pytest.raises(DataError, match="pass a skeleton") as err:
+    with pytest.raises(SkeletonNeeded, match="pass a skeleton") as err:
         open_folder(tmp_path)
-    assert err.value.path == tmp_path
+    assert err.value.path == tmp_path and err.value.num_images == 3
     c = open_folder(tmp_path, skeleton="face14")
     assert (len(c), c.num_joints) == (3, 14) and not c.observed.any()
     assert c.sample_ids == ["imgs/0.png", "imgs/1.png", "imgs/2.png"]
