@@ -295,10 +295,27 @@ def write_coco(collection: PoseCollection, path: str | Path, sidecar_3d: bool = 
     return path
 
 
+def _sidecar_matches(path: Path, collection: PoseCollection) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            same = ([str(s) for s in z["sample_ids"]] == list(collection.sample_ids)
+                    and str(z["units"]) == collection.units_3d
+                    and np.array_equal(z["keypoints_3d"], collection.keypoints_3d))
+            if same and collection.intrinsics is not None:
+                same = "intrinsics" in z.files and np.array_equal(z["intrinsics"],
+                                                                  collection.intrinsics)
+            return bool(same)
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def write_sidecar_3d(collection: PoseCollection, json_path: str | Path) -> Path:
     """Write the collection's 3D to ``<json stem>.3d.npz`` atomically.
 
-    Keys: ``sample_ids`` (N,) str, ``keypoints_3d`` (N, J, 3) float32 camera frame in
+    An existing sidecar with the same content is left as it is. Keys: ``sample_ids`` (N,)
+    str, ``keypoints_3d`` (N, J, 3) float32 camera frame in
     ``units``, ``intrinsics`` (N, 3, 3) float32 pixels (when known), ``units`` str.
 
     Raises:
@@ -307,6 +324,8 @@ def write_sidecar_3d(collection: PoseCollection, json_path: str | Path) -> Path:
     out = sidecar_path(json_path)
     if not collection.has_3d:
         raise DataError(collection.source, "no 3D to write")
+    if _sidecar_matches(out, collection):  # GUI autosaves edit 2D only: skip the rewrite
+        return out
     arrays = {"sample_ids": np.asarray(collection.sample_ids, dtype=str),
               "keypoints_3d": collection.keypoints_3d.astype(np.float32),
               "units": np.array(collection.units_3d)}
