@@ -1,0 +1,103 @@
+"""Checks and per-sample targets shared by every student's training (paper 000 §4, DESIGN §3).
+
+:func:`check_inputs` rejects a collection the student cannot use and a teacher fitted on other
+data. :func:`prepare_targets` turns a collection and its teacher into plain numpy arrays in the
+*student's* normalised frame (the collection's own landmark box, DESIGN §3, which is also what
+:func:`poselab.distill.predict` uses): if the teacher normalised with another centre or scale,
+its dictionary and depth are rescaled by ``scale_teacher / scale_student`` (translations do
+not matter: the losses use centred depth and a translation-free reprojection residual).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from poselab.core.collection import PoseCollection
+from poselab.core.errors import DataError
+from poselab.core.normalize import bbox_normalization, normalize_keypoints
+from poselab.distill.losses import gt_depth_normalized
+
+
+def check_inputs(collection: PoseCollection, teacher, need_images: bool = True) -> None:
+    """Raise :class:`DataError` when ``collection`` and ``teacher`` cannot train a student.
+
+    Args:
+        collection: N samples; with images when ``need_images``.
+        teacher: a :class:`poselab.nrsfm.result.NRSfMResult` fitted on exactly this collection
+            (same skeleton joints, same sample ids in the same order), or None.
+
+    Raises:
+        DataError: empty collection, missing images, teacher of another skeleton or sample set.
+    """
+    src = collection.source
+    if len(collection) == 0:
+        raise DataError(src, "the collection has no samples")
+    if need_images and not collection.has_images:
+        missing = sum(p is None for p in collection.image_paths)
+        raise DataError(src, f"{missing} of {len(collection)} samples have no image; the image "
+                             f"student needs images (use the 2D lifter for 2D-only data)")
+    if teacher is None:
+        return
+    if tuple(teacher.skeleton.joint_names) != tuple(collection.skeleton.joint_names):
+        raise DataError(src, f"the teacher was fitted on skeleton {teacher.skeleton.name!r} "
+                             f"({teacher.skeleton.num_joints} joints), the data use "
+                             f"{collection.skeleton.name!r} ({collection.num_joints} joints)")
+    if list(teacher.sample_ids) != list(collection.sample_ids):
+        ours, theirs = set(collection.sample_ids), set(teacher.sample_ids)
+        if ours == theirs:
+            problem = "lists the same samples in another order"
+        else:
+            problem = (f"covers {len(theirs)} samples, {len(theirs & ours)} of the "
+                       f"{len(ours)} in the data")
+        raise DataError(src, f"the teacher was fitted on a different sample set: it {problem}; "
+                             f"fit the teacher on this collection first")
+
+
+@dataclass
+class Targets:
+    """Per-sample training arrays, normalised units, crop camera frame (x right, y down).
+
+    Attributes:
+        centre: ``(N, 2)`` px, scale: ``(N,)`` px — the student's normalisation (DESIGN §3).
+        w: ``(N, J, 2)`` float32 normalised 2D (0 where unobserved); observed: ``(N, J)`` bool.
+        rotations: ``(N, 3, 3)`` teacher rotations times ``scale_teacher/scale_student``.
+        codes: ``(N, K)`` φ_nrsfm. dictionary: ``(3J, K)`` D1.
+        teacher_3d: ``(N, J, 3)`` teacher shape in the student's normalised units.
+        gt_z: ``(N, J)`` centred ground-truth depth in normalised units, or None.
+    """
+
+    centre: np.ndarray
+    scale: np.ndarray
+    w: np.ndarray
+    observed: np.ndarray
+    rotations: np.ndarray | None = None
+    codes: np.ndarray | None = None
+    dictionary: np.ndarray | None = None
+    teacher_3d: np.ndarray | None = None
+    gt_z: np.ndarray | None = None
+
+
+def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
+    """Normalised 2D, teacher terms and ground-truth depth for :func:`poselab.distill.train`.
+
+    Raises:
+        DataError: a sample without observed landmarks or a degenerate landmark box.
+    """
+    try:
+        centre, scale = bbox_normalization(collection.keypoints_2d, collection.visibility)
+    except DataError as err:
+        raise DataError(collection.source, err.problem) from None
+    observed = collection.visibility > 0
+    w = normalize_keypoints(collection.keypoints_2d, centre, scale, collection.visibility)
+    t = Targets(centre=centre, scale=scale, w=w, observed=observed)
+    if teacher is not None:
+        ratio = (np.asarray(teacher.scale, np.float64) / scale).astype(np.float32)
+        t.rotations = (np.asarray(teacher.rotations, np.float32) * ratio[:, None, None])
+        t.codes = np.asarray(teacher.codes, np.float32)
+        t.dictionary = np.asarray(teacher.dictionary, np.float32)
+        t.teacher_3d = np.asarray(teacher.shapes_normalized, np.float32) * ratio[:, None, None]
+    if collection.has_3d:
+        t.gt_z = gt_depth_normalized(collection.keypoints_3d, w, observed)
+    return t
