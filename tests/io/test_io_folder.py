@@ -112,3 +112,14 @@ def test_import_is_light():
             "'scipy') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_yolo_folder_and_its_edits_path(tmp_path):
+    from test_io_formats import _yolo_dataset
+
+    root = _yolo_dataset(tmp_path)
+    c = open_folder(root)
+    assert len(c) == 3 and c.source == root / "data.yaml"
+    assert edits_path(c) == root / "data.poselab.json"
+    write_coco(c, edits_path(c))
+    assert open_folder(root).source == root / "data.poselab.json"
