@@ -131,11 +131,15 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         index, cols, values = _h5_table(path)
     else:
         index, cols, values = _csv_table(path)
+    if not cols or not index:
+        raise DataError(path, "DeepLabCut file has no labelled rows or no x/y columns")
     multi = len(cols[0]) == 4
     coord = [c[-1] for c in cols]
     part = [c[-2] for c in cols]
     indiv = [c[1] if multi else "" for c in cols]
     animals = list(dict.fromkeys(i for i in indiv if i != "single"))
+    if not animals:
+        raise DataError(path, "only unique ('single') body parts; no individual to read")
     parts = list(dict.fromkeys(p for p, i in zip(part, indiv, strict=True) if i == animals[0]))
     col_of = {(i, p, c): k for k, (i, p, c) in enumerate(zip(indiv, part, coord, strict=True))}
     if multi and "single" in indiv:

@@ -197,6 +197,16 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
     path = Path(path)
     if not path.exists():
         raise DataError(path, "no such file or folder")
+    try:
+        return _open(path, skeleton, prefer_edits, check_images)
+    except DataError:
+        raise
+    except OSError as err:  # permissions, a folder vanishing while scanned, ...
+        where = Path(err.filename) if err.filename else path
+        raise DataError(where, f"cannot read ({err.strerror or err})") from None
+
+
+def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool) -> PoseCollection:
     folder = path if path.is_dir() else path.parent
     if path.is_dir():
         candidates = find_annotations(path)
