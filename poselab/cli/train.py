@@ -1,0 +1,124 @@
+"""``poselab train INPUT --teacher nrsfm.npz --out DIR``: train a student from the teacher.
+
+INPUT is anything :func:`poselab.io.open_folder` reads (with images for the integral student).
+The teacher must have been fitted on the same samples (``poselab nrsfm INPUT``). Writes
+``DIR/checkpoint.pt`` after every epoch; ``--resume`` continues from it (same step, optimiser
+and RNG state; the run's saved settings are kept, flags given here override them).
+Several GPUs or machines: ``torchrun --nproc_per_node=N -m poselab train ...`` (rank 0 prints
+and writes). Ground-truth 3D in INPUT is used only for the printed metrics, except with
+``--depth-loss supervised``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+#: flag name → TrainConfig field
+_FLAGS = {"student": "student", "preset": "preset", "epochs": "epochs", "device": "device",
+          "depth_loss": "depth_loss", "batch_size": "batch_size", "lr": "lr",
+          "threads": "num_threads", "seed": "seed", "l1_weight": "l1_weight",
+          "input_size": "input_size", "backbone": "backbone"}
+
+
+def register(subparsers) -> None:
+    from poselab.distill.config import BACKBONES, DEPTH_LOSSES, PRESETS, STUDENTS
+
+    p = subparsers.add_parser(
+        "train", help="train an image → 3D student distilled from the NRSfM teacher",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="folder or annotation file (with images)")
+    p.add_argument("--teacher", type=Path, help="nrsfm.npz fitted on INPUT")
+    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoint.pt)")
+    p.add_argument("--student", choices=STUDENTS)
+    p.add_argument("--preset", choices=PRESETS, help="network size (default cpu)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
+    p.add_argument("--depth-loss", choices=DEPTH_LOSSES,
+                   help="distill (paper 000, default), weaksup or supervised")
+    p.add_argument("--backbone", choices=BACKBONES)
+    p.add_argument("--input-size", type=int, help="crop size in pixels")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--l1-weight", type=float, help="L1 weight of the distilling loss (0.3)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--pretrained", action="store_true",
+                   help="ImageNet backbone weights from the local torch hub cache")
+    p.add_argument("--no-augment", action="store_true", help="no scale/rotation/colour/flip")
+    p.add_argument("--config", type=Path, help="TrainConfig JSON (flags override it)")
+    p.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
+                   help="continue from CHECKPOINT (default: OUT/checkpoint.pt)")
+    p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for formats without one")
+    p.set_defaults(func=run)
+
+
+def _config(args, resume_state):
+    import json
+
+    from poselab.core.errors import DataError
+    from poselab.distill.config import TrainConfig
+
+    if resume_state is not None:
+        base = dict(resume_state["config"])
+    elif args.config is not None:
+        try:
+            base = json.loads(args.config.read_text())
+        except (OSError, ValueError) as err:
+            raise DataError(args.config, f"cannot read config ({err})") from None
+        base.pop("poselab_version", None)
+    else:
+        base = {}
+    preset = args.preset or base.get("preset") or "cpu"
+    if args.preset is not None or not base:
+        base = {**base, **TrainConfig.preset_defaults(preset)}
+    for flag, name in _FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None and flag != "preset":
+            base[name] = value
+    if args.pretrained:
+        base["pretrained"] = True
+    if args.no_augment:
+        base["augment"] = False
+        base["flip_augment"] = False
+    return TrainConfig.from_dict(base)
+
+
+def run(args: argparse.Namespace) -> int:
+    from poselab.cli.progressbar import run_with_bar
+    from poselab.core.errors import DataError
+    from poselab.core.progress import drain
+    from poselab.distill.checkpoint import FILENAME, load_checkpoint
+    from poselab.distill.train import train
+    from poselab.io import open_folder
+    from poselab.nrsfm.result import NRSfMResult
+
+    resume = None
+    if args.resume is not None:
+        resume = args.out / FILENAME if args.resume is True else Path(args.resume)
+    state = load_checkpoint(resume) if resume is not None else None
+    config = _config(args, state)
+    rank = int(os.environ.get("RANK", "0"))
+    collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
+    teacher = None
+    if args.teacher is not None:
+        teacher = NRSfMResult.load(args.teacher)
+    elif config.depth_loss != "supervised" or config.student == "lifter2d":
+        raise DataError(args.input, "--teacher nrsfm.npz is needed (fit it with "
+                                    "`poselab nrsfm INPUT --out nrsfm.npz`)")
+    if rank == 0:
+        print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
+              f"{collection.source}; student {config.student} ({config.preset} preset, "
+              f"{config.backbone} w{config.backbone_width} @ {config.input_size} px), depth loss "
+              f"{config.depth_loss}, {config.epochs} epochs")
+    job = train(collection, teacher, config, args.out, resume=resume)
+    result = run_with_bar(job) if rank == 0 else drain(job)
+    if rank == 0:
+        shown = [k for k in ("student_mpjpe", "student_pa_mpjpe", "student_depth_error",
+                             "teacher_mpjpe", "teacher_pa_mpjpe", "teacher_depth_error",
+                             "err2d_px", "teacher_agreement_px", "samples_per_s")
+                 if k in result.metrics]
+        print("final: " + " ".join(f"{k}={result.metrics[k]:.4g}" for k in shown))
+        print(f"wrote {result.checkpoint}")
+    return 0

@@ -1,0 +1,65 @@
+"""`poselab train` / `poselab predict` on a tiny COCO folder of rendered stick figures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from poselab.cli import main
+from poselab.distill.checkpoint import load_checkpoint
+from poselab.distill.toydata import make_toy_dataset
+from poselab.io import open_folder
+from poselab.io.coco import write_coco
+from poselab.nrsfm.result import RESULT_FILE_KEYS
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    coll, teacher = make_toy_dataset(root / "data", n=32, size=96, seed=2)
+    write_coco(coll, root / "data" / "annotations.json")
+    read = open_folder(root / "data")
+    assert len(read) == 32
+    order = [list(coll.image_paths).index(p) for p in read.image_paths]
+    np.testing.assert_allclose(read.keypoints_2d, coll.keypoints_2d[order], atol=1e-3)
+    sub = {k: getattr(teacher, k)[order] for k in
+           ("keypoints_3d", "shapes_normalized", "rotations", "codes", "centre", "scale")}
+    dataclasses.replace(teacher, sample_ids=list(read.sample_ids), **sub).save(root / "t.npz")
+    return root
+
+
+def test_train_resume_predict(folder, capsys):
+    out = folder / "run"
+    args = ["train", str(folder / "data"), "--teacher", str(folder / "t.npz"), "--out", str(out),
+            "--epochs", "1", "--batch-size", "16", "--device", "cpu", "--threads", "1"]
+    assert main(args) == 0
+    assert load_checkpoint(out)["step"] == 2
+    assert main([*args[:-8], "--epochs", "2", "--resume"]) == 0
+    ck = load_checkpoint(out / "checkpoint.pt")
+    assert (ck["epoch"], ck["step"], ck["config"]["batch_size"]) == (2, 4, 16)
+    text = capsys.readouterr().out
+    assert "student_depth_error=" in text and "wrote" in text
+    pred = folder / "pred.npz"
+    assert main(["predict", str(out), str(folder / "data"), "--out", str(pred)]) == 0
+    with np.load(pred) as z:
+        assert set(RESULT_FILE_KEYS) <= set(z.files)
+        assert z["keypoints_3d"].shape == (32, 17, 3)
+        assert list(z["sample_ids"]) == list(open_folder(folder / "data").sample_ids)
+
+
+def test_bad_teacher_is_one_line_error(folder, tmp_path, capsys):
+    t = np.load(folder / "t.npz")
+    arrays = {k: t[k] for k in t.files}
+    arrays["sample_ids"] = np.array([f"x{i}" for i in range(32)])
+    np.savez(tmp_path / "bad.npz", **arrays)
+    rc = main(["train", str(folder / "data"), "--teacher", str(tmp_path / "bad.npz"), "--out",
+               str(tmp_path / "run"), "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "different sample set" in err and "Traceback" not in err
+    rc = main(["train", str(folder / "data"), "--out", str(tmp_path / "run")])
+    assert rc == 2 and "--teacher" in capsys.readouterr().err
