@@ -93,12 +93,34 @@ def _is_candidate(path: Path) -> bool:
     return True
 
 
-def find_annotations(folder: Path) -> list[Path]:
+def _looks_like_annotation(path: Path) -> bool:
+    """Content check for files below the top level (where results, configs and logs of
+    training runs may live): COCO JSON, DeepLabCut or long CSV, a pose ``.npz``."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return '"annotations"' in _peek(path, 65536)
+    if suffix == ".csv":
+        head = _peek(path, 512).lstrip("\ufeff").lower()
+        first = head.splitlines()[0] if head else ""
+        return head.startswith("scorer") or {"image", "joint", "x", "y"} <= {
+            c.strip() for c in first.split(",")}
+    if suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return bool({"keypoints_2d", "W"} & set(z.files))
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+def find_annotations(folder: Path, max_depth: int = 3) -> list[Path]:
     """Annotation candidates in ``folder``: the shallowest level (0, 1 or 2 deep) that has any.
 
     Excluded: edits (``*.poselab.json``), 3D sidecars (``*.3d.npz``), poselab results and
-    exports, ``*skeleton*.json``. A DeepLabCut ``.csv`` and ``.h5`` of the same stem count once
-    (the CSV). A YOLO layout counts as one candidate (its ``data.yaml`` or ``labels/``).
+    exports, ``*skeleton*.json``; below the top level also files whose content is not an
+    annotation (e.g. a training run's JSON log). A DeepLabCut ``.csv`` and ``.h5`` of the same
+    stem count once (the CSV). A YOLO layout counts as one candidate (``data.yaml`` or
+    ``labels/``).
     """
     folder = Path(folder)
     root = yolo_root(folder)
@@ -107,9 +129,10 @@ def find_annotations(folder: Path) -> list[Path]:
                      if (root / n).is_file()), None)
         return [yaml or root / "labels"]
     level = [folder]
-    for _depth in range(3):
+    for depth in range(max_depth):
         found = sorted(p for d in level for p in d.iterdir()
-                       if p.is_file() and _is_candidate(p))
+                       if p.is_file() and _is_candidate(p)
+                       and (depth == 0 or _looks_like_annotation(p)))
         stems = {(p.parent, p.stem) for p in found if p.suffix.lower() == ".csv"}
         found = [p for p in found if not (p.suffix.lower() in (".h5", ".hdf5")
                                           and (p.parent, p.stem) in stems)]
@@ -209,7 +232,11 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
 def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool) -> PoseCollection:
     folder = path if path.is_dir() else path.parent
     if path.is_dir():
-        candidates = find_annotations(path)
+        candidates = find_annotations(path, max_depth=1)
+        if not candidates and prefer_edits and (path / UNLABELLED_EDITS).is_file():
+            candidates = []  # a labelled-in-poselab image folder: its edits are the labels
+        elif not candidates:
+            candidates = find_annotations(path)
         if len(candidates) > 1:
             names = ", ".join(str(c.relative_to(path)) for c in candidates)
             raise DataError(path, f"{len(candidates)} annotation files found ({names}); "

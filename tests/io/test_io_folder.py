@@ -123,3 +123,15 @@ def test_yolo_folder_and_its_edits_path(tmp_path):
     assert edits_path(c) == root / "data.poselab.json"
     write_coco(c, edits_path(c))
     assert open_folder(root).source == root / "data.poselab.json"
+
+
+def test_run_outputs_below_the_top_level_are_not_annotations(tmp_path):
+    write_image(tmp_path / "images" / "a.jpg", 10, 10)
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / "history.json").write_text(json.dumps({"loss": [1, 2]}))
+    (tmp_path / "student" / "metrics.csv").write_text("epoch,loss\n1,0.5\n")
+    with pytest.raises(SkeletonNeeded):
+        open_folder(tmp_path)
+    c = open_folder(tmp_path, skeleton="face14")
+    write_coco(c, edits_path(c))
+    assert open_folder(tmp_path).source == tmp_path / "annotations.poselab.json"
