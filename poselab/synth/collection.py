@@ -21,6 +21,7 @@ import os
 import shutil
 from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -150,28 +151,32 @@ def render_collection(
     try:
         token.check()
         yield Progress("render", 0, N, message=f"rendering {N} images at {size} px")
-        if workers <= 1 or len(chunks) == 1:
-            results = (_render_chunk(c, X[c], K[c], skeleton, size, seed, quality, image_dir)
-                       for c in chunks)
-            for idx, a, b, c in results:
-                kp[idx], vis[idx], Kc[idx] = a, b, c
-                done += len(idx)
-                token.check()
-                yield Progress("render", done, N, {"images_per_s": done / clock.elapsed()},
-                               clock.eta(done), f"{done}/{N} images")
-        else:
+        todo = {int(c[0]): c for c in chunks}
+        if workers > 1 and len(chunks) > 1:
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
             pending = {pool.submit(_render_chunk, c, X[c], K[c], skeleton, size, seed, quality,
                                    image_dir) for c in chunks}
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    idx, a, b, c = fut.result()
-                    kp[idx], vis[idx], Kc[idx] = a, b, c
-                    done += len(idx)
+                try:
+                    for fut in finished:
+                        idx, a, b, c = fut.result()
+                        kp[idx], vis[idx], Kc[idx] = a, b, c
+                        done += len(idx)
+                        del todo[int(idx[0])]
+                except BrokenProcessPool:  # e.g. a __main__ without the spawn guard
+                    log.warning("rendering processes failed to start; rendering in-process")
+                    break
                 token.check()
                 yield Progress("render", done, N, {"images_per_s": done / clock.elapsed()},
                                clock.eta(done), f"{done}/{N} images")
+        for c in list(todo.values()):
+            idx, a, b, c = _render_chunk(c, X[c], K[c], skeleton, size, seed, quality, image_dir)
+            kp[idx], vis[idx], Kc[idx] = a, b, c
+            done += len(idx)
+            token.check()
+            yield Progress("render", done, N, {"images_per_s": done / clock.elapsed()},
+                           clock.eta(done), f"{done}/{N} images")
         names = [f"{i:06d}.jpg" for i in range(N)]
         meta = dict(metadata or {})
         meta.setdefault("generator", "poselab.synth")
