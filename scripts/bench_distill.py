@@ -1,0 +1,172 @@
+"""Benchmark of the distilled student (issue 5): paper 000's Table 1 on rendered mocap17 images.
+
+Renders ../shared/data/mocap17/h36m17_train35k.npz with poselab.synth (cached under the user
+cache folder and reused), fits the Deep NRSfM teacher on the training images' 2D (weak
+perspective, as paper 000), then trains three students with the *same* network and budget —
+Weaksup-bs (L1 to the teacher's depth), distilled (paper 000 Eq. 14) and supervised (L1 to
+ground-truth depth, upper bound) — and prints MPJPE / PA-MPJPE / depth error (mm, paper-000
+protocol: bone-length scaling, one reflection per set) on the training images and on the
+held-out subject S8 (never trained on; the teacher's S8 figures come from its encoder,
+``poselab.nrsfm.reconstruct``), plus training images/s. ``--sweep`` adds the L1-weight sweep of
+paper 000 Table 4 (0.01, 0.1, 0.3, 0.5). Ground truth is only used to score (and by the
+supervised row).
+
+    nice .venv/bin/python scripts/bench_distill.py --quick          # ~800 images, minutes
+    nice .venv/bin/python scripts/bench_distill.py --train 5000 --heldout 1000 --epochs 10
+    nice .venv/bin/python scripts/bench_distill.py                  # all 35k (hours on CPU)
+
+Timings on a shared 2-core machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from poselab.core import drain, get_skeleton  # noqa: E402
+from poselab.metrics.pose import paper000_errors  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "mocap17" / "h36m17_train35k.npz"
+PAPER = "paper 000 Table 1 (real H3.6M): teacher 101.6/73.2/76.5, Weaksup-bs 86.2/61.2/75.3, " \
+        "distilled 80.9/56.4/71.2 (MPJPE/PA-MPJPE/depth, mm)"
+
+
+def cache_root() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("poselab")) / "bench_distill"
+
+
+def select(n_train: int | None, n_held: int) -> tuple[np.ndarray, np.ndarray]:
+    """Evenly spaced indices of non-S8 samples (train) and of S8 samples (held out)."""
+    with np.load(DATA) as z:
+        subject = z["subject"]
+    tr = np.flatnonzero(subject != "S8")
+    he = np.flatnonzero(subject == "S8")
+    if n_train is not None and n_train < len(tr):
+        tr = tr[np.linspace(0, len(tr) - 1, n_train).round().astype(int)]
+    if n_held < len(he):
+        he = he[np.linspace(0, len(he) - 1, n_held).round().astype(int)]
+    return tr, he
+
+
+def rendered(name: str, idx: np.ndarray, size: int, workers: int):
+    """The rendered collection of samples ``idx`` (rendered once, then read from the cache)."""
+    from poselab.io import open_folder
+    from poselab.synth.collection import render_collection
+
+    out = cache_root() / f"{name}_{len(idx)}_{size}_{hashlib.md5(idx.tobytes()).hexdigest()[:8]}"
+    if (out / "annotations.json").is_file():
+        return open_folder(out, check_images=False)
+    with np.load(DATA) as z:
+        X, K = z["keypoints_3d_cam"][idx], z["K"]
+        K = K[idx] if K.ndim == 3 else K
+    t = time.perf_counter()
+    coll = drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
+                                   workers=workers, overwrite=True))
+    print(f"rendered {len(idx)} {name} images in {time.perf_counter() - t:.0f} s -> {out}")
+    return open_folder(out, check_images=False)
+
+
+def errors(pred: np.ndarray, coll) -> tuple[float, float, float]:
+    r = paper000_errors(pred, coll.keypoints_3d, coll.skeleton)
+    return r["mpjpe"], r["pa_mpjpe"], r["depth_error"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="800 training + 200 S8 images")
+    ap.add_argument("--train", type=int, help="training images (default: all non-S8)")
+    ap.add_argument("--heldout", type=int, default=2000, help="S8 images scored")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--size", type=int, default=128, help="rendered image size (px)")
+    ap.add_argument("--preset", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="render processes")
+    ap.add_argument("--teacher-steps", type=int, help="NRSfM steps (default: its config)")
+    ap.add_argument("--sweep", action="store_true", help="L1-weight sweep (Table 4)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--out", type=Path, default=None, help="run folders (default: cache)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    import torch
+
+    from poselab.distill import TrainConfig, predict, train
+    from poselab.nrsfm import NRSfMConfig, fit
+    from poselab.nrsfm.fit import reconstruct
+
+    torch.set_num_threads(args.threads)
+    n_train = 800 if args.quick and args.train is None else args.train
+    n_held = 200 if args.quick else args.heldout
+    epochs = args.epochs or (15 if args.quick else 10)
+    tr_idx, he_idx = select(n_train, n_held)
+    train_coll = rendered("train", tr_idx, args.size, args.workers)
+    held_coll = rendered("s8", he_idx, args.size, args.workers)
+    out = args.out or cache_root() / "runs"
+    print(f"{len(train_coll)} training images (S1 S5 S6 S7), {len(held_coll)} held-out S8, "
+          f"{args.size} px; student preset {args.preset}, {epochs} epochs; "
+          f"torch threads {args.threads}")
+
+    tcfg = NRSfMConfig(camera_model="weak_perspective", num_threads=args.threads)
+    if args.teacher_steps:
+        tcfg = tcfg.replace(steps=args.teacher_steps)
+    t = time.perf_counter()
+    teacher = drain(fit(train_coll, tcfg))
+    print(f"teacher fitted in {time.perf_counter() - t:.0f} s ({tcfg.steps} steps)")
+    t_held = reconstruct(teacher, held_coll.keypoints_2d, held_coll.visibility)
+    rows = {"Deep NRSfM teacher": (errors(teacher.keypoints_3d, train_coll),
+                                   errors(t_held.keypoints_3d, held_coll), float("nan"))}
+
+    def run(label: str, **kw) -> None:
+        cfg = TrainConfig.from_preset(args.preset, epochs=epochs, num_threads=args.threads,
+                                      device=args.device, eval_max_samples=500, **kw)
+        folder = out / label.replace(" ", "_").replace("=", "")
+        t0 = time.perf_counter()
+        res = drain(train(train_coll, teacher, cfg, folder))
+        wall = time.perf_counter() - t0
+        rate = float(np.mean([h["samples_per_s"] for h in res.history]))
+        rows[label] = (errors(predict(res.checkpoint, train_coll), train_coll),
+                       errors(predict(res.checkpoint, held_coll), held_coll), rate)
+        print(f"  {label}: {wall:.0f} s, {rate:.0f} img/s, train {rows[label][0]}, "
+              f"S8 {rows[label][1]}", flush=True)
+
+    run("Weaksup-bs", depth_loss="weaksup")
+    run("distilled", depth_loss="distill")
+    run("supervised", depth_loss="supervised")
+    if args.sweep:
+        for l1 in (0.01, 0.1, 0.5):
+            run(f"distilled l1={l1}", depth_loss="distill", l1_weight=l1)
+
+    print()
+    print(f"{'':22s} | {'training images':^23s} | {'held-out S8':^23s} |")
+    print(f"{'method':22s} | {'MPJPE':>7s} {'PA':>7s} {'depth':>7s} | "
+          f"{'MPJPE':>7s} {'PA':>7s} {'depth':>7s} | img/s")
+    for label, (a, b, rate) in rows.items():
+        print(f"{label:22s} | {a[0]:7.1f} {a[1]:7.1f} {a[2]:7.1f} | "
+              f"{b[0]:7.1f} {b[1]:7.1f} {b[2]:7.1f} | {rate:5.0f}")
+    print(PAPER)
+    te, ws, di = (rows[k] for k in ("Deep NRSfM teacher", "Weaksup-bs", "distilled"))
+    for name, i in (("training images", 0), ("held-out S8", 1)):
+        gain = 100 * (1 - di[i][2] / te[i][2])
+        print(f"claim on {name}: distilled depth error {di[i][2]:.1f} vs teacher "
+              f"{te[i][2]:.1f} ({gain:+.1f}% better; target ≥ 7%) -> "
+              f"{'HOLDS' if gain >= 7 else 'does NOT hold'}; vs Weaksup-bs {ws[i][2]:.1f} -> "
+              f"{'better' if di[i][2] < ws[i][2] else 'NOT better'}")
+    summary = {k: {"train": v[0], "s8": v[1], "img_per_s": v[2]} for k, v in rows.items()}
+    (out / "summary.json").parent.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
