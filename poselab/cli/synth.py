@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -18,7 +19,8 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=int, default=None, help="render N poses evenly spread (default all)")
     p.add_argument("--size", type=int, default=256, metavar="PX", help="image side (default 256)")
     p.add_argument("--seed", type=int, default=0, help="appearance seed (default 0)")
-    p.add_argument("--workers", type=int, default=1, help="rendering processes (default 1)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="rendering processes (default: up to 2 for 200 or more images)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing non-empty DIR")
     p.set_defaults(func=run)
 
@@ -35,11 +37,14 @@ def run(args: argparse.Namespace) -> int:
     if coll.units_3d != "mm":
         raise DataError(args.poses, f"3D poses are in {coll.units_3d!r}; rendering needs mm")
     coll = coll.subset(subsample_evenly(len(coll), args.n))
+    workers = args.workers
+    if workers is None:
+        workers = max(1, min(2, os.cpu_count() or 1)) if len(coll) >= 200 else 1
     per = {k: v for k, v in coll.metadata.get("per_sample", {}).items()
            if k in ("subject", "action", "camera", "sequence", "frame")}
     result = run_with_bar(render_collection(
         coll.keypoints_3d, coll.intrinsics, coll.skeleton, args.out, size=args.size,
-        seed=args.seed, workers=args.workers, overwrite=args.overwrite,
+        seed=args.seed, workers=workers, overwrite=args.overwrite,
         metadata={"rendered_from": str(args.poses), "per_sample": per}))
     print(f"wrote {len(result)} images to {args.out}")
     return 0

@@ -5,7 +5,8 @@ Human3.6M) holds the poses and cameras. :func:`ensure_demo` renders them into
 ``platformdirs.user_data_dir("poselab")/demo`` the first time and returns that folder
 afterwards; a hidden manifest (``.poselab_demo.json``) records the renderer version and
 settings, and a missing or stale manifest triggers a rebuild. :func:`demo_2d_only` gives the
-same poses as a 2D-only collection (no images) for the NRSfM-only path.
+same poses as a 2D-only collection (no images) for the NRSfM-only path, and
+:func:`ensure_demo_2d` writes it once as ``user_data_dir("poselab")/demo_2d/demo_2d.npz``.
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ def demo_poses_path() -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / "demo_poses.npz"
 
 
-def default_demo_dir() -> Path:
-    """``platformdirs.user_data_dir("poselab") / "demo"``."""
+def default_demo_dir(name: str = "demo") -> Path:
+    """``platformdirs.user_data_dir("poselab") / name`` (``"demo"`` or ``"demo_2d"``)."""
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("poselab")) / "demo"
+    return Path(platformdirs.user_data_dir("poselab")) / name
 
 
 def load_demo_poses(n: int | None = None, path: str | Path | None = None) -> PoseCollection:
@@ -94,7 +95,7 @@ def _count_poses(poses: Path, n: int | None) -> int:
 
 
 def demo_is_current(out: str | Path, n: int | None = None, size: int = DEMO_SIZE,
-                    seed: int = DEMO_SEED) -> bool:
+                    seed: int = DEMO_SEED, annotation: str = ANNOTATION_NAME) -> bool:
     """True when ``out`` holds a complete demo built with these settings and this version.
 
     Raises:
@@ -107,7 +108,7 @@ def demo_is_current(out: str | Path, n: int | None = None, size: int = DEMO_SIZE
         found = json.loads((out / MANIFEST).read_text())
     except (OSError, json.JSONDecodeError):
         return False
-    return found == want and (out / ANNOTATION_NAME).is_file()
+    return found == want and (out / annotation).is_file()
 
 
 def ensure_demo(out: str | Path | None = None, cancel: CancelToken | None = None, *,
@@ -185,3 +186,27 @@ def demo_2d_only(n: int | None = None, write_to: str | Path | None = None) -> Po
         write_npz(coll, write_to)
         coll.source = Path(write_to)
     return coll
+
+
+DEMO_2D_NAME = "demo_2d.npz"
+
+
+def ensure_demo_2d(out: str | Path | None = None, n: int | None = None) -> Path:
+    """Write the 2D-only demo (:func:`demo_2d_only`) as ``demo_2d.npz`` in a folder, once.
+
+    Args:
+        out: the folder; default ``platformdirs.user_data_dir("poselab")/demo_2d``.
+        n: number of poses (default all).
+
+    Returns:
+        The folder (``poselab.io.open_folder`` opens it as a collection without images).
+    """
+    out = Path(out) if out is not None else default_demo_dir("demo_2d")
+    if demo_is_current(out, n, 0, 0, annotation=DEMO_2D_NAME):
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    demo_2d_only(n, write_to=out / DEMO_2D_NAME)
+    atomic_write_text(out / MANIFEST,
+                      json.dumps(_manifest(_count_poses(demo_poses_path(), n), 0, 0,
+                                           demo_poses_path())))
+    return out

@@ -9,7 +9,13 @@ import numpy as np
 from poselab.core import drain
 from poselab.io import open_folder, read_npz
 from poselab.synth import demo
-from poselab.synth.demo import MANIFEST, demo_2d_only, demo_is_current, ensure_demo
+from poselab.synth.demo import (
+    MANIFEST,
+    demo_2d_only,
+    demo_is_current,
+    ensure_demo,
+    ensure_demo_2d,
+)
 
 
 def test_demo_builds_reopens_and_is_reused(tmp_path):
@@ -52,3 +58,12 @@ def test_2d_only_demo(tmp_path):
     back = read_npz(tmp_path / "demo2d.npz")
     np.testing.assert_allclose(back.keypoints_2d, coll.keypoints_2d)
     np.testing.assert_array_equal(back.visibility, coll.visibility)
+
+
+def test_2d_only_demo_folder_is_written_once(tmp_path):
+    folder = ensure_demo_2d(tmp_path / "d2", n=12)
+    coll = open_folder(folder)
+    assert len(coll) == 12 and not coll.has_images and coll.has_3d
+    stamp = (folder / "demo_2d.npz").stat().st_mtime_ns
+    assert ensure_demo_2d(tmp_path / "d2", n=12) == folder
+    assert (folder / "demo_2d.npz").stat().st_mtime_ns == stamp
