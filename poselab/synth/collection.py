@@ -55,7 +55,11 @@ def _render_chunk(indices: np.ndarray, keypoints_3d: np.ndarray, intrinsics: np.
     vis = np.zeros((n, J), np.uint8)
     K = np.zeros((n, 3, 3), np.float32)
     for k, i in enumerate(indices):
-        r = render_pose(keypoints_3d[k], intrinsics[k], skeleton, size, rng=sample_rng(seed, i))
+        try:
+            r = render_pose(keypoints_3d[k], intrinsics[k], skeleton, size,
+                            rng=sample_rng(seed, i))
+        except DataError as err:  # DataError does not survive pickling across processes
+            raise ValueError(f"pose {int(i)}: {err.problem}") from None
         path = os.path.join(image_dir, f"{int(i):06d}.jpg")
         ok = cv2.imwrite(path, cv2.cvtColor(r.image, cv2.COLOR_RGB2BGR),
                          [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
@@ -164,6 +168,8 @@ def render_collection(
                         kp[idx], vis[idx], Kc[idx] = a, b, c
                         done += len(idx)
                         del todo[int(idx[0])]
+                except ValueError as err:
+                    raise DataError(None, str(err)) from None
                 except BrokenProcessPool:  # e.g. a __main__ without the spawn guard
                     log.warning("rendering processes failed to start; rendering in-process")
                     break
@@ -171,7 +177,11 @@ def render_collection(
                 yield Progress("render", done, N, {"images_per_s": done / clock.elapsed()},
                                clock.eta(done), f"{done}/{N} images")
         for c in list(todo.values()):
-            idx, a, b, c = _render_chunk(c, X[c], K[c], skeleton, size, seed, quality, image_dir)
+            try:
+                idx, a, b, c = _render_chunk(c, X[c], K[c], skeleton, size, seed, quality,
+                                             image_dir)
+            except ValueError as err:
+                raise DataError(None, str(err)) from None
             kp[idx], vis[idx], Kc[idx] = a, b, c
             done += len(idx)
             token.check()

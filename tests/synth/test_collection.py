@@ -72,3 +72,13 @@ def test_refuses_to_overwrite_and_rejects_bad_poses(poses, tmp_path):
     behind[3, :, 2] *= -1
     with pytest.raises(DataError, match="pose 3"):
         drain(render_collection(behind, poses.intrinsics, poses.skeleton, tmp_path / "y"))
+
+
+def test_degenerate_pose_is_a_data_error_from_worker_processes(poses, tmp_path):
+    X = poses.keypoints_3d.copy()
+    X[5] = X[5, :1]  # every joint at the hip: nothing to crop
+    for workers in (1, 2):
+        with pytest.raises(DataError, match="pose 5"):
+            drain(render_collection(X, poses.intrinsics, poses.skeleton, tmp_path / "z",
+                                    size=32, workers=workers, chunk=2))
+        assert list(tmp_path.iterdir()) == []
