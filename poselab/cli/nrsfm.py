@@ -1,0 +1,62 @@
+"""``poselab nrsfm INPUT --out nrsfm.npz``: fit the Deep NRSfM teacher on 2D landmarks.
+
+INPUT is anything :func:`poselab.io.open_folder` reads (a folder, an annotation file, a poselab
+or mocap17 ``.npz``). Its 3D ground truth, if any, is never used. The result (DESIGN.md §8)
+holds ``keypoints_3d`` (N, J, 3) in the camera frame and input pixels, plus the model state
+(``poselab.nrsfm.reconstruct`` reuses it). Nothing is written when the fit is interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "nrsfm", help="reconstruct 3D from 2D landmarks with the Deep NRSfM teacher",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="folder, annotation file or .npz with 2D landmarks")
+    p.add_argument("--out", type=Path, default=Path("nrsfm.npz"), help="result file (.npz)")
+    p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for formats without one")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
+    p.add_argument("--steps", type=int, help="optimisation steps")
+    p.add_argument("--restarts", type=int, help="random restarts (one is kept, no 3D used)")
+    p.add_argument("--batch-size", type=int, help="samples per step")
+    p.add_argument("--camera", choices=("auto", "weak_perspective", "perspective"),
+                   help="camera model (auto: perspective when intrinsics are known)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--config", type=Path, help="NRSfMConfig JSON (flags override it)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from poselab.cli.progressbar import run_with_bar
+    from poselab.core.errors import DataError
+    from poselab.io import open_folder
+    from poselab.nrsfm import NRSfMConfig, fit
+
+    config = NRSfMConfig()
+    if args.config is not None:
+        try:
+            data = json.loads(args.config.read_text())
+        except (OSError, ValueError) as err:
+            raise DataError(args.config, f"cannot read config ({err})") from None
+        config = NRSfMConfig.from_dict(data)
+    changes = {k: v for k, v in (("device", args.device), ("steps", args.steps),
+                                 ("restarts", args.restarts), ("batch_size", args.batch_size),
+                                 ("camera_model", args.camera), ("num_threads", args.threads),
+                                 ("seed", args.seed)) if v is not None}
+    config = config.replace(**changes)
+    collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
+    print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
+          f"{collection.source}")
+    result = run_with_bar(fit(collection, config))
+    result.save(args.out)
+    ex = result.extra
+    print(f"wrote {args.out}: {result.num_samples} 3D poses ({result.camera_model}), 2D error "
+          f"{ex.get('reproj_final', float('nan')):.4f} (relative), {ex.get('wall_s', 0):.0f} s")
+    return 0

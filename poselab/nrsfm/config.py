@@ -1,0 +1,113 @@
+"""NRSfMConfig: the settings of the Deep NRSfM teacher (DESIGN.md §4; STYLE.md §3).
+
+The config only parametrises :func:`poselab.nrsfm.fit`; it implements nothing.
+
+Sparsity weight, and why the paper's λ = 0.01 is not portable (CALIBRATION.md): the penalty's
+meaning depends on how the dictionaries and the penalty are scaled. Here every dictionary atom
+has unit norm (D1 atoms unit Frobenius norm as J×3 shapes, columns of D2..Dn unit Euclidean
+norm), so ``‖φ_{l−1}‖₂ ≤ ‖φ_l‖₁`` and ``‖φ_l‖₁ / ‖S‖_F`` is a scale-free "effective number of
+atoms" (1 for a single atom). The per-sample loss is
+
+    ‖(Ŵ − W) ⊙ m‖_F / ‖W ⊙ m‖_F  +  λ · mean_l ‖φ_l‖₁ / ‖W ⊙ m‖_F
+
+(paper 000 Eq. 4 with both terms divided by the observed 2D norm), i.e. λ prices one extra unit
+of relative code mass in units of relative 2D error. It does not depend on pixel units, J,
+the number of missing landmarks or the dictionary sizes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from poselab.core.config import ConfigBase, hint
+from poselab.core.errors import PoselabError
+
+CAMERA_MODELS = ("auto", "weak_perspective", "perspective")
+
+
+@dataclass(frozen=True)
+class NRSfMConfig(ConfigBase):
+    """Settings of the Deep NRSfM teacher.
+
+    Attributes:
+        dict_sizes: atoms per layer K1..Kn, largest first (paper 000 §5.1: 256-128-64-32-16-8).
+        sparsity: λ of the normalised loss above (dimensionless).
+        lr: Adam learning rate (cosine-decayed to ``lr * 0.02``).
+        batch_size: samples per step.
+        steps: optimisation steps of the selected run (including its exploration steps).
+        restarts: independent initialisations; each trains ``explore_steps`` steps, one is
+            chosen without ground truth (:mod:`poselab.nrsfm.selection`) and trained on.
+        explore_steps: steps per restart before the choice (0 = ``steps // 4``).
+        impute_missing: when inputs are missing, run the encoder again with them filled by the
+            first pass's reprojection (both passes are trained).
+        encoder: block thresholding of the encoder, ``"group"`` (block soft-thresholding) or
+            ``"relu"`` (element-wise, as the prototype of CALIBRATION.md).
+        landmark_dropout: fraction of observed landmarks hidden from the encoder at random
+            during training (the loss still uses them), so it learns to infer missing inputs.
+        camera_model: ``"auto"`` = perspective when the collection has intrinsics, else weak
+            perspective; or force ``"weak_perspective"`` / ``"perspective"``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        seed: random seed (restart r uses ``seed + r``).
+        num_threads: torch CPU threads (1 on a shared 2-core machine; 0 = leave torch's).
+        log_every: steps between progress records.
+    """
+
+    dict_sizes: tuple[int, ...] = field(
+        default=(256, 128, 64, 32, 16, 8),
+        metadata=hint("Dictionary sizes", None, "atoms",
+                      help="Atoms per layer, largest first (paper 000: 256-128-64-32-16-8)"))
+    sparsity: float = field(
+        default=3e-3, metadata=hint("Sparsity weight λ", (0.0, 1.0), "",
+                                    help="Code L1 per unit of relative 2D error (normalised; "
+                                         "not the paper's 0.01 scale)"))
+    lr: float = field(default=3e-3, metadata=hint("Learning rate", (1e-6, 1.0), ""))
+    batch_size: int = field(default=256, metadata=hint("Batch size", (2, 65536), "samples"))
+    steps: int = field(default=6000, metadata=hint("Steps", (1, 10**7), "steps"))
+    restarts: int = field(default=3, metadata=hint(
+        "Restarts", (1, 64), "", help="Random initialisations; one is picked without 3D"))
+    explore_steps: int = field(default=0, metadata=hint(
+        "Steps per restart", (0, 10**7), "steps", help="0 = a quarter of the steps"))
+    landmark_dropout: float = field(default=0.0, metadata=hint(
+        "Landmark dropout", (0.0, 0.9), "", help="Observed landmarks hidden from the encoder "
+                                                "while training"))
+    impute_missing: bool = field(default=True, metadata=hint(
+        "Impute missing inputs", None, "", help="Second encoder pass with missing landmarks "
+                                                "filled by the first pass's reprojection"))
+    encoder: str = field(default="group", metadata=hint(
+        "Block thresholding", None, "", choices=("group", "relu"),
+        help="group: block soft-thresholding (rotation-equivariant); relu: element-wise"))
+    camera_model: str = field(default="auto", metadata=hint(
+        "Camera model", None, "", choices=CAMERA_MODELS,
+        help="auto: perspective when intrinsics are known, else weak perspective"))
+    device: str = field(default="auto", metadata=hint("Device", None, "",
+                                                      choices=("auto", "cpu", "cuda")))
+    seed: int = field(default=0, metadata=hint("Seed", (0, 2**31 - 1), ""))
+    num_threads: int = field(default=1, metadata=hint("CPU threads", (0, 256), "threads"))
+    log_every: int = field(default=50, metadata=hint("Log every", (1, 10**6), "steps"))
+
+    def __post_init__(self) -> None:
+        sizes = tuple(int(k) for k in self.dict_sizes)
+        object.__setattr__(self, "dict_sizes", sizes)
+        if not sizes or any(k < 1 for k in sizes):
+            raise PoselabError(f"NRSfMConfig: dict_sizes must be positive, got {sizes}")
+        if self.encoder not in ("group", "relu"):
+            raise PoselabError(f"NRSfMConfig: encoder must be 'group' or 'relu', got "
+                               f"{self.encoder!r}")
+        if self.camera_model not in CAMERA_MODELS:
+            raise PoselabError(f"NRSfMConfig: camera_model must be one of {CAMERA_MODELS}, "
+                               f"got {self.camera_model!r}")
+        for name, lo in (("steps", 1), ("restarts", 1), ("batch_size", 2), ("log_every", 1)):
+            if int(getattr(self, name)) < lo:
+                raise PoselabError(f"NRSfMConfig: {name} must be ≥ {lo}")
+        if self.explore_steps < 0 or self.num_threads < 0:
+            raise PoselabError("NRSfMConfig: explore_steps and num_threads must be ≥ 0")
+        if not (self.sparsity >= 0 and self.lr > 0):
+            raise PoselabError("NRSfMConfig: sparsity must be ≥ 0 and lr > 0")
+        if not 0 <= self.landmark_dropout < 1:
+            raise PoselabError("NRSfMConfig: landmark_dropout must be in [0, 1)")
+
+    @property
+    def exploration(self) -> int:
+        """Steps each restart trains before the selection (≤ steps)."""
+        e = self.explore_steps or max(1, self.steps // 4)
+        return min(e, self.steps)

@@ -1,0 +1,191 @@
+"""Fitting the Deep NRSfM teacher on a collection, and reconstructing new 2D samples.
+
+``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
+returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
+``config.exploration`` steps each; one is chosen without ground truth
+(:func:`poselab.nrsfm.selection.select_restart`) and trained to ``config.steps``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator
+
+import numpy as np
+
+from poselab.core.collection import PoseCollection
+from poselab.core.errors import DataError
+from poselab.core.progress import CancelToken, EtaClock, Progress
+from poselab.nrsfm.config import NRSfMConfig
+from poselab.nrsfm.data import NRSfMInputs, prepare_inputs
+from poselab.nrsfm.result import NRSfMResult
+
+log = logging.getLogger(__name__)
+
+#: Samples used to compare restarts (a fixed random subset for large sets).
+SELECTION_SAMPLES = 4096
+
+
+def _setup_torch(config: NRSfMConfig) -> str:
+    import torch
+
+    from poselab.core.config import resolve_device
+
+    if config.num_threads > 0:
+        torch.set_num_threads(config.num_threads)
+    return resolve_device(config.device)
+
+
+def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
+                 history: dict, extra: dict) -> NRSfMResult:
+    """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds)."""
+    out = run.infer(data)
+    J = skeleton.num_joints
+    D1 = run.model.dictionaries()[0].detach().cpu().numpy()  # (J, 3, K1)
+    dictionary = D1.reshape(J * 3, -1).astype(np.float32)
+    codes = out["phi1"].astype(np.float32)
+    R = out["R"].astype(np.float32)
+    X = np.einsum("nk,jk->nj", codes, dictionary).reshape(-1, J, 3) @ R.transpose(0, 2, 1)
+    # x, y in pixels: X's box units → pixels; τ (the solved 2D offset) moves the centre.
+    centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
+    scale = inputs.scale.astype(np.float32)
+    kp3d = X * scale[:, None, None]
+    kp3d[..., :2] += centre[:, None, :]
+    extra = dict(extra)
+    extra.update(num_joints=J, reproj_final=float(out["err"].mean()),
+                 sigma_mean=float(inputs.sigma.mean()))
+    return NRSfMResult(
+        skeleton=skeleton, sample_ids=list(sample_ids), keypoints_3d=kp3d.astype(np.float32),
+        shapes_normalized=X.astype(np.float32), rotations=R, codes=codes, dictionary=dictionary,
+        centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=1,
+        loss_history={k: np.asarray(v, np.float32) for k, v in history.items()},
+        config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra)
+
+
+def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
+        cancel: CancelToken | None = None) -> Generator[Progress, None, NRSfMResult]:
+    """Fit the teacher on the 2D landmarks of ``collection`` (its 3D is never read).
+
+    Args:
+        collection: N samples; ``keypoints_2d (N, J, 2)`` pixels, ``visibility (N, J)``;
+            ``intrinsics`` used by the perspective camera (``camera_model="auto"``).
+        config: settings (defaults when None).
+        cancel: checked every step; raises :class:`poselab.core.Cancelled`, nothing written.
+
+    Yields:
+        :class:`Progress` (stage ``"restart r/R"`` or ``"fit"``; values loss, reproj,
+        sparsity, samples_per_s).
+
+    Returns:
+        :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
+
+    Raises:
+        DataError: fewer than 2 samples, NaN/inf landmarks, a sample with < 2 observed
+            landmarks, perspective without intrinsics.
+    """
+    config = config or NRSfMConfig()
+    cancel = cancel or CancelToken()
+    inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
+                            collection.intrinsics, config.camera_model, collection.source)
+    device = _setup_torch(config)
+    from poselab.nrsfm.selection import consensus_scores, select_restart
+    from poselab.nrsfm.train import Batches, Run
+
+    data = Batches(inputs, device)
+    J, N = collection.num_joints, collection.num_samples
+    R, E = config.restarts, config.exploration
+    if R == 1:
+        E = config.steps
+    total = R * E + (config.steps - E)
+    clock, done, t_start = EtaClock(total), 0, time.perf_counter()
+    history: dict[str, list] = {"step": [], "loss": [], "reproj": [], "sparsity": []}
+    log.info("NRSfM fit: %d samples × %d joints, %s camera, %s, %d restarts × %d + %d steps",
+             N, J, inputs.camera_model, device, R, E, config.steps - E)
+
+    def steps(run, n_steps, stage, record):
+        nonlocal done
+        t0, s0 = time.perf_counter(), run.step
+        for _ in range(n_steps):
+            cancel.check()
+            vals = run.train_step(data)
+            done += 1
+            if not np.isfinite(vals["loss"]):
+                raise DataError(collection.source, "NRSfM training diverged (loss is not "
+                                                   "finite); try a lower learning rate")
+            if run.step % config.log_every == 0 or run.step == n_steps + s0:
+                rate = (run.step - s0) * min(config.batch_size, N) / max(
+                    1e-9, time.perf_counter() - t0)
+                vals = {**vals, "samples_per_s": rate}
+                if record:
+                    for k in ("loss", "reproj", "sparsity"):
+                        history[k].append(vals[k])
+                    history["step"].append(run.step)
+                cancel.check()
+                yield Progress(stage, done, total, vals, clock.eta(done),
+                               f"step {run.step} loss {vals['loss']:.4f}")
+
+    runs = []
+    for r in range(R):
+        run = Run(J, config, config.seed + r, device)
+        yield from steps(run, E, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
+        runs.append(run)
+    extra: dict = {"restarts": R, "explore_steps": E}
+    if R > 1:
+        rng = np.random.default_rng(config.seed)
+        sub = np.sort(rng.choice(N, min(N, SELECTION_SAMPLES), replace=False))
+        outs = [run.infer(data, sub) for run in runs]
+        shapes = [o["X"] for o in outs]
+        reproj = [float(o["err"].mean()) for o in outs]
+        best = select_restart(shapes, reproj)
+        extra.update(selected=best, consensus=consensus_scores(shapes).tolist(),
+                     restart_reproj=reproj)
+        log.info("restart scores (consensus) %s, 2D %s → restart %d",
+                 np.round(extra["consensus"], 4), np.round(reproj, 4), best)
+        yield Progress("select", done, total, {"selected": float(best)}, clock.eta(done),
+                       f"kept restart {best + 1}/{R}", kind="info")
+        run = runs[best]
+        del runs
+        yield from steps(run, config.steps - E, "fit", True)
+    cancel.check()
+    extra["wall_s"] = time.perf_counter() - t_start
+    result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
+                          config, history, extra)
+    cancel.check()
+    return result
+
+
+def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
+                visibility: np.ndarray | None = None, intrinsics: np.ndarray | None = None,
+                device: str = "cpu") -> NRSfMResult:
+    """3D for new 2D samples through the trained encoder (no training).
+
+    Args:
+        result: a fitted teacher (rebuilt from ``result.model_state``).
+        keypoints_2d: ``(M, J, 2)`` pixels; visibility ``(M, J)`` or None; intrinsics
+            ``(M, 3, 3)``/``(3, 3)``, needed when the teacher was fitted with perspective.
+        device: torch device.
+
+    Returns:
+        An :class:`NRSfMResult` for the M samples (ids ``"0"..``), same invariant.
+
+    Raises:
+        DataError: bad 2D (see :func:`prepare_inputs`), or no model state in ``result``.
+    """
+    import torch
+
+    from poselab.nrsfm.train import Batches, Run
+
+    if not result.model_state:
+        raise DataError(None, "this NRSfM result holds no model state; cannot reconstruct")
+    config = NRSfMConfig.from_dict(result.config)
+    inputs = prepare_inputs(keypoints_2d, visibility, intrinsics, result.camera_model,
+                            min_samples=1)
+    if inputs.n.shape[1] != result.skeleton.num_joints:
+        raise DataError(None, f"expected {result.skeleton.num_joints} landmarks per sample, "
+                              f"got {inputs.n.shape[1]}")
+    run = Run(result.skeleton.num_joints, config, 0, device)
+    run.model.load_state_dict({k: torch.as_tensor(v) for k, v in result.model_state.items()})
+    data = Batches(inputs, device)
+    ids = [str(i) for i in range(inputs.n.shape[0])]
+    return build_result(run, data, inputs, result.skeleton, ids, config, {}, {})

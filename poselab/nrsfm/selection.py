@@ -1,0 +1,63 @@
+"""Choosing among restarts without ground truth.
+
+CALIBRATION.md: on short sequences failed runs often fit the 2D *better*, so the 2D error cannot
+pick the winner. What a failed run cannot fake is agreement: independent initialisations that
+found the true structure agree with each other (up to the one global depth reflection every
+weak-perspective solution has), while bad minima are each bad in their own way. The score of a
+restart is its median distance to the others (a medoid rule); the 2D error only breaks ties
+(two restarts) — it is the tie-break paper 000's recipe would use alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FLIP = np.array([1.0, 1.0, -1.0], np.float32)
+
+
+def shape_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean relative distance of two sets of camera-frame shapes, best of the two reflections.
+
+    Args:
+        a, b: ``(M, J, 3)`` centred camera-frame shapes of the same samples.
+
+    Returns:
+        ``min_F mean_i ‖a_i − b_i F‖_F / ‖b_i‖_F``, F ∈ {I, diag(1, 1, −1)}.
+    """
+    nb = np.sqrt((b ** 2).sum((1, 2))) + 1e-9
+    d = [float((np.sqrt(((a - b * f) ** 2).sum((1, 2))) / nb).mean())
+         for f in (np.ones(3, np.float32), _FLIP)]
+    return min(d)
+
+
+def consensus_scores(shapes: list[np.ndarray]) -> np.ndarray:
+    """Median distance of each restart's shapes to the other restarts' (lower = more agreed).
+
+    Args:
+        shapes: R arrays ``(M, J, 3)`` (camera frame, centred), the same M samples.
+
+    Returns:
+        ``(R,)`` scores; zeros when R == 1.
+    """
+    R = len(shapes)
+    if R == 1:
+        return np.zeros(1)
+    D = np.zeros((R, R))
+    for i in range(R):
+        for j in range(i + 1, R):
+            D[i, j] = D[j, i] = 0.5 * (shape_distance(shapes[i], shapes[j])
+                                       + shape_distance(shapes[j], shapes[i]))
+    return np.array([np.median(np.delete(D[i], i)) for i in range(R)])
+
+
+def select_restart(shapes: list[np.ndarray], reproj: list[float], tol: float = 1e-3) -> int:
+    """Index of the restart to keep: best consensus, then lowest 2D error among near-ties.
+
+    Args:
+        shapes: per restart ``(M, J, 3)`` camera-frame shapes on a common sample subset.
+        reproj: per restart mean relative 2D error on that subset.
+        tol: consensus scores within ``tol`` of the best count as tied.
+    """
+    scores = consensus_scores(shapes)
+    tied = np.flatnonzero(scores <= scores.min() + tol)
+    return int(tied[np.argmin(np.asarray(reproj)[tied])])

@@ -1,0 +1,131 @@
+"""One training run of the Deep NRSfM network: loss, optimiser, schedule, batched inference.
+
+Loss (paper 000 Eq. 4, normalised as in :mod:`poselab.nrsfm.config`), per sample::
+
+    ‖(Ŵ − W) ⊙ m‖_F / ‖W ⊙ m‖_F + λ · mean_l ‖φ_l‖₁ / ‖W ⊙ m‖_F
+
+averaged over the batch. Missing landmarks (beyond the paper): the encoder sees zeros and the
+mask, then a second pass sees the missing inputs filled with the first pass's reprojection
+(one EM-like imputation step); both passes are trained. During training a fraction of the
+observed landmarks is also hidden from the encoder (``landmark_dropout``) while the loss still
+scores them, so the encoder learns to infer what it cannot see.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from poselab.nrsfm.camera import project, rotation_from_camera
+from poselab.nrsfm.config import NRSfMConfig
+from poselab.nrsfm.model import DeepNRSfM
+
+
+class Batches:
+    """The normalised inputs as tensors on the device."""
+
+    def __init__(self, inputs, device: str) -> None:
+        t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32,  # noqa: E731
+                                      device=device)
+        self.n, self.mask = t(inputs.n), t(inputs.mask)
+        self.sigma, self.rc = t(inputs.sigma), t(inputs.ray_centre)
+        self.N = self.n.shape[0]
+
+    def take(self, idx: torch.Tensor):
+        return self.n[idx], self.mask[idx], self.sigma[idx], self.rc[idx]
+
+
+def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
+            impute: bool = True):
+    """Encode (with the imputation pass when inputs are missing), project, score.
+
+    Args:
+        n ``(B, J, 2)``, mask ``(B, J)`` observed, enc_mask ``(B, J)`` what the encoder sees,
+        sigma ``(B,)``, rc ``(B, 2)``.
+
+    Returns:
+        dict: ``loss`` (scalar), ``reproj`` and ``sparsity`` (batch means), and of the last
+        pass ``X`` ``(B, J, 3)`` camera frame, ``S``, ``R`` ``(B, 3, 3)``, ``tau`` ``(B, 2)``,
+        ``phi1``, ``err`` ``(B,)`` relative 2D error.
+    """
+    wnorm = (n * mask[..., None]).pow(2).sum((1, 2)).sqrt().clamp_min(1e-6)
+    passes = 2 if impute and bool((enc_mask < 1).any()) else 1
+    inp = n * enc_mask[..., None]
+    total = 0.0
+    for p in range(passes):
+        out = model(inp, enc_mask)
+        R = rotation_from_camera(out["M"])
+        X = out["S"] @ R.transpose(1, 2)
+        n_hat, tau = project(X, n, mask, sigma, rc)
+        err = ((n_hat - n) * mask[..., None]).pow(2).sum((1, 2)).add(1e-12).sqrt() / wnorm
+        l1 = torch.stack([c.sum(1) for c in out["codes"]], 0).mean(0) / wnorm
+        total = total + (err + sparsity * l1).mean()
+        if p + 1 < passes:
+            fill = enc_mask[..., None]
+            inp = n * fill + n_hat.detach() * (1 - fill)
+    return {"loss": total / passes, "reproj": err.mean(), "sparsity": l1.mean(), "X": X,
+            "S": out["S"], "R": R, "tau": tau, "phi1": out["codes"][0], "err": err}
+
+
+class Run:
+    """A model with its optimiser and cosine schedule over ``config.steps`` steps.
+
+    Args:
+        num_joints: J. config: the settings. seed: initialisation and batch seed.
+        device: torch device name.
+    """
+
+    def __init__(self, num_joints: int, config: NRSfMConfig, seed: int, device: str) -> None:
+        torch.manual_seed(seed)
+        self.config = config
+        self.model = DeepNRSfM(num_joints, config.dict_sizes, config.encoder).to(device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        self.step = 0
+        self.device = device
+
+    def lr_at(self, step: int) -> float:
+        c, floor = self.config, 0.02
+        t = min(1.0, step / max(1, c.steps))
+        return c.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def train_step(self, data: Batches) -> dict[str, float]:
+        """One Adam step on a random batch; returns plain floats."""
+        c = self.config
+        B = min(c.batch_size, data.N)
+        idx = torch.randint(0, data.N, (B,), generator=self.gen).to(self.device)
+        n, mask, sigma, rc = data.take(idx)
+        enc = mask
+        if c.landmark_dropout > 0:
+            keep = (torch.rand(mask.shape, generator=self.gen).to(self.device)
+                    >= c.landmark_dropout).float()
+            enc = mask * keep
+            enc = torch.where((enc.sum(1, keepdim=True) < 2), mask, enc)
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_at(self.step)
+        out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing)
+        self.opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        self.opt.step()
+        self.step += 1
+        return {"loss": float(out["loss"].detach()), "reproj": float(out["reproj"].detach()),
+                "sparsity": float(out["sparsity"].detach())}
+
+    @torch.no_grad()
+    def infer(self, data: Batches, idx: np.ndarray | None = None, chunk: int = 4096
+              ) -> dict[str, np.ndarray]:
+        """Outputs for samples ``idx`` (all by default) as numpy arrays (no dropout)."""
+        self.model.eval()
+        idx = np.arange(data.N) if idx is None else np.asarray(idx)
+        parts: dict[str, list] = {}
+        for s in range(0, len(idx), chunk):
+            it = torch.as_tensor(idx[s:s + chunk], device=self.device)
+            n, mask, sigma, rc = data.take(it)
+            out = forward(self.model, n, mask, mask, sigma, rc, self.config.sparsity,
+                          self.config.impute_missing)
+            for k in ("X", "S", "R", "tau", "phi1", "err"):
+                parts.setdefault(k, []).append(out[k].cpu().numpy())
+        self.model.train()
+        return {k: np.concatenate(v) for k, v in parts.items()}

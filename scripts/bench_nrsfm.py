@@ -1,0 +1,142 @@
+"""Benchmark of the Deep NRSfM teacher (issue 3): accuracy, wall time, throughput, memory.
+
+Classic sequences (../shared/data/nrsfm_classic): e3d_akhter and e3d_frame against the
+camera-frame ``S``; mocap17 h36m17_train35k: paper-000 MPJPE / PA-MPJPE / depth error (mm),
+also with 30% of the landmarks hidden at random. 3D ground truth is only used to score.
+
+    nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
+        [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
+
+Timings on a shared 2-core machine are noisy; the figures printed say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from poselab.core import PoseCollection, Skeleton, drain, get_skeleton  # noqa: E402
+from poselab.metrics.nrsfm import e3d_akhter, e3d_frame  # noqa: E402
+from poselab.metrics.pose import paper000_errors  # noqa: E402
+from poselab.nrsfm import NRSfMConfig, fit  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+PUBLISHED = {  # e3d_akhter: (Trajectory basis, Akhter 2011; BMM, Dai 2012)
+    "drink": (0.0250, 0.0266), "pickup": (0.2369, 0.1731),
+    "stretch": (0.1088, 0.1034), "yoga": (0.1625, 0.1150)}
+MOCAP_REF = ("paper-000 teacher (real H3.6M) 101.6/73.2/76.5; prototype 94/72/76; "
+             "flat 149.6/98.5/130.8; targets ≤80/≤55/≤60")
+
+
+def load_classic(path: Path) -> tuple[PoseCollection, np.ndarray]:
+    """A classic sequence as a 2D-only collection, plus its camera-frame 3D (scoring only)."""
+    z = np.load(path)
+    P = z["W"].shape[1]
+    skel = Skeleton(path.stem, tuple(f"m{i}" for i in range(P)),
+                    tuple(map(tuple, z["edges"].tolist())))
+    return PoseCollection(skel, z["W"], source=path, units_3d="units"), z["S"]
+
+
+def load_mocap(path: Path, hide: float = 0.0, repeat: int = 1, seed: int = 0
+               ) -> tuple[PoseCollection, np.ndarray]:
+    """mocap17 2D (+ K) as a collection; 3D returned separately for scoring only."""
+    z = np.load(path)
+    kp, K, gt = z["keypoints_2d"], z["K"], z["keypoints_3d_cam"]
+    if repeat > 1:  # the same poses seen by more virtual cameras (rotation about the vertical)
+        kps, gts, rng = [kp], [gt], np.random.default_rng(seed)
+        root = gt[:, :1]
+        for _ in range(repeat - 1):
+            a = rng.uniform(-np.pi, np.pi, len(gt))
+            c, s = np.cos(a), np.sin(a)
+            Ry = np.zeros((len(gt), 3, 3))
+            Ry[:, 0, 0], Ry[:, 0, 2], Ry[:, 1, 1], Ry[:, 2, 0], Ry[:, 2, 2] = c, s, 1, -s, c
+            g = np.einsum("nij,nkj->nki", Ry, gt - root) + root
+            uv = g[..., :2] / g[..., 2:] * K[:, None, [0, 1], [0, 1]] + K[:, None, :2, 2]
+            kps.append(uv)
+            gts.append(g)
+        kp, gt = np.concatenate(kps), np.concatenate(gts)
+        K = np.concatenate([K] * repeat)
+    vis = np.full(kp.shape[:2], 2, np.uint8)
+    if hide > 0:
+        rng = np.random.default_rng(seed + 1)
+        vis[rng.random(vis.shape) < hide] = 0
+        few = (vis > 0).sum(1) < 3
+        vis[few] = 2
+    coll = PoseCollection(get_skeleton("h36m17"), kp.astype(np.float32), vis, intrinsics=K,
+                          source=path)
+    return coll, gt.astype(np.float32)
+
+
+def run_fit(coll: PoseCollection, config: NRSfMConfig):
+    t0 = time.perf_counter()
+    result = drain(fit(coll, config))
+    return result, time.perf_counter() - t0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_classic(config: NRSfMConfig, names: list[str]) -> None:
+    print("classic sequences (camera frame; published numbers are world frame):")
+    for name in names:
+        coll, S = load_classic(DATA / "nrsfm_classic" / f"{name}.npz")
+        result, wall = run_fit(coll, config)
+        ea, ef = e3d_akhter(S, result.keypoints_3d), e3d_frame(S, result.keypoints_3d)
+        traj, bmm = PUBLISHED[name]
+        print(f"  {name:8s} e3d_akhter {ea:.4f} (BMM {bmm:.4f}, traj {traj:.4f}, goal "
+              f"{0.8 * min(traj, bmm):.4f})  e3d_frame {ef:.4f}  {wall:5.1f} s  "
+              f"selected {result.extra.get('selected')} consensus "
+              f"{np.round(result.extra.get('consensus', []), 3).tolist()}", flush=True)
+
+
+def bench_mocap(config: NRSfMConfig, hide: float, repeat: int) -> None:
+    coll, gt = load_mocap(DATA / "mocap17" / "h36m17_train35k.npz", hide, repeat)
+    result, wall = run_fit(coll, config)
+    e = paper000_errors(result.keypoints_3d, gt, coll.skeleton)
+    n = coll.num_samples * (config.steps + (config.restarts - 1) * config.exploration)
+    print(f"mocap17 h36m17_train35k ×{repeat} ({coll.num_samples} samples), hidden {hide:.0%}, "
+          f"{result.camera_model}: MPJPE {e['mpjpe']:.1f}  PA-MPJPE {e['pa_mpjpe']:.1f}  depth "
+          f"{e['depth_error']:.1f} mm  (reflection {e['reflection']:+d})\n"
+          f"  wall {wall:.0f} s, {config.batch_size * n / coll.num_samples / wall:.0f} "
+          f"samples/s trained, peak RSS {peak_mb():.0f} MB — shared 2-core CPU, noisy\n"
+          f"  reference: {MOCAP_REF}\n  extra {json.dumps(result.extra)}", flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=("classic", "mocap", "hidden"), action="append")
+    ap.add_argument("--seqs", default="drink,pickup,stretch,yoga")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--restarts", type=int)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--set", action="append", default=[], help="config field=json value")
+    args = ap.parse_args()
+    changes = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.steps:
+        changes["steps"] = args.steps
+    if args.restarts:
+        changes["restarts"] = args.restarts
+    config = NRSfMConfig(**changes)
+    print(f"config {config.to_dict()}")
+    parts = args.only or ["classic", "mocap", "hidden"]
+    if "classic" in parts:
+        bench_classic(config, args.seqs.split(","))
+    if "mocap" in parts:
+        bench_mocap(config, 0.0, args.repeat)
+    if "hidden" in parts:
+        bench_mocap(config, 0.3, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
