@@ -62,6 +62,15 @@ def run(path: str | Path | None = None, demo: bool = True) -> int:
     window = create_window()
     window.show()
     log.info("window shown %.2f s after start of poselab.gui.app.run", time.perf_counter() - t0)
+    if os.environ.get("POSELAB_BENCH_STARTUP"):  # scripts/bench_gui.py: time to first paint
+        from PySide6.QtCore import QTimer
+
+        def shown() -> None:
+            print(f"shown_at={time.time():.4f}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
+        return app.exec()
     if path is not None:
         window.open_path(Path(path))
     elif demo:

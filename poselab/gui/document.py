@@ -169,7 +169,8 @@ class Document(QObject):
         path = sidecar_path(self.collection)
         snapshot = self.collection.copy()
         snapshot.metadata = {**snapshot.metadata, "edited": self.edited.tolist()}
-        worker = create_worker(_write_sidecar, snapshot, path, _start_thread=False, _ignore_errors=True)
+        worker = create_worker(_write_sidecar, snapshot, path, _start_thread=False,
+                               _ignore_errors=True)
         worker.returned.connect(self._on_save_returned)
         worker.errored.connect(self._on_save_errored)
         worker.finished.connect(self._on_save_finished)

@@ -5,7 +5,7 @@
 window then asks for a skeleton and opens it again with one). Saved results are reloaded when
 their sample ids match the collection: the teacher from ``nrsfm.npz`` (see
 :func:`poselab.gui.document.teacher_path`) and student predictions from
-``student_predictions.npz`` beside it.
+``student_predictions.npz`` beside it (both read back only when their sample ids match).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from poselab.core.atomic import atomic_savez
 from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.progress import CancelToken, Progress
@@ -63,23 +62,6 @@ def student_path(teacher_file: Path) -> Path:
     return teacher_file.with_name(name)
 
 
-def save_predictions(path: Path, keypoints_3d: np.ndarray, collection: PoseCollection,
-                     checkpoint: Path | None, units: str = "normalised") -> None:
-    """Write student predictions ``(N, J, 3)`` as a poselab result ``.npz`` (atomic)."""
-    import json
-
-    atomic_savez(
-        path,
-        kind=np.array("prediction"),
-        keypoints_3d=np.asarray(keypoints_3d, np.float32),
-        sample_ids=np.asarray(collection.sample_ids, dtype=str),
-        skeleton_json=np.array(json.dumps(collection.skeleton.to_dict())),
-        units=np.array(units),
-        frame=np.array("camera"),
-        checkpoint=np.array("" if checkpoint is None else str(checkpoint)),
-    )
-
-
 def _load_results(loaded: Loaded) -> None:
     from poselab.gui.document import teacher_path
     from poselab.nrsfm.result import NRSfMResult
@@ -98,16 +80,19 @@ def _load_results(loaded: Loaded) -> None:
             log.warning("could not reload the teacher: %s", err)
     sp = student_path(tp)
     if sp.is_file():
+        from poselab.io import read_result
+
         try:
-            with np.load(sp, allow_pickle=False) as z:
-                ids = [str(s) for s in z["sample_ids"]]
-                if ids == list(c.sample_ids):
-                    loaded.student_3d = z["keypoints_3d"].astype(np.float32)
-                    ck = str(z["checkpoint"]) if "checkpoint" in z.files else ""
-                    loaded.checkpoint = Path(ck) if ck else None
-                    log.info("reloaded student predictions from %s", sp)
-        except (OSError, ValueError, KeyError) as err:
-            log.warning("could not reload student predictions from %s: %s", sp, err)
+            res = read_result(sp)
+            if list(res.sample_ids) == list(c.sample_ids):
+                loaded.student_3d = np.asarray(res.keypoints_3d, np.float32)
+                ck = (res.extra or {}).get("checkpoint")
+                loaded.checkpoint = Path(ck) if ck else None
+                log.info("reloaded student predictions from %s", sp)
+            else:
+                log.warning("%s belongs to other samples; not loaded", sp)
+        except DataError as err:
+            log.warning("could not reload student predictions: %s", err)
 
 
 def load_job(path: Path, skeleton=None, cancel: CancelToken | None = None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from poselab.core.errors import PoselabError
 from poselab.gui.document import Document, teacher_path
-from poselab.gui.loading import Loaded, NeedsSkeleton, load_job, save_predictions, student_path
+from poselab.gui.loading import Loaded, NeedsSkeleton, load_job, student_path
 from poselab.gui.widgets.dataset_panel import DatasetPanel
 from poselab.gui.widgets.image_view import ImageViewWidget
 from poselab.gui.widgets.job_panel import JobPanel
@@ -44,8 +44,8 @@ MAX_RECENT = 8
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
               "lr")
 NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
-#: Unit of the student's predictions (DESIGN §5: normalised units, crop camera frame).
-STUDENT_UNITS = "normalised"
+#: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
+STUDENT_UNITS = "px"
 
 
 def _reconstruct_job(collection, config, out_path: Path):
@@ -63,14 +63,15 @@ def _reconstruct_job(collection, config, out_path: Path):
 def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
     def factory(cancel):
         from poselab.core.progress import Progress
-        from poselab.distill import predict, train
+        from poselab.distill import predict, save_predictions, train
 
         result = yield from train(collection, teacher, config, out_dir, resume=resume,
                                   cancel=cancel)
         cancel.check()
         yield Progress("predict", 0, 1, message="predicting 3D for every sample", kind="info")
         pred = np.asarray(predict(result.checkpoint, collection), np.float32)
-        save_predictions(pred_path, pred, collection, Path(result.checkpoint), STUDENT_UNITS)
+        save_predictions(pred_path, pred, collection,
+                         extra={"checkpoint": str(result.checkpoint)})
         return result, pred
 
     return factory

@@ -46,3 +46,4 @@ def window(qtbot, tmp_path):
             qtbot.waitUntil(lambda r=runner: not r.running, timeout=60000)
     if w.doc is not None and w.doc.saving:
         qtbot.waitUntil(lambda: not w.doc.saving, timeout=10000)
+

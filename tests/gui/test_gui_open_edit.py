@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from gui_helpers import make_folder, open_and_wait
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
-
-from gui_helpers import make_folder, open_and_wait
 
 
 def drop(window, path: Path) -> None:
