@@ -1,0 +1,219 @@
+"""Benchmark of the paper-001 students (issue 7): the ablation of paper 001 Table 1 on mocap17.
+
+Rows (paper 001 §5, Table 1; weights α β γ δ of Eq. 9, ground-truth 3D as the encoder target):
+
+    L_encoder          β only, no heatmap supervision or pre-training (α = 0)
+    L_3D               α L_joint + β L_encoder, heatmap pre-training first
+    L_3D + L_decoder   + γ L_decoder (no skip)
+    L_3D + L_boneSym   + δ L_boneSym
+    L_3D + L_Reg       + both
+    + skip-connection  + both, decoder skip connection (the paper's model)
+
+then the weakly supervised variants of the full model (no 3D ground truth; the Deep NRSfM teacher
+fitted on the training 2D): its 3D as pseudo-labels (``teacher3d``) and paper 000's distilling
+loss on the lifter's depth (``distill``), with the teacher itself and the flat baseline (input
+2D, depth 0) for reference. Scores: MPJPE / PA-MPJPE / depth error in mm with paper 000's
+protocol (bone-length scaling, one reflection per set) on the training samples (S1 S5 S6 S7)
+and on the held-out subject S8.
+
+Two modes:
+- default: the 2D-only lifter (``lifter2d``) on ground-truth 2D — seconds per row on a CPU.
+  Without heatmaps, ``L_encoder`` and ``L_3D`` are the same model (one row).
+- ``--images N``: the heatmap student (``heatmap-lifter``) on N rendered 64-px images
+  (poselab.synth, cached as in bench_distill) — the paper's setting; slow on a CPU.
+
+    nice .venv/bin/python scripts/bench_lifter.py --quick            # 2D-only, ~minutes
+    nice .venv/bin/python scripts/bench_lifter.py --quick --images 600
+    nice .venv/bin/python scripts/bench_lifter.py --train 30000 --epochs 60
+
+Paper 001's own figures (real H3.6M images, HRNet-W32, 8 epochs on a GPU): 170.8, 111.2, 123.5,
+99.8, 98.5, 89.96 MPJPE. Timings on a shared 2-core machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from poselab.core import PoseCollection, drain, get_skeleton  # noqa: E402
+from poselab.metrics.pose import paper000_errors  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "mocap17" / "h36m17_train35k.npz"
+PAPER = {"L_encoder": 170.84, "L_3D": 111.18, "L_3D + L_decoder": 123.51,
+         "L_3D + L_boneSym": 99.83, "L_3D + L_Reg": 98.46, "+ skip-connection": 89.96}
+
+#: label → (TrainConfig overrides, heatmap pre-training?)
+SUPERVISED = [
+    ("L_encoder", dict(loss_alpha=0.0, loss_gamma=0.0, loss_delta=0.0), False),
+    ("L_3D", dict(loss_gamma=0.0, loss_delta=0.0), True),
+    ("L_3D + L_decoder", dict(loss_delta=0.0, lifter_skip=False), True),
+    ("L_3D + L_boneSym", dict(loss_gamma=0.0), True),
+    ("L_3D + L_Reg", dict(lifter_skip=False), True),
+    ("+ skip-connection", dict(lifter_skip=True), True),
+]
+
+
+def select(data: Path, n_train: int, n_held: int) -> tuple[np.ndarray, np.ndarray]:
+    """Evenly spaced indices of non-S8 samples (train) and of S8 samples (held out)."""
+    with np.load(data) as z:
+        subject = z["subject"]
+    tr, he = np.flatnonzero(subject != "S8"), np.flatnonzero(subject == "S8")
+    if n_train < len(tr):
+        tr = tr[np.linspace(0, len(tr) - 1, n_train).round().astype(int)]
+    if n_held < len(he):
+        he = he[np.linspace(0, len(he) - 1, n_held).round().astype(int)]
+    return tr, he
+
+
+def poses_2d(data: Path, idx: np.ndarray, name: str) -> PoseCollection:
+    """Ground-truth 2D (px) + 3D (mm) of samples ``idx``, no images."""
+    with np.load(data) as z:
+        K = z["K"][idx] if z["K"].ndim == 3 else z["K"]
+        return PoseCollection(get_skeleton("h36m17"), z["keypoints_2d"][idx],
+                              sample_ids=[f"{name}{i}" for i in idx],
+                              keypoints_3d=z["keypoints_3d_cam"][idx], intrinsics=K,
+                              units_3d="mm")
+
+
+def rendered(data: Path, name: str, idx: np.ndarray, size: int, workers: int) -> PoseCollection:
+    """Rendered images of samples ``idx`` (cached; the same cache as bench_distill)."""
+    from platformdirs import user_cache_dir
+
+    from poselab.io import open_folder
+    from poselab.synth.collection import render_collection
+
+    root = Path(user_cache_dir("poselab")) / "bench_distill"
+    out = root / f"{name}_{len(idx)}_{size}_{hashlib.md5(idx.tobytes()).hexdigest()[:8]}"
+    if not (out / "annotations.json").is_file():
+        with np.load(data) as z:
+            X, K = z["keypoints_3d_cam"][idx], z["K"]
+            K = K[idx] if K.ndim == 3 else K
+        t = time.perf_counter()
+        drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
+                                workers=workers, overwrite=True))
+        print(f"rendered {len(idx)} {name} images in {time.perf_counter() - t:.0f} s")
+    return open_folder(out, check_images=False)
+
+
+def errors(pred: np.ndarray, coll: PoseCollection) -> tuple[float, float, float]:
+    r = paper000_errors(pred, coll.keypoints_3d, coll.skeleton)
+    return r["mpjpe"], r["pa_mpjpe"], r["depth_error"]
+
+
+def flat(coll: PoseCollection) -> np.ndarray:
+    return np.concatenate([coll.keypoints_2d, np.zeros_like(coll.keypoints_2d[..., :1])], -1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sets and few epochs")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--train", type=int, help="training samples (default 30000; quick 4000)")
+    ap.add_argument("--heldout", type=int, help="S8 samples scored (default 2000; quick 1000)")
+    ap.add_argument("--epochs", type=int, help="lifter2d epochs (default 40; quick 15)")
+    ap.add_argument("--images", type=int, default=0,
+                    help="heatmap-lifter on N rendered training images (0: 2D-only lifter)")
+    ap.add_argument("--img-epochs", type=int, default=3, help="heatmap-lifter end-to-end epochs")
+    ap.add_argument("--pretrain-epochs", type=int, default=2, help="heatmap pre-training epochs")
+    ap.add_argument("--size", type=int, default=64, help="rendered image size (px)")
+    ap.add_argument("--teacher-steps", type=int, help="NRSfM steps (default 3000; quick 1500)")
+    ap.add_argument("--no-weak", action="store_true", help="skip the weakly supervised rows")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="render processes")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if not args.data.is_file():
+        print(f"mocap17 data not found at {args.data}")
+        return 1
+    import torch
+
+    from poselab.distill.checkpoint import load_checkpoint
+    from poselab.distill.config import TrainConfig
+    from poselab.distill.lifter_train import predict_lifter, train_lifter
+    from poselab.nrsfm.config import NRSfMConfig
+    from poselab.nrsfm.fit import fit, reconstruct
+
+    torch.set_num_threads(args.threads)
+    images = args.images > 0
+    n_train = args.images or args.train or (4000 if args.quick else 30000)
+    n_held = args.heldout or (max(200, n_train // 4) if images else
+                              (1000 if args.quick else 2000))
+    tr_idx, he_idx = select(args.data, n_train, n_held)
+    if images:
+        train_c = rendered(args.data, "train", tr_idx, args.size, args.workers)
+        held_c = rendered(args.data, "s8", he_idx, args.size, args.workers)
+    else:
+        train_c, held_c = poses_2d(args.data, tr_idx, "t"), poses_2d(args.data, he_idx, "h")
+    student = "heatmap-lifter" if images else "lifter2d"
+    epochs = args.img_epochs if images else (args.epochs or (15 if args.quick else 40))
+    print(f"{student}: {len(train_c)} training samples (S1 S5 S6 S7), {len(held_c)} held-out "
+          f"S8; {epochs} epochs" + (f" after {args.pretrain_epochs} heatmap pre-training "
+                                    f"epochs, {args.size} px" if images else "")
+          + f"; torch threads {args.threads}")
+    rows: dict[str, tuple] = {"flat (input 2D, depth 0)": (
+        errors(flat(train_c), train_c), errors(flat(held_c), held_c), 0.0)}
+    teacher = None
+    if not args.no_weak:
+        steps = args.teacher_steps or (1500 if args.quick else 3000)
+        t = time.perf_counter()
+        teacher = drain(fit(train_c, NRSfMConfig(steps=steps, restarts=1,
+                                                 num_threads=args.threads)))
+        wall = time.perf_counter() - t
+        t_held = reconstruct(teacher, held_c.keypoints_2d, held_c.visibility,
+                             held_c.intrinsics)
+        rows["Deep NRSfM teacher"] = (errors(teacher.keypoints_3d, train_c),
+                                      errors(t_held.keypoints_3d, held_c), wall)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_lifter_"))
+
+    def run(label: str, target: str, pretrain: bool, **kw) -> None:
+        cfg = TrainConfig(student=student, lifter_target=target, epochs=epochs,
+                          batch_size=32 if images else 256, lr=1e-3 if images else 2e-3,
+                          heatmap_pretrain_epochs=args.pretrain_epochs if pretrain else 0,
+                          softargmax_beta=20.0, input_size=args.size, backbone_width=16,
+                          num_threads=args.threads, eval_max_samples=500, log_every=10**6,
+                          **kw)
+        t0 = time.perf_counter()
+        res = drain(train_lifter(train_c, None if target == "gt" else teacher, cfg,
+                                 tmp / label.replace(" ", "_")))
+        wall = time.perf_counter() - t0
+        ck = load_checkpoint(res.checkpoint)
+        rows[label] = (errors(predict_lifter(ck, train_c), train_c),
+                       errors(predict_lifter(ck, held_c), held_c), wall)
+        print(f"  {label}: {wall:.0f} s, train {np.round(rows[label][0], 1)}, "
+              f"S8 {np.round(rows[label][1], 1)}", flush=True)
+
+    for label, kw, pretrain in SUPERVISED:
+        if not images and label == "L_3D":
+            continue  # no heatmaps: identical to L_encoder
+        run(label, "gt", pretrain and images, **kw)
+    if teacher is not None:
+        run("weak: teacher3d (full model)", "teacher3d", images)
+        run("weak: distill (full model)", "distill", images)
+
+    print()
+    print(f"{'':30s} | {'training samples':^23s} | {'held-out S8':^23s} |")
+    print(f"{'loss / model':30s} | {'MPJPE':>7s} {'PA':>7s} {'depth':>7s} | "
+          f"{'MPJPE':>7s} {'PA':>7s} {'depth':>7s} | {'s':>5s} | paper 001")
+    for label, (a, b, wall) in rows.items():
+        ref = PAPER.get(label)
+        print(f"{label:30s} | {a[0]:7.1f} {a[1]:7.1f} {a[2]:7.1f} | {b[0]:7.1f} {b[1]:7.1f} "
+              f"{b[2]:7.1f} | {wall:5.0f} | {'' if ref is None else f'{ref:.1f}'}")
+    if not images:
+        print("2D-only lifter on ground-truth 2D: L_encoder = L_3D (no heatmaps); the decoder "
+              "skip feeds the input back, so L_decoder only regularises.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
