@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from poselab.core.collection import PoseCollection
+from poselab.gui.workers import _start_now
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class Document(QObject):
         worker.errored.connect(self._on_save_errored)
         worker.finished.connect(self._on_save_finished)
         self._save_worker = worker
-        worker.start()
+        _start_now(worker)
 
     def save_now(self) -> Path | None:
         """Write the sidecar synchronously (on close); returns its path."""

@@ -63,7 +63,9 @@ def _reconstruct_job(collection, config, out_path: Path):
 def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
     def factory(cancel):
         from poselab.core.progress import Progress
-        from poselab.distill import predict, save_predictions, train
+        # the functions, not the same-named submodules (poselab.distill.train / .predict)
+        from poselab.distill.predict import predict, save_predictions
+        from poselab.distill.train import train
 
         result = yield from train(collection, teacher, config, out_dir, resume=resume,
                                   cancel=cancel)

@@ -26,8 +26,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from poselab.core.errors import Cancelled, PoselabError
 from poselab.core.progress import CancelToken, Progress
+from poselab.gui.qtcompat import pin_true
 
 log = logging.getLogger(__name__)
+
+pin_true()  # every worker emits signals from Python: see poselab.gui.qtcompat
 
 JobFactory = Callable[[CancelToken], Generator[Progress, Any, Any]]
 
@@ -40,6 +43,24 @@ def _job_body(factory: JobFactory, cancel: CancelToken, torch_threads: int | Non
         torch.set_num_threads(torch_threads)
     result = yield from factory(cancel)
     return result
+
+
+def _start_now(worker) -> None:
+    """Queue a superqt worker on Qt's global thread pool now.
+
+    ``WorkerBase.start()`` defers the start through ``QTimer.singleShot(1, functools.partial(
+    ...))`` whenever an event loop runs; with PySide6 6.12 that deferred call was sometimes
+    never made (the GUI tests saw a worker that never started, its pool idle). Every signal
+    is connected before this call, so nothing is gained by deferring; this does what the
+    deferred call would do.
+    """
+    from PySide6.QtCore import QThreadPool
+
+    if worker in worker._worker_set:
+        raise RuntimeError("this worker is already started")
+    worker._worker_set.add(worker)
+    worker._finished.connect(worker._set_discard)
+    QThreadPool.globalInstance().start(worker)
 
 
 class JobRunner(QObject):
@@ -112,7 +133,7 @@ class JobRunner(QObject):
         self.started_at = time.perf_counter()
         log.log(self._level, "%s started", name)
         self.started.emit(name)
-        worker.start()
+        _start_now(worker)
 
     def cancel(self) -> None:
         """Ask the running job to stop (cancel token and ``worker.quit``); no-op when idle."""
