@@ -63,6 +63,7 @@ def _reconstruct_job(collection, config, out_path: Path):
 def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
     def factory(cancel):
         from poselab.core.progress import Progress
+
         # the functions, not the same-named submodules (poselab.distill.train / .predict)
         from poselab.distill.predict import predict, save_predictions
         from poselab.distill.train import train

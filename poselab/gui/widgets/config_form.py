@@ -51,6 +51,7 @@ class ConfigForm(QWidget):
         initial = initial if initial is not None else config_cls()
         self.editors: dict[str, QWidget] = {}
         self.kinds: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
         fields = [f for f in dataclasses.fields(config_cls) if f.init]
         main_fields = [f for f in fields if f.name in main]
         main_fields.sort(key=lambda f: main.index(f.name))
@@ -132,8 +133,9 @@ class ConfigForm(QWidget):
         w.setToolTip(tip)
         self.editors[f.name] = w
         self.kinds[f.name] = kind
-        form.addRow(label + (f" ({unit})" if unit and kind in ("float_text", "tuple") else ""),
-                    w)
+        text = label + (f" ({unit})" if unit and kind in ("float_text", "tuple") else "")
+        self.labels[f.name] = text
+        form.addRow(text, w)
 
     # ------------------------------------------------------------------ values
     def values(self) -> dict[str, Any]:

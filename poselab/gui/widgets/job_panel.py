@@ -1,8 +1,9 @@
 """Job panel: progress bar, ETA, Cancel, and live loss / metric curves of the running job.
 
 It listens to a :class:`~poselab.gui.workers.JobRunner`. ``Progress`` records of kind
-``"step"`` add their values to the loss plot (x = step); records of kind ``"epoch"`` add theirs
-to the metrics plot (x = epoch), which is where teacher vs student metrics appear over epochs.
+``"step"`` add their values to the loss plot (x = step); records of kind ``"epoch"`` add their
+evaluation metrics to the metrics plot (x = epoch): ``student_*`` solid and ``teacher_*`` dashed
+in the same colour, so teacher and student compare over epochs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from PySide6.QtWidgets import (
 
 from poselab.core.progress import Progress
 from poselab.gui.widgets.plots import CurvePlotWidget
+
+#: Progress values that are not curves (bookkeeping).
+SKIPPED = frozenset({"samples_per_s", "lr", "epoch", "step", "restart"})
 
 
 def format_eta(seconds: float | None) -> str:
@@ -93,13 +97,15 @@ class JobPanel(QWidget):
         if rec.total > 0:
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(1000 * rec.fraction))
-        plot = self.metric_plot if rec.kind == "epoch" else self.loss_plot
         if rec.kind in ("step", "epoch"):
+            epoch = rec.kind == "epoch"
+            plot = self.metric_plot if epoch else self.loss_plot
+            x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
             for name, value in rec.values.items():
-                if name in ("samples_per_s", "lr", "epoch", "step"):
-                    continue
+                if name in SKIPPED or (epoch and name.startswith("train_")):
+                    continue  # per-step losses are on the loss plot already
                 try:
-                    plot.add_point(name, rec.step, float(value))
+                    plot.add_point(name, x, float(value))
                 except (TypeError, ValueError):
                     pass
         now = time.perf_counter()

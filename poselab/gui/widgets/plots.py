@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -35,6 +35,7 @@ class CurvePlotWidget(pg.PlotWidget):
         self.legend = self.addLegend(offset=(-10, 10), labelTextColor="k")
         self.data: dict[str, tuple[list[float], list[float]]] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self._colours: dict[str, tuple[int, int, int]] = {}
         self._dirty = False
         self._timer = QTimer(self)
         self._timer.setInterval(refresh_ms)
@@ -62,6 +63,7 @@ class CurvePlotWidget(pg.PlotWidget):
             self.removeItem(item)
         self.legend.clear()
         self.curves.clear()
+        self._colours.clear()
         self._dirty = False
 
     @Slot()
@@ -69,13 +71,23 @@ class CurvePlotWidget(pg.PlotWidget):
         if self._dirty:
             self._redraw()
 
+    def _colour(self, name: str) -> tuple[int, int, int]:
+        """Curves ``teacher_X`` and ``student_X`` share a colour (key ``X``)."""
+        key = name.removeprefix("teacher_").removeprefix("student_")
+        if key not in self._colours:
+            self._colours[key] = PALETTE[len(self._colours) % len(PALETTE)]
+        return self._colours[key]
+
     def _redraw(self) -> None:
         self._dirty = False
         for name, (xs, ys) in self.data.items():
             item = self.curves.get(name)
             if item is None:
-                colour = PALETTE[len(self.curves) % len(PALETTE)]
-                item = self.plot([], [], name=name, pen=pg.mkPen(colour, width=2),
+                colour = self._colour(name)
+                dashed = name.startswith("teacher_")
+                pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed
+                               else Qt.PenStyle.SolidLine)
+                item = self.plot([], [], name=name, pen=pen,
                                  symbol="o" if len(xs) < 60 else None, symbolSize=4,
                                  symbolBrush=colour, symbolPen=None)
                 self.curves[name] = item

@@ -166,7 +166,7 @@ class View3DWidget(QWidget):
         if self.view is not None:
             cam = self.view.camera
             cam.elevation, cam.azimuth = elev, azim
-            cam.scale_factor = 3.2
+            cam.scale_factor = self._fit_scale()
             cam.center = (0, 0, 0)
             self.canvas.update()
 
@@ -212,6 +212,12 @@ class View3DWidget(QWidget):
             self._redraw()
 
     # ------------------------------------------------------------------ drawing
+    def _fit_scale(self) -> float:
+        """Camera scale that fits every displayed skeleton whatever the view direction."""
+        ext = [np.abs(display_coords(p)).max() for p in self._sources.values() if p.size]
+        ext = [e for e in ext if np.isfinite(e)]
+        return 2.3 * max(ext) if ext else 3.2
+
     def _update_legend(self) -> None:
         parts = []
         for name in SOURCE_COLOURS:
@@ -232,8 +238,8 @@ class View3DWidget(QWidget):
             self.canvas.update()
             return
         scene = self._scene
-        bones = np.asarray(sk.bones_array if hasattr(sk, "bones_array") else sk.bones, np.int32)
-        bones = bones.reshape(-1, 2)
+        bones = np.asarray(sk.bones_array, np.int32).reshape(-1, 2)
+        self.view.camera.scale_factor = self._fit_scale()
         for name, pts in self._sources.items():
             if pts.shape != (sk.num_joints, 3):
                 continue
