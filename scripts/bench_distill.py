@@ -41,7 +41,13 @@ PAPER = "paper 000 Table 1 (real H3.6M): teacher 101.6/73.2/76.5, Weaksup-bs 86.
         "distilled 80.9/56.4/71.2 (MPJPE/PA-MPJPE/depth, mm)"
 
 
+CACHE: list[Path] = []
+
+
 def cache_root() -> Path:
+    """Where renders, teachers and runs are kept (``--cache`` or the user cache folder)."""
+    if CACHE:
+        return CACHE[0]
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("poselab")) / "bench_distill"
@@ -78,6 +84,19 @@ def rendered(name: str, idx: np.ndarray, size: int, workers: int):
     return open_folder(out, check_images=False)
 
 
+def ticker(name: str, every: float = 60.0):
+    """A progress callback printing one line per ``every`` seconds."""
+    last = [time.perf_counter()]
+
+    def show(p) -> None:
+        if time.perf_counter() - last[0] >= every or p.kind == "epoch":
+            last[0] = time.perf_counter()
+            vals = " ".join(f"{k}={v:.4g}" for k, v in list(p.values.items())[:6])
+            print(f"    [{name}] {p.stage} {p.step}/{p.total} {vals}", flush=True)
+
+    return show
+
+
 def errors(pred: np.ndarray, coll) -> tuple[float, float, float]:
     r = paper000_errors(pred, coll.keypoints_3d, coll.skeleton)
     return r["mpjpe"], r["pa_mpjpe"], r["depth_error"]
@@ -86,6 +105,8 @@ def errors(pred: np.ndarray, coll) -> tuple[float, float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="800 training + 200 S8 images")
+    ap.add_argument("--smoke", action="store_true", help="seconds: 48 + 16 images, 1 epoch")
+    ap.add_argument("--cache", type=Path, help="cache folder (default: user cache)")
     ap.add_argument("--train", type=int, help="training images (default: all non-S8)")
     ap.add_argument("--heldout", type=int, default=2000, help="S8 images scored")
     ap.add_argument("--epochs", type=int, default=None)
@@ -104,8 +125,14 @@ def main() -> int:
     from poselab.distill import TrainConfig, predict, train
     from poselab.nrsfm import NRSfMConfig, fit
     from poselab.nrsfm.fit import reconstruct
+    from poselab.nrsfm.result import NRSfMResult
 
     torch.set_num_threads(args.threads)
+    if args.cache:
+        CACHE.append(args.cache)
+    if args.smoke:
+        args.train, args.heldout, args.size, args.workers = 48, 16, 64, 1
+        args.epochs, args.teacher_steps = args.epochs or 1, args.teacher_steps or 20
     n_train = 800 if args.quick and args.train is None else args.train
     n_held = 200 if args.quick else args.heldout
     epochs = args.epochs or (15 if args.quick else 10)
@@ -118,11 +145,20 @@ def main() -> int:
           f"torch threads {args.threads}")
 
     tcfg = NRSfMConfig(camera_model="weak_perspective", num_threads=args.threads)
-    if args.teacher_steps:
-        tcfg = tcfg.replace(steps=args.teacher_steps)
-    t = time.perf_counter()
-    teacher = drain(fit(train_coll, tcfg))
-    print(f"teacher fitted in {time.perf_counter() - t:.0f} s ({tcfg.steps} steps)")
+    steps = args.teacher_steps or (1500 if args.quick else None)
+    if steps:
+        tcfg = tcfg.replace(steps=steps)
+    if args.smoke:
+        tcfg = tcfg.replace(restarts=1, batch_size=16)
+    tpath = train_coll.source.parent / f"nrsfm_{hashlib.md5(tcfg.to_json().encode()).hexdigest()[:8]}.npz"
+    if tpath.is_file():
+        teacher = NRSfMResult.load(tpath)
+        print(f"teacher read from {tpath}")
+    else:
+        t = time.perf_counter()
+        teacher = drain(fit(train_coll, tcfg), ticker("teacher"))
+        teacher.save(tpath)
+        print(f"teacher fitted in {time.perf_counter() - t:.0f} s ({tcfg.steps} steps) -> {tpath}")
     t_held = reconstruct(teacher, held_coll.keypoints_2d, held_coll.visibility)
     rows = {"Deep NRSfM teacher": (errors(teacher.keypoints_3d, train_coll),
                                    errors(t_held.keypoints_3d, held_coll), float("nan"))}
@@ -132,7 +168,7 @@ def main() -> int:
                                       device=args.device, eval_max_samples=500, **kw)
         folder = out / label.replace(" ", "_").replace("=", "")
         t0 = time.perf_counter()
-        res = drain(train(train_coll, teacher, cfg, folder))
+        res = drain(train(train_coll, teacher, cfg, folder), ticker(label))
         wall = time.perf_counter() - t0
         rate = float(np.mean([h["samples_per_s"] for h in res.history]))
         rows[label] = (errors(predict(res.checkpoint, train_coll), train_coll),

@@ -2,27 +2,17 @@
 
 ``train(collection, teacher, config, out_dir)`` is a progress generator returning a
 ``TrainResult``; ``predict(checkpoint, collection)`` returns ``(N, J, 3)`` camera-frame 3D in
-pixels; ``TrainConfig`` holds every setting. Names load lazily so importing the package does
-not import torch.
+pixels; ``TrainConfig`` holds every setting. Importing the package does not import torch (the
+modules below import it inside their functions).
+
+The functions are bound here on purpose: ``poselab.distill.train`` and
+``poselab.distill.predict`` are the *functions*, their modules stay importable by full name.
 """
 
-from __future__ import annotations
+from poselab.distill.checkpoint import load_checkpoint
+from poselab.distill.config import TrainConfig
+from poselab.distill.predict import predict, save_predictions
+from poselab.distill.train import TrainResult, train
 
-import importlib
-
-_EXPORTS = {
-    "TrainConfig": "poselab.distill.config",
-    "train": "poselab.distill.train",
-    "TrainResult": "poselab.distill.train",
-    "predict": "poselab.distill.predict",
-    "save_predictions": "poselab.distill.predict",
-    "load_checkpoint": "poselab.distill.checkpoint",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'poselab.distill' has no attribute {name!r}")
+__all__ = ["TrainConfig", "TrainResult", "load_checkpoint", "predict", "save_predictions",
+           "train"]

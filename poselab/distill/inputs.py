@@ -17,7 +17,6 @@ import numpy as np
 from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.normalize import bbox_normalization, normalize_keypoints
-from poselab.distill.losses import gt_depth_normalized
 
 
 def check_inputs(collection: PoseCollection, teacher, need_images: bool = True) -> None:
@@ -99,5 +98,7 @@ def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
         t.dictionary = np.asarray(teacher.dictionary, np.float32)
         t.teacher_3d = np.asarray(teacher.shapes_normalized, np.float32) * ratio[:, None, None]
     if collection.has_3d:
+        from poselab.distill.losses import gt_depth_normalized
+
         t.gt_z = gt_depth_normalized(collection.keypoints_3d, w, observed)
     return t

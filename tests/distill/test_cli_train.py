@@ -63,3 +63,17 @@ def test_bad_teacher_is_one_line_error(folder, tmp_path, capsys):
     assert rc == 2 and "different sample set" in err and "Traceback" not in err
     rc = main(["train", str(folder / "data"), "--out", str(tmp_path / "run")])
     assert rc == 2 and "--teacher" in capsys.readouterr().err
+
+
+def test_bench_distill_smoke(shared_data, tmp_path):
+    """scripts/bench_distill.py --smoke renders, fits, trains the three students, prints."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "bench_distill.py"
+    proc = subprocess.run([sys.executable, str(script), "--smoke", "--cache", str(tmp_path),
+                           "--threads", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for row in ("Deep NRSfM teacher", "Weaksup-bs", "distilled", "supervised", "claim on"):
+        assert row in proc.stdout
