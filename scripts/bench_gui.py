@@ -1,6 +1,6 @@
 """GUI performance figures (issue 6): start-up, event-loop gaps under load, opening a big folder.
 
-1. Window shown: seconds from launching ``python -m poselab --no-demo`` to the window's first
+1. Window shown: seconds from launching ``python -m poselab gui --no-demo`` to the window's first
    paint (the child prints the time; target ≤ 3 s).
 2. Event-loop gaps while a student trains in a worker and the 3D view spins at 60 fps: a 5 ms
    QTimer records when it fires; a gap is the time between two firings (target p99 ≤ 50 ms).
@@ -36,7 +36,7 @@ def bench_startup(repeats: int = 3) -> None:
     for _ in range(repeats):
         env = dict(os.environ, POSELAB_BENCH_STARTUP="1", QT_QPA_PLATFORM="xcb")
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-m", "poselab", "--no-demo"], env=env,
+        out = subprocess.run([sys.executable, "-m", "poselab", "gui", "--no-demo"], env=env,
                              capture_output=True, text=True, timeout=120)
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("shown_at=")]
         if not line:

@@ -52,6 +52,16 @@ def shoot(app, window, out: Path, name: str) -> Path:
     return path
 
 
+def clean_results(folder: Path) -> None:
+    """Remove the 3D results and edits the app saved in ``folder`` earlier."""
+    for pattern in ("*nrsfm.npz", "*student_predictions.npz", "*.poselab.json"):
+        for p in folder.glob(pattern):
+            p.unlink()
+    for d in folder.glob("*student"):
+        if d.is_dir():
+            shutil.rmtree(d)
+
+
 def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) -> None:
     from poselab.distill import TrainConfig
     from poselab.io import read_export
@@ -137,6 +147,11 @@ def main() -> int:
     pump(app, 0.5)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "demo"):
+        from poselab.core.progress import drain
+        from poselab.synth.demo import ensure_demo
+
+        demo = drain(ensure_demo())
+        clean_results(Path(demo))  # the tour starts from the data alone
         tour(app, window, "demo", window.open_demo, args.out, args.quick, sample=7)
     if args.only in (None, "face"):
         if not args.face.is_dir():

@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         # ---- widgets
         self.dataset = DatasetPanel()
         self.dataset.sample_selected.connect(self._on_dataset_sample_selected)
+        self.dataset.thumbs.stopped.connect(self._on_thumbs_stopped)
+        self.warm_up = JobRunner(self)
         self.image_view = ImageViewWidget()
         self.image_view.landmark_moved.connect(self._on_image_landmark_moved)
         self.image_view.place_requested.connect(self._on_image_place_requested)
@@ -154,7 +156,7 @@ class MainWindow(QMainWindow):
         bottom.setWidget(self.bottom_tabs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
         self.resizeDocks([dock], [260], Qt.Orientation.Horizontal)
-        self.resizeDocks([bottom], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([bottom], [300], Qt.Orientation.Vertical)
 
         self.status_sample = QLabel("")
         self.status_save = QLabel("")
@@ -395,6 +397,18 @@ class MainWindow(QMainWindow):
                           self)
         self.error_box = box
         box.open()
+
+    @Slot()
+    def _on_thumbs_stopped(self) -> None:
+        """Once the first thumbnails are in, warm torch up in the background (once)."""
+        import os
+        import sys
+
+        if ("torch" in sys.modules or self.warm_up.running or getattr(self, "_warmed", False)
+                or os.environ.get("POSELAB_NO_WARMUP")):
+            return
+        self._warmed = True
+        self.warm_up.start("Warm-up", _warm_up_job, torch_threads=None, quiet=True)
 
     # ================================================================== browsing
     @Slot(int)
@@ -750,6 +764,10 @@ class MainWindow(QMainWindow):
         if self.job.running:
             self.job.cancel()
         self.dataset.thumbs.cancel()
+        if self.warm_up.running:  # let an import finish: a thread inside it at exit can crash
+            from PySide6.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(30000)
         if self.doc is not None and self.doc.undo_stack.count():
             try:
                 self.doc.save_now()
@@ -757,6 +775,20 @@ class MainWindow(QMainWindow):
                 log.error("could not save edits: %s", err)
         self.log_panel.uninstall()
         super().closeEvent(event)
+
+
+def _warm_up_job(cancel):
+    """Import torch/torchvision and build an optimizer once, in the background, so that the
+    first Reconstruct/Train does not stall the GUI while torch loads (PLATFORM.md)."""
+    import torch
+
+    torch.set_num_threads(1)
+    import torchvision  # noqa: F401 - loads torchvision's operators once
+
+    param = torch.zeros(4, requires_grad=True)
+    torch.optim.Adam([param], lr=1e-3).step()
+    return torch.__version__
+    yield  # a generator without progress
 
 
 def _demo_job(cancel):

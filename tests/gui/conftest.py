@@ -8,6 +8,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("POSELAB_NO_GL", "1")
+os.environ.setdefault("POSELAB_NO_WARMUP", "1")  # tests import torch only where they need it
 
 from pathlib import Path  # noqa: E402
 

@@ -67,6 +67,7 @@ class JobPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.bar)
         layout.addWidget(plots, 1)
+        self.metric_plot.hide()
         self._last_eta = 0.0
         self.last_record: Progress | None = None
         runner.started.connect(self._on_runner_started)
@@ -86,6 +87,7 @@ class JobPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.loss_plot.clear_curves()
         self.metric_plot.clear_curves()
+        self.metric_plot.hide()  # shown when the first per-epoch record arrives
         self.loss_plot.setTitle(f"{name}: losses", color="k", size="10pt")
         self.metric_plot.setTitle(f"{name}: metrics per epoch", color="k", size="10pt")
 
@@ -100,6 +102,8 @@ class JobPanel(QWidget):
         if rec.kind in ("step", "epoch"):
             epoch = rec.kind == "epoch"
             plot = self.metric_plot if epoch else self.loss_plot
+            if epoch and not self.metric_plot.isVisible():
+                self.metric_plot.show()
             x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
             for name, value in rec.values.items():
                 if name in SKIPPED or (epoch and name.startswith("train_")):
