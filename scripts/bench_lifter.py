@@ -124,7 +124,8 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=0,
                     help="heatmap-lifter on N rendered training images (0: 2D-only lifter)")
     ap.add_argument("--img-epochs", type=int, default=3, help="heatmap-lifter end-to-end epochs")
-    ap.add_argument("--pretrain-epochs", type=int, default=2, help="heatmap pre-training epochs")
+    ap.add_argument("--pretrain-epochs", type=int, default=2,
+                    help="heatmap pre-training epochs (run once, shared by the rows)")
     ap.add_argument("--size", type=int, default=64, help="rendered image size (px)")
     ap.add_argument("--teacher-steps", type=int, help="NRSfM steps (default 3000; quick 1500)")
     ap.add_argument("--no-weak", action="store_true", help="skip the weakly supervised rows")
@@ -175,21 +176,43 @@ def main() -> int:
                                       errors(t_held.keypoints_3d, held_c), wall)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_lifter_"))
+    err2d: dict[str, float] = {}
+
+    def config(target: str, **kw) -> TrainConfig:
+        base = dict(student=student, lifter_target=target, epochs=epochs,
+                    batch_size=32 if images else 256, lr=1e-3 if images else 2e-3,
+                    heatmap_pretrain_epochs=0, softargmax_beta=50.0, input_size=args.size,
+                    backbone_width=16, num_threads=args.threads, eval_max_samples=500,
+                    log_every=10**6)
+        return TrainConfig(**{**base, **kw})
+
+    pretrained = None
+    if images and args.pretrain_epochs > 0:
+        # paper 001 §4: pre-train the heatmap network once (MSE, flip/geometric/colour
+        # augmentation); every row with pre-training starts end to end from it
+        t0 = time.perf_counter()
+        job = train_lifter(train_c, None, config("gt", heatmap_pretrain_epochs=(
+            args.pretrain_epochs)), tmp / "pretrain")
+        for rec in job:
+            if rec.kind == "epoch" and rec.values["epoch"] == args.pretrain_epochs:
+                err2d["heatmap pre-training"] = rec.values["heatmap_err2d_px"]
+                break
+        job.close()
+        pretrained = load_checkpoint(tmp / "pretrain")
+        print(f"  heatmap pre-training: {time.perf_counter() - t0:.0f} s, 2D error "
+              f"{err2d['heatmap pre-training']:.2f} px (crop {args.size} px)", flush=True)
 
     def run(label: str, target: str, pretrain: bool, **kw) -> None:
-        cfg = TrainConfig(student=student, lifter_target=target, epochs=epochs,
-                          batch_size=32 if images else 256, lr=1e-3 if images else 2e-3,
-                          heatmap_pretrain_epochs=args.pretrain_epochs if pretrain else 0,
-                          softargmax_beta=20.0, input_size=args.size, backbone_width=16,
-                          num_threads=args.threads, eval_max_samples=500, log_every=10**6,
-                          **kw)
         t0 = time.perf_counter()
-        res = drain(train_lifter(train_c, None if target == "gt" else teacher, cfg,
-                                 tmp / label.replace(" ", "_")))
+        res = drain(train_lifter(train_c, None if target == "gt" else teacher,
+                                 config(target, **kw), tmp / label.replace(" ", "_"),
+                                 init_heatmaps=pretrained if pretrain else None))
         wall = time.perf_counter() - t0
         ck = load_checkpoint(res.checkpoint)
         rows[label] = (errors(predict_lifter(ck, train_c), train_c),
                        errors(predict_lifter(ck, held_c), held_c), wall)
+        if "heatmap_err2d_px" in res.metrics:
+            err2d[label] = res.metrics["heatmap_err2d_px"]
         print(f"  {label}: {wall:.0f} s, train {np.round(rows[label][0], 1)}, "
               f"S8 {np.round(rows[label][1], 1)}", flush=True)
 
@@ -209,6 +232,9 @@ def main() -> int:
         ref = PAPER.get(label)
         print(f"{label:30s} | {a[0]:7.1f} {a[1]:7.1f} {a[2]:7.1f} | {b[0]:7.1f} {b[1]:7.1f} "
               f"{b[2]:7.1f} | {wall:5.0f} | {'' if ref is None else f'{ref:.1f}'}")
+    if err2d:
+        print("heatmap 2D error on training images (px of the crop): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in err2d.items()))
     if not images:
         print("2D-only lifter on ground-truth 2D: L_encoder = L_3D (no heatmaps); the decoder "
               "skip feeds the input back, so L_decoder only regularises.")

@@ -215,6 +215,7 @@ def _epoch_metrics(pred, pred2d, idx, collection, targets, teacher_eval, config)
 
 def train_lifter(collection: PoseCollection, teacher, config, out_dir: str | Path,
                  resume: str | Path | dict | None = None, cancel: CancelToken | None = None,
+                 init_heatmaps: str | Path | dict | None = None,
                  ) -> Generator[Progress, None, Any]:
     """Train a lifter student (module doc); generator of :class:`Progress`, returns the result.
 
@@ -227,6 +228,9 @@ def train_lifter(collection: PoseCollection, teacher, config, out_dir: str | Pat
         out_dir: folder of ``checkpoint.pt`` (written atomically after every epoch).
         resume: a checkpoint (path, run folder or loaded dict) to continue from.
         cancel: checked every step; raises :class:`poselab.core.Cancelled`.
+        init_heatmaps: a heatmap-lifter checkpoint whose heatmap network initialises this one
+            (paper 001 §4, "HRNet initialization": pre-train once, then train several lifters
+            end to end from it); the lifter starts fresh.
 
     Yields:
         ``kind="step"`` records (``loss`` and its terms, ``samples_per_s``) every
@@ -281,6 +285,16 @@ def train_lifter(collection: PoseCollection, teacher, config, out_dir: str | Pat
     kwargs = model_kwargs(config, J)
     model = build_model(kwargs).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if init_heatmaps is not None and kind == "heatmap-lifter" and resume is None:
+        src = init_heatmaps if isinstance(init_heatmaps, dict) else load_checkpoint(
+            init_heatmaps)
+        state = {k[len("heatmap_net."):]: v for k, v in src["model"].items()
+                 if k.startswith("heatmap_net.")}
+        try:
+            model.heatmap_net.load_state_dict(state)
+        except RuntimeError as err:
+            raise DataError(src.get("path"), f"heatmap network does not match ({err})"
+                            ) from None
     pre = config.heatmap_pretrain_epochs if kind == "heatmap-lifter" else 0
     total_epochs = pre + config.epochs
     bs = min(config.batch_size, N)

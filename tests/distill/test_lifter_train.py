@@ -115,3 +115,14 @@ def test_bad_input_gives_clear_errors(poses, teachers, tmp_path) -> None:
     with pytest.raises(DataError, match="sample set"):
         drain(train_lifter(poses.subset(slice(0, 8)), teachers["2d"],
                            _config("lifter2d", "distill"), tmp_path))
+
+
+def test_heatmap_initialisation_from_a_pretrained_run(images, tmp_path) -> None:
+    first = drain(train_lifter(images, None, _config("heatmap-lifter", "gt"), tmp_path / "a"))
+    ck = load_checkpoint(first.checkpoint)
+    cfg = _config("heatmap-lifter", "gt", heatmap_pretrain_epochs=0, lr=1e-9, loss_gamma=0.0)
+    second = drain(train_lifter(images, None, cfg, tmp_path / "b", init_heatmaps=ck))
+    new = load_checkpoint(second.checkpoint)["model"]
+    key = "heatmap_net.head.weight"
+    assert torch.allclose(new[key], ck["model"][key], atol=1e-6)
+    assert not any(k.startswith("lifter.decoder") for k in new)  # γ = 0: no decoder
