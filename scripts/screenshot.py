@@ -1,7 +1,8 @@
 """Drive the real poselab window under a virtual X display and save PNGs of each state.
 
 open → reconstruct (NRSfM, running and done) → train a student (short; running and done) →
-compare in 3D → export CSV and JSON (read back with poselab.io). For the README's GUI tour.
+compare in 3D → export CSV and JSON (read back with poselab.io), for the demo and the face
+folder; then label a folder of unlabelled face images. For the README's GUI tour.
 
     python scripts/screenshot.py                       # demo + the face folder of ../shared/data
     python scripts/screenshot.py --only demo --quick   # fewer steps (a smoke run)
@@ -92,7 +93,7 @@ def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) 
     window.show_sample(sample)
     shoot(app, window, out, f"{label}_03_reconstructed")
 
-    tc = TrainConfig(epochs=1 if quick else 3, device="cpu", log_every=5,
+    tc = TrainConfig(epochs=1 if quick else 6, device="cpu", log_every=5,
                      eval_max_samples=300)
     window.start_training(tc)
     wait_until(app, lambda: any(c for c in window.job_panel.metric_plot.data)
@@ -122,10 +123,40 @@ def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) 
     window.dataset.filter_box.setCurrentText("All")
 
 
+def annotate_tour(app, window, face: Path, tmp: Path, out: Path) -> None:
+    """Label a folder of unlabelled images: skeleton dialog, then clicks in order."""
+    import numpy as np
+    import scipy.io
+
+    print("[annotate]")
+    folder = tmp / "unlabelled"
+    folder.mkdir()
+    for k in (1, 2, 3):
+        shutil.copy(face / "images" / f"{k}.jpg", folder / f"{k}.jpg")
+    truth = scipy.io.loadmat(face / "joints.mat")["joints"][:, :, 0].astype(float)  # (14, 2)
+    window.open_path(folder)
+    wait_until(app, lambda: getattr(window, "skeleton_dialog", None) is not None
+               and window.skeleton_dialog.isVisible(), 60, "the skeleton dialog")
+    dialog = window.skeleton_dialog
+    dialog.combo.setCurrentIndex(dialog.combo.findData("face14"))
+    shoot(app, window, out, "annotate_01_choose_skeleton")
+    dialog._on_buttons_accepted()
+    wait_until(app, lambda: window.doc is not None and not window.loader.running
+               and window.doc.collection.skeleton.name == "face14", 60, "the folder")
+    rng = np.random.default_rng(0)
+    for j in range(9):  # the first nine landmarks, clicked in order (slightly off)
+        x, y = truth[j] + rng.normal(0, 2, 2)
+        window.image_view.place_requested.emit(float(x), float(y))
+    window.image_view.viewbox.setRange(xRange=(truth[:, 0].min() - 150, truth[:, 0].max() + 150),
+                                       yRange=(truth[:, 1].min() - 150, truth[:, 1].max() + 150))
+    wait_until(app, lambda: not window.doc.saving, 30, "autosave")
+    shoot(app, window, out, "annotate_02_labelling")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "resources" / "screenshots")
-    parser.add_argument("--only", choices=("demo", "face"), help="one data set only")
+    parser.add_argument("--only", choices=("demo", "face", "annotate"), help="one part only")
     parser.add_argument("--face", type=Path, default=FACE, help="the face folder to copy")
     parser.add_argument("--quick", action="store_true", help="few steps (smoke run)")
     args = parser.parse_args()
@@ -162,6 +193,8 @@ def main() -> int:
             shutil.copytree(args.face, copy)
             tour(app, window, "face", lambda: window.open_path(copy), args.out, args.quick,
                  sample=3)
+    if args.only in (None, "annotate") and args.face.is_dir():
+        annotate_tour(app, window, args.face, tmp, args.out)
     window.close()
     pump(app, 0.2)
     return 0

@@ -76,7 +76,7 @@ class Document(QObject):
 
     Signals:
         sample_changed(int): landmarks of sample ``i`` changed (edit, undo or redo).
-        saved(str): the sidecar file was written (its path).
+        saved(str): the sidecar file was written and holds every edit so far (its path).
         save_failed(str): the sidecar could not be written (message).
         results_changed(): teacher or student 3D changed.
 
@@ -108,6 +108,7 @@ class Document(QObject):
         self.checkpoint: Path | None = None
         self._save_worker = None
         self._save_again = False
+        self._saved_path = ""
         self.autosave = True
 
     # ------------------------------------------------------------------ editing
@@ -194,7 +195,7 @@ class Document(QObject):
     @Slot(object)
     def _on_save_returned(self, path: object) -> None:
         log.debug("edits saved to %s", path)
-        self.saved.emit(str(path))
+        self._saved_path = str(path)
 
     @Slot(object)
     def _on_save_errored(self, exc: object) -> None:
@@ -207,6 +208,9 @@ class Document(QObject):
         if self._save_again:
             self._save_again = False
             self.request_save()
+        elif self._saved_path:
+            path, self._saved_path = self._saved_path, ""
+            self.saved.emit(path)  # the file now holds every edit made so far
 
     # ------------------------------------------------------------------ results
     def set_teacher(self, result) -> None:

@@ -59,7 +59,7 @@ class JobPanel(QWidget):
         row.addWidget(self.title, 1)
         row.addWidget(self.eta_label)
         row.addWidget(self.cancel_button)
-        plots = QSplitter()
+        self.plots = plots = QSplitter()
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.metric_plot)
         layout = QVBoxLayout(self)
@@ -104,10 +104,16 @@ class JobPanel(QWidget):
             plot = self.metric_plot if epoch else self.loss_plot
             if epoch and not self.metric_plot.isVisible():
                 self.metric_plot.show()
+                half = max(self.plots.width() // 2, 1)
+                self.plots.setSizes([half, half])
             x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
+            compared = epoch and any(k.startswith(("student_", "teacher_"))
+                                     for k in rec.values)
             for name, value in rec.values.items():
                 if name in SKIPPED or (epoch and name.startswith("train_")):
                     continue  # per-step losses are on the loss plot already
+                if compared and not name.startswith(("student_", "teacher_")):
+                    continue  # with ground truth: only the teacher vs student metrics
                 try:
                     plot.add_point(name, x, float(value))
                 except (TypeError, ValueError):
