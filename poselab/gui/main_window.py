@@ -314,6 +314,8 @@ class MainWindow(QMainWindow):
         self.doc = doc
         self.current = None
         self.metrics = None
+        if not self.job.running:
+            self.job_panel.reset()
         self.metrics_panel.set_result(None)
         self.dataset.set_document(doc)
         c = loaded.collection
@@ -424,7 +426,8 @@ class MainWindow(QMainWindow):
         self.current = i
         sizes = None if c.image_sizes is None else tuple(c.image_sizes[i])
         self.image_view.show_sample(c.skeleton, c.keypoints_2d[i], c.visibility[i],
-                                    c.image_paths[i], self._caption(i), sizes)
+                                    c.image_paths[i], self._caption(i), sizes,
+                                    key=(id(doc), i))
         self._show_3d()
         self.metrics_panel.set_sample(i, c.sample_ids[i])
         self.status_sample.setText(f"sample {i + 1} / {len(c)}")

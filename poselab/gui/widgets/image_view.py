@@ -133,12 +133,13 @@ class ImageViewWidget(QWidget):
         self.visibility = np.zeros((0,), np.uint8)
         self.selected_joint: int | None = None
         self._image_path: Path | None = None
+        self._sample_key: object = None
         self._image_shape: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ content
     def show_sample(self, skeleton, keypoints: np.ndarray, visibility: np.ndarray,
                     image_path: Path | None, caption: str = "",
-                    image_size: tuple[int, int] | None = None) -> None:
+                    image_size: tuple[int, int] | None = None, key: object = None) -> None:
         """Display one sample.
 
         Args:
@@ -148,6 +149,8 @@ class ImageViewWidget(QWidget):
             image_path: the image file, or None (landmarks on a blank canvas).
             caption: text above the view.
             image_size: ``(width, height)`` pixels when known (used without an image).
+            key: identifies the sample; the view is re-framed only when it changes (so an
+                edit does not move the view under the mouse).
         """
         self.skeleton = skeleton
         self.keypoints = np.asarray(keypoints, np.float32).copy()
@@ -165,6 +168,8 @@ class ImageViewWidget(QWidget):
                 self._image_shape = None
                 if image_size is not None:
                     self._image_shape = (int(image_size[1]), int(image_size[0]))
+        if key is None or key != self._sample_key:
+            self._sample_key = key
             self._fit_view()
         if self.selected_joint is not None and self.selected_joint >= skeleton.num_joints:
             self.selected_joint = None
@@ -176,19 +181,28 @@ class ImageViewWidget(QWidget):
         self.visibility = np.zeros((0,), np.uint8)
         self.image_item.clear()
         self._image_path = None
+        self._sample_key = None
         self.caption.setText("No data")
         self._redraw()
 
     def _fit_view(self) -> None:
-        if self._image_shape is not None:
+        """Frame the landmarks with a wide margin (a face in a big photo fills the view), or
+        the whole image when fewer than two landmarks are labelled."""
+        obs = self.visibility > 0 if self.visibility.size else np.zeros(0, bool)
+        if obs.sum() >= 2:
+            pts = self.keypoints[obs]
+            lo, hi = pts.min(0), pts.max(0)
+            side = max(float((hi - lo).max()), 32.0)
+            pad = 0.6 * side
+            x0, y0 = lo - pad
+            x1, y1 = hi + pad
+            if self._image_shape is not None:
+                h, w = self._image_shape
+                x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+            self.viewbox.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+        elif self._image_shape is not None:
             h, w = self._image_shape
             self.viewbox.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
-        elif self.visibility.size and (self.visibility > 0).any():
-            pts = self.keypoints[self.visibility > 0]
-            lo, hi = pts.min(0), pts.max(0)
-            pad = max(float((hi - lo).max()) * 0.2, 10.0)
-            self.viewbox.setRange(xRange=(lo[0] - pad, hi[0] + pad),
-                                  yRange=(lo[1] - pad, hi[1] + pad), padding=0)
 
     def preview_move(self, j: int, xy: tuple[float, float]) -> None:
         """Draw landmark ``j`` at ``xy`` during a drag (the edit itself comes on release)."""

@@ -78,6 +78,18 @@ class JobPanel(QWidget):
         runner.failed.connect(self._on_runner_failed)
         self.cancel_button.clicked.connect(runner.cancel)
 
+    def reset(self) -> None:
+        """Back to "no job" (new data opened)."""
+        self.title.setText("No job running")
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.eta_label.setText("")
+        self.loss_plot.clear_curves()
+        self.metric_plot.clear_curves()
+        self.loss_plot.setTitle("Losses", color="k", size="10pt")
+        self.metric_plot.hide()
+        self.last_record = None
+
     @Slot(str)
     def _on_runner_started(self, name: str) -> None:
         self.title.setText(f"{name}: starting…")
