@@ -145,6 +145,14 @@ def test_train_progress_and_cancel(qtbot, window, small_folder):
     qtbot.waitUntil(lambda: window.metrics is not None
                     and "disagreement" in window.metrics["set"].get("student", {}),
                     timeout=20000)
+    # resume from the checkpoint for one more epoch
+    first = window.doc.checkpoint
+    rec.records.clear()
+    with qtbot.waitSignal(window.job.stopped, timeout=240000):
+        window.start_training(config.replace(epochs=2), resume=first)
+    assert rec.failed == [], rec.failed
+    epochs = [r.values.get("epoch") for r in rec.records if r.kind == "epoch"]
+    assert epochs == [2.0]  # only the second epoch ran
     # a long run, cancelled after its first record, leaves the student untouched
     before = window.doc.student_3d.copy()
     rec.records.clear()
