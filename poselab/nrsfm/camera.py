@@ -47,6 +47,26 @@ def orthonormalize(M_hat: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return M_hat @ inv
 
 
+def procrustes_camera(S: torch.Tensor, n: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Best orthonormal camera for a given shape (orthogonal Procrustes, weak perspective).
+
+    ``M = argmin ‖m ⊙ (S M + 1 τᵀ − W)‖_F`` over ``MᵀM = I`` is the polar factor of
+    ``S̄ᵀ diag(m) W̄`` (both centred over the observed landmarks; Schönemann 1966). Under
+    perspective it is the weak-perspective approximation the projection then corrects.
+
+    Args:
+        S: ``(B, J, 3)`` canonical shapes. n: ``(B, J, 2)`` observed 2D. mask: ``(B, J)``.
+
+    Returns:
+        ``(B, 3, 2)`` orthonormal columns.
+    """
+    w = mask[..., None]
+    cnt = w.sum(1, keepdim=True).clamp_min(1.0)
+    Sc = S - (S * w).sum(1, keepdim=True) / cnt
+    nc = n - (n * w).sum(1, keepdim=True) / cnt
+    return orthonormalize((Sc * w).transpose(1, 2) @ nc)
+
+
 def rotation_from_camera(M: torch.Tensor) -> torch.Tensor:
     """``(B, 3, 2)`` orthonormal columns → ``(B, 3, 3)`` proper rotations ``[m1, m2, m1×m2]ᵀ``."""
     m1, m2 = M[:, :, 0], M[:, :, 1]

@@ -40,6 +40,11 @@ class NRSfMConfig(ConfigBase):
         explore_steps: steps per restart before the choice (0 = ``steps // 4``).
         impute_missing: when inputs are missing, run the encoder again with them filled by the
             first pass's reprojection (both passes are trained).
+        symmetry: weight of the mirror-bone length term (:class:`poselab.nrsfm.train.BonePriors`).
+        bone_consistency: weight of the bone-proportion term (same class).
+        camera_solver: ``"procrustes"``: each sample's camera is the orthogonal-Procrustes fit
+            of the decoded shape to its 2D (the encoder's camera only steers the code);
+            ``"encoder"``: the encoder's camera (paper 000, DESIGN §4).
         encoder: block thresholding of the encoder, ``"group"`` (block soft-thresholding) or
             ``"relu"`` (element-wise, as the prototype of CALIBRATION.md).
         landmark_dropout: fraction of observed landmarks hidden from the encoder at random
@@ -73,6 +78,16 @@ class NRSfMConfig(ConfigBase):
     impute_missing: bool = field(default=True, metadata=hint(
         "Impute missing inputs", None, "", help="Second encoder pass with missing landmarks "
                                                 "filled by the first pass's reprojection"))
+    symmetry: float = field(default=0.0, metadata=hint(
+        "Bone symmetry weight", (0.0, 100.0), "", help="Left and right bones equally long "
+                                                      "(needs left/right pairs)"))
+    bone_consistency: float = field(default=0.0, metadata=hint(
+        "Bone proportion weight", (0.0, 100.0), "", help="Bone proportions constant over the "
+                                                        "set (needs bones)"))
+    camera_solver: str = field(default="encoder", metadata=hint(
+        "Camera solver", None, "", choices=("procrustes", "encoder"),
+        help="procrustes: camera fitted to the decoded shape; encoder: the paper's camera "
+             "estimate"))
     encoder: str = field(default="group", metadata=hint(
         "Block thresholding", None, "", choices=("group", "relu"),
         help="group: block soft-thresholding (rotation-equivariant); relu: element-wise"))
@@ -90,6 +105,9 @@ class NRSfMConfig(ConfigBase):
         object.__setattr__(self, "dict_sizes", sizes)
         if not sizes or any(k < 1 for k in sizes):
             raise PoselabError(f"NRSfMConfig: dict_sizes must be positive, got {sizes}")
+        if self.camera_solver not in ("procrustes", "encoder"):
+            raise PoselabError(f"NRSfMConfig: camera_solver must be 'procrustes' or 'encoder', "
+                               f"got {self.camera_solver!r}")
         if self.encoder not in ("group", "relu"):
             raise PoselabError(f"NRSfMConfig: encoder must be 'group' or 'relu', got "
                                f"{self.encoder!r}")

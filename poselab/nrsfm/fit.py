@@ -127,7 +127,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
 
     runs = []
     for r in range(R):
-        run = Run(J, config, config.seed + r, device)
+        run = Run(J, config, config.seed + r, device, collection.skeleton)
         yield from steps(run, E, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
         runs.append(run)
     extra: dict = {"restarts": R, "explore_steps": E}

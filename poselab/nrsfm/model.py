@@ -36,7 +36,7 @@ class DeepNRSfM(nn.Module):
         self.D1 = nn.Parameter(torch.randn(J, 3, K[0]) / (3 * J) ** 0.5)  # ≈ unit atoms
         self.Ds = nn.ParameterList(
             [nn.Parameter(torch.randn(K[i - 1], K[i]) / K[i - 1] ** 0.5) for i in range(1, len(K))])
-        self.enc_bias = nn.ParameterList([nn.Parameter(torch.zeros(k)) for k in K])
+        self.enc_bias = nn.ParameterList([nn.Parameter(torch.full((k,), 1e-3)) for k in K])
         self.dec_bias = nn.ParameterList([nn.Parameter(torch.zeros(K[i - 1]))
                                           for i in range(1, len(K))])
         self.missing = nn.Parameter(torch.zeros(J, 6 * K[0]))
@@ -98,14 +98,14 @@ class DeepNRSfM(nn.Module):
     def _shrink(self, psi: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """Block thresholding of ``(B, 6, K)`` code blocks.
 
-        ``"group"``: ``Ψ[k] · ReLU(1 − b_k / ‖Ψ[k]‖_F)``, the proximal step of the block-sparse
+        ``"group"``: ``Ψ[k] · ReLU(1 − |b_k| / ‖Ψ[k]‖_F)``, the proximal step of the block-sparse
         penalty (equivariant to in-plane camera rotations, ``Ψ → Ψ Q``); ``"relu"``: the
         element-wise ``ReLU(Ψ − b)`` of the prototype.
         """
         if self.threshold == "relu":
             return torch.relu(psi - bias)
         norm = psi.pow(2).sum(1, keepdim=True).add(1e-12).sqrt()
-        return psi * torch.relu(1 - bias / norm)
+        return psi * torch.relu(1 - bias.abs() / norm)  # a threshold is never negative
 
     def state_numpy(self) -> dict:
         """Parameters as numpy arrays (for :attr:`NRSfMResult.model_state`)."""

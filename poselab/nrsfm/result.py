@@ -9,6 +9,11 @@ Invariant (what the distilling loss of paper 000 Eq. 6–14 relies on), for ever
 i.e. the rotated dictionary ``B`` of Eq. 6 is ``R_i`` applied to every atom.
 ``keypoints_3d = shapes_normalized * scale + (centre, 0)``: x, y in input pixels, z in the same
 pixel scale relative to the shape's mean depth. The whole set shares one reflection.
+
+With ``camera_model == "perspective"`` the shape is the Euclidean shape at the reference
+(centroid) depth, so x, y equal the observed 2D only up to the perspective factor
+``1 + σ z`` (σ = box side / focal length; see :mod:`poselab.nrsfm.camera`); its orthographic
+x, y differ from the pinhole projection by a few per cent at the limbs.
 """
 
 from __future__ import annotations

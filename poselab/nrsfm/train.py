@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from poselab.nrsfm.camera import project, rotation_from_camera
+from poselab.nrsfm.camera import procrustes_camera, project, rotation_from_camera
 from poselab.nrsfm.config import NRSfMConfig
 from poselab.nrsfm.model import DeepNRSfM
 
@@ -37,13 +37,52 @@ class Batches:
         return self.n[idx], self.mask[idx], self.sigma[idx], self.rc[idx]
 
 
+class BonePriors:
+    """Skeleton priors on the decoded 3D shape (beyond paper 000; need a skeleton with bones).
+
+    Per sample, with bone lengths ``L_e`` and their mean ``L̄``:
+
+    - symmetry: ``mean_(e,e′) |L_e − L_e′| / L̄`` over mirror bone pairs (left/right limbs
+      are equally long; the bone-symmetry term of paper 001, Eq. 8);
+    - consistency: ``mean_e |L_e/L̄ − mean_batch(L_e/L̄)|`` (fixed articulation: a skeleton's
+      bone proportions do not change between samples; paper 000 §2 lists it among the classic
+      NRSfM constraints).
+    """
+
+    def __init__(self, skeleton, config: NRSfMConfig, device: str) -> None:
+        bones = skeleton.bones_array
+        pairs = skeleton.symmetric_bone_pairs if len(bones) else np.zeros((0, 2), np.int64)
+        self.w_sym = config.symmetry if len(pairs) else 0.0
+        self.w_con = config.bone_consistency if len(bones) >= 2 else 0.0
+        self.bones = torch.as_tensor(bones, device=device)
+        self.pairs = torch.as_tensor(pairs, device=device)
+
+    @property
+    def active(self) -> bool:
+        return self.w_sym > 0 or self.w_con > 0
+
+    def __call__(self, S: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` weighted prior terms of canonical shapes ``S (B, J, 3)``."""
+        L = (S[:, self.bones[:, 0]] - S[:, self.bones[:, 1]]).pow(2).sum(-1).add(1e-12).sqrt()
+        mean = L.mean(1, keepdim=True).clamp_min(1e-6)
+        out = torch.zeros_like(L[:, 0])
+        if self.w_sym > 0:
+            out = out + self.w_sym * ((L[:, self.pairs[:, 0]] - L[:, self.pairs[:, 1]]).abs()
+                                      / mean).mean(1)
+        if self.w_con > 0:
+            r = L / mean
+            out = out + self.w_con * (r - r.mean(0, keepdim=True)).abs().mean(1)
+        return out
+
+
 def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
-            impute: bool = True):
+            impute: bool = True, solver: str = "encoder", priors: BonePriors | None = None):
     """Encode (with the imputation pass when inputs are missing), project, score.
 
     Args:
         n ``(B, J, 2)``, mask ``(B, J)`` observed, enc_mask ``(B, J)`` what the encoder sees,
-        sigma ``(B,)``, rc ``(B, 2)``.
+        sigma ``(B,)``, rc ``(B, 2)``; solver ``"procrustes"`` (camera fitted to the decoded
+        shape) or ``"encoder"`` (the encoder's camera, paper 000 / DESIGN §4).
 
     Returns:
         dict: ``loss`` (scalar), ``reproj`` and ``sparsity`` (batch means), and of the last
@@ -56,12 +95,16 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
     total = 0.0
     for p in range(passes):
         out = model(inp, enc_mask)
-        R = rotation_from_camera(out["M"])
+        M = procrustes_camera(out["S"], n, mask) if solver == "procrustes" else out["M"]
+        R = rotation_from_camera(M)
         X = out["S"] @ R.transpose(1, 2)
         n_hat, tau = project(X, n, mask, sigma, rc)
         err = ((n_hat - n) * mask[..., None]).pow(2).sum((1, 2)).add(1e-12).sqrt() / wnorm
         l1 = torch.stack([c.sum(1) for c in out["codes"]], 0).mean(0) / wnorm
-        total = total + (err + sparsity * l1).mean()
+        loss = err + sparsity * l1
+        if priors is not None and priors.active:
+            loss = loss + priors(out["S"])
+        total = total + loss.mean()
         if p + 1 < passes:
             fill = enc_mask[..., None]
             inp = n * fill + n_hat.detach() * (1 - fill)
@@ -77,7 +120,8 @@ class Run:
         device: torch device name.
     """
 
-    def __init__(self, num_joints: int, config: NRSfMConfig, seed: int, device: str) -> None:
+    def __init__(self, num_joints: int, config: NRSfMConfig, seed: int, device: str,
+                 skeleton=None) -> None:
         torch.manual_seed(seed)
         self.config = config
         self.model = DeepNRSfM(num_joints, config.dict_sizes, config.encoder).to(device)
@@ -85,6 +129,7 @@ class Run:
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.step = 0
         self.device = device
+        self.priors = None if skeleton is None else BonePriors(skeleton, config, device)
 
     def lr_at(self, step: int) -> float:
         c, floor = self.config, 0.02
@@ -105,7 +150,8 @@ class Run:
             enc = torch.where((enc.sum(1, keepdim=True) < 2), mask, enc)
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
-        out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing)
+        out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing,
+                      c.camera_solver, self.priors)
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.opt.step()
@@ -124,7 +170,7 @@ class Run:
             it = torch.as_tensor(idx[s:s + chunk], device=self.device)
             n, mask, sigma, rc = data.take(it)
             out = forward(self.model, n, mask, mask, sigma, rc, self.config.sparsity,
-                          self.config.impute_missing)
+                          self.config.impute_missing, self.config.camera_solver)
             for k in ("X", "S", "R", "tau", "phi1", "err"):
                 parts.setdefault(k, []).append(out[k].cpu().numpy())
         self.model.train()

@@ -1,0 +1,125 @@
+"""NRSfM teacher contract: bad input, cancellation, the result invariant, save/load, reuse."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from nrsfm_synthetic import low_rank_problem
+
+from poselab.core import Cancelled, CancelToken, DataError, PoseCollection, Skeleton, drain
+from poselab.nrsfm import NRSfMConfig, NRSfMResult, fit, reconstruct
+from poselab.nrsfm.data import prepare_inputs
+
+torch = pytest.importorskip("torch")
+
+TINY = NRSfMConfig(dict_sizes=(16, 8), steps=120, restarts=2, explore_steps=40,
+                   batch_size=64, log_every=10)
+SKEL = Skeleton("six", tuple("abcdef"))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    torch.set_num_threads(1)
+    coll, _ = low_rank_problem(n=80, joints=12, seed=3, hide=0.1)
+    return coll, drain(fit(coll, TINY))
+
+
+def test_fewer_than_two_samples_is_a_data_error():
+    coll = PoseCollection(SKEL, np.random.default_rng(0).normal(size=(1, 6, 2)))
+    with pytest.raises(DataError, match="at least 2 samples"):
+        drain(fit(coll, TINY))
+
+
+def test_sample_without_landmarks_is_a_data_error():
+    kp = np.random.default_rng(0).normal(size=(5, 6, 2))
+    vis = np.full((5, 6), 2, np.uint8)
+    vis[3] = 0
+    with pytest.raises(DataError, match="sample 3"):
+        drain(fit(PoseCollection(SKEL, kp, vis), TINY))
+
+
+def test_nan_landmark_is_a_data_error():
+    kp = np.random.default_rng(0).normal(size=(5, 6, 2))
+    kp[2, 4, 0] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        prepare_inputs(kp, np.full((5, 6), 2), None)
+    with pytest.raises(DataError, match="NaN"):
+        drain(fit(PoseCollection(SKEL, kp, np.full((5, 6), 2)), TINY))
+
+
+def test_perspective_without_intrinsics_is_a_data_error():
+    kp = np.random.default_rng(0).normal(size=(5, 6, 2))
+    with pytest.raises(DataError, match="intrinsics"):
+        prepare_inputs(kp, None, None, "perspective")
+
+
+def test_cancel_stops_within_a_second_and_returns_nothing(tmp_path):
+    coll, _ = low_rank_problem(n=100, joints=12, seed=4)
+    token = CancelToken()
+    job = fit(coll, NRSfMConfig(steps=100000, restarts=1, log_every=5), token)
+    outcome, running = {}, threading.Event()
+
+    def worker():
+        try:
+            outcome["result"] = drain(job, lambda p: running.set())
+        except Cancelled:
+            outcome["cancelled"] = time.perf_counter()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert running.wait(timeout=60)
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    token.cancel()
+    thread.join(timeout=10)
+    assert "cancelled" in outcome and "result" not in outcome
+    assert outcome["cancelled"] - t0 < 1.0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invariant_rotations_and_pixels(fitted):
+    coll, r = fitted
+    N, J = coll.num_samples, coll.num_joints
+    assert r.keypoints_3d.shape == r.shapes_normalized.shape == (N, J, 3)
+    S = (r.codes @ r.dictionary.T).reshape(N, J, 3)
+    np.testing.assert_allclose(S @ r.rotations.transpose(0, 2, 1), r.shapes_normalized,
+                               atol=1e-5)
+    np.testing.assert_allclose(r.rotations @ r.rotations.transpose(0, 2, 1),
+                               np.broadcast_to(np.eye(3), (N, 3, 3)), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-5)
+    assert (r.codes >= 0).all() and r.reflection in (1, -1)
+    kp = r.shapes_normalized * r.scale[:, None, None]
+    kp[..., :2] += r.centre[:, None, :]
+    np.testing.assert_allclose(kp, r.keypoints_3d, atol=1e-3)
+    assert r.extra["restarts"] == 2 and r.extra["selected"] in (0, 1)
+    assert len(r.loss_history["loss"]) > 0
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    _, r = fitted
+    r.save(tmp_path / "nrsfm.npz")
+    back = NRSfMResult.load(tmp_path / "nrsfm.npz")
+    for name in ("keypoints_3d", "shapes_normalized", "rotations", "codes", "dictionary",
+                 "centre", "scale"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(r, name))
+    assert back.sample_ids == r.sample_ids and back.camera_model == r.camera_model
+    assert NRSfMConfig.from_dict(back.config) == TINY
+    assert set(back.model_state) == set(r.model_state)
+
+
+def test_reconstruct_training_samples_reproduces_the_fit(fitted, tmp_path):
+    coll, r = fitted
+    r.save(tmp_path / "nrsfm.npz")
+    again = reconstruct(NRSfMResult.load(tmp_path / "nrsfm.npz"), coll.keypoints_2d,
+                        coll.visibility)
+    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1e-3)
+    one = reconstruct(r, coll.keypoints_2d[:1], coll.visibility[:1])
+    np.testing.assert_allclose(one.keypoints_3d[0], r.keypoints_3d[0], atol=1e-3)
