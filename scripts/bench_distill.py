@@ -115,6 +115,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="render processes")
     ap.add_argument("--teacher-steps", type=int, help="NRSfM steps (default: its config)")
+    ap.add_argument("--teacher", type=Path, help="reuse this nrsfm.npz (fitted on the same "
+                                                   "training images)")
     ap.add_argument("--sweep", action="store_true", help="L1-weight sweep (Table 4)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=None, help="run folders (default: cache)")
@@ -151,6 +153,7 @@ def main() -> int:
     if args.smoke:
         tcfg = tcfg.replace(restarts=1, batch_size=16)
     tpath = train_coll.source.parent / f"nrsfm_{hashlib.md5(tcfg.to_json().encode()).hexdigest()[:8]}.npz"
+    tpath = args.teacher or tpath
     if tpath.is_file():
         teacher = NRSfMResult.load(tpath)
         print(f"teacher read from {tpath}")
