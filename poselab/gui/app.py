@@ -40,9 +40,9 @@ def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    from poselab.gui.qtcompat import pin_true
+    from poselab.gui.qtcompat import pin_singletons
 
-    pin_true()  # PySide6 6.12: emit() leaks references of True (see qtcompat)
+    pin_singletons()  # PySide6 6.12 leaks references of None/True (see qtcompat)
     app.setApplicationName("poselab")
     app.setOrganizationName("poselab")
     # thumbnails + a job + metrics + autosave may overlap; the default is the core count (2)

@@ -1,13 +1,14 @@
 """Work-arounds for bugs of the installed Qt bindings, applied once when the GUI starts.
 
-PySide6 6.12 on Python 3.11: every ``SignalInstance.emit()`` called from Python returns
-``True`` without taking a reference, so each emit lowers ``True``'s reference count by one
-(measured: −1 per emit, also unconnected). Python < 3.12 does not make ``True`` immortal, so
-after a few thousand emits — a minute of thumbnails or a training run — the interpreter aborts
-with ``Fatal Python error: bool_dealloc: deallocating True or False`` (before that, memory near
-``True`` may be corrupted). :func:`pin_true` detects the leak with a probe signal and, only
-when it is there, adds 2**40 references to ``True`` (what Python 3.12+ does for every
-built-in constant), which no session can use up.
+PySide6 6.12 on Python 3.11 returns the singletons without taking a reference: every method
+returning ``void`` (``QPainter.setPen``, ``QObject.setObjectName``, …) lowers ``None``'s
+reference count by one, and every ``SignalInstance.emit()`` lowers ``True``'s (measured: −1 per
+call). Python < 3.12 does not make these constants immortal, so after enough calls — minutes
+of plot repaints, or a few thousand progress signals — the interpreter aborts with ``Fatal
+Python error: none_dealloc: deallocating None`` (or ``bool_dealloc``), and before that memory
+near them may be corrupted. :func:`pin_singletons` detects the leak with two probes and, only
+when it is there, adds 2**40 references to ``None``, ``True`` and ``False`` (what Python 3.12+
+does for every built-in constant), which no session can use up.
 """
 
 from __future__ import annotations
@@ -19,38 +20,45 @@ import sys
 log = logging.getLogger(__name__)
 
 _PINNED = False
+PROBES = 16
 
 
-def emit_leaks_true(probes: int = 16) -> int:
-    """References of ``True`` lost by ``probes`` Python-side signal emits (0 when healthy)."""
+def leaked_references(probes: int = PROBES) -> dict[str, int]:
+    """References of ``None`` and ``True`` lost by ``probes`` void calls and signal emits."""
     from PySide6.QtCore import QObject, Signal
 
     class _Probe(QObject):
         probed = Signal()
 
     probe = _Probe()
-    before = sys.getrefcount(True)
+    before_none, before_true = sys.getrefcount(None), sys.getrefcount(True)
     for _ in range(probes):
-        probe.probed.emit()
-    return before - sys.getrefcount(True)
+        probe.setObjectName("probe")  # returns void
+    lost_none = before_none - sys.getrefcount(None)
+    before_true = sys.getrefcount(True)
+    for _ in range(probes):
+        probe.probed.emit()  # returns bool
+    return {"None": lost_none, "True": before_true - sys.getrefcount(True)}
 
 
-def pin_true() -> bool:
-    """Make ``True`` effectively immortal when the bindings leak it (see module doc).
+def pin_singletons() -> bool:
+    """Make ``None``/``True``/``False`` effectively immortal when the bindings leak them.
 
     Returns:
-        True when the work-around was applied (now or earlier).
+        True when the work-around is in place (applied now or earlier).
     """
     global _PINNED
     if _PINNED:
         return True
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
-    lost = emit_leaks_true()
-    if lost <= 0:
+    lost = leaked_references()
+    if max(lost.values()) <= 0:
         return False
-    ctypes.c_ssize_t.from_address(id(True)).value += 1 << 40
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
     _PINNED = True
-    log.debug("PySide6 signal emit leaks a reference of True per call (%d in %d); True pinned",
-              lost, 16)
+    log.debug("Qt bindings leak references of singletons (%s per %d calls); pinned", lost, PROBES)
     return True
+
+

@@ -26,11 +26,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from poselab.core.errors import Cancelled, PoselabError
 from poselab.core.progress import CancelToken, Progress
-from poselab.gui.qtcompat import pin_true
+from poselab.gui.qtcompat import pin_singletons
 
 log = logging.getLogger(__name__)
 
-pin_true()  # every worker emits signals from Python: see poselab.gui.qtcompat
+pin_singletons()  # every Qt call from Python leaks: see poselab.gui.qtcompat
 
 JobFactory = Callable[[CancelToken], Generator[Progress, Any, Any]]
 

@@ -162,3 +162,17 @@ def test_train_progress_and_cancel(qtbot, window, small_folder):
         window.cancel_action.trigger()
     assert rec.cancelled == 1
     np.testing.assert_array_equal(window.doc.student_3d, before)
+
+
+def test_qt_binding_reference_leaks_are_neutralised(qtbot):
+    """PySide6 6.12 + Python 3.11 leak references of None/True on every call; the app pins
+    them (poselab.gui.qtcompat), so a long session cannot deallocate None."""
+    import sys
+
+    from poselab.gui.app import create_app
+    from poselab.gui.qtcompat import leaked_references, pin_singletons
+
+    create_app()
+    if max(leaked_references().values()) > 0:
+        assert pin_singletons()
+        assert sys.getrefcount(None) > 2**39 and sys.getrefcount(True) > 2**39
