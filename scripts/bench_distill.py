@@ -78,8 +78,8 @@ def rendered(name: str, idx: np.ndarray, size: int, workers: int):
         X, K = z["keypoints_3d_cam"][idx], z["K"]
         K = K[idx] if K.ndim == 3 else K
     t = time.perf_counter()
-    coll = drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
-                                   workers=workers, overwrite=True))
+    drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
+                            workers=workers, overwrite=True))
     print(f"rendered {len(idx)} {name} images in {time.perf_counter() - t:.0f} s -> {out}")
     return open_folder(out, check_images=False)
 
@@ -152,7 +152,8 @@ def main() -> int:
         tcfg = tcfg.replace(steps=steps)
     if args.smoke:
         tcfg = tcfg.replace(restarts=1, batch_size=16)
-    tpath = train_coll.source.parent / f"nrsfm_{hashlib.md5(tcfg.to_json().encode()).hexdigest()[:8]}.npz"
+    key = hashlib.md5(tcfg.to_json().encode()).hexdigest()[:8]
+    tpath = train_coll.source.parent / f"nrsfm_{key}.npz"
     tpath = args.teacher or tpath
     if tpath.is_file():
         teacher = NRSfMResult.load(tpath)

@@ -98,6 +98,8 @@ class TrainConfig(ConfigBase):
     loss_beta: float = field(default=1.0, metadata=hint("β (3D)", (0.0, 1e4)))
     loss_gamma: float = field(default=1.0, metadata=hint("γ (2D reprojection)", (0.0, 1e4)))
     loss_delta: float = field(default=0.1, metadata=hint("δ (bone symmetry)", (0.0, 1e4)))
+    lifter_skip: bool = field(default=True, metadata=hint(
+        "Decoder skip", help="add the 2D input to the decoder output (paper 001 §3.3.2)"))
     softargmax_beta: float = field(default=1.0, metadata=hint(
         "Soft-argmax β", (1e-3, 1e4), help="temperature of the soft-argmax (paper 001 Eq. 2)"))
     heatmap_pretrain_epochs: int = field(default=0, metadata=hint(

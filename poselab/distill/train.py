@@ -19,6 +19,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 
 from poselab.core.collection import PoseCollection
@@ -284,8 +285,12 @@ def _depth_term(config, z, w, obs, A, perm, idx, rot_all, codes_all, D, tz_all, 
     """The depth term of Eq. 15 for a batch, every teacher term mapped by the augmentation."""
     import torch
 
-    from poselab.distill.losses import (distill_depth_loss, rotated_dictionary,
-                                        supervised_depth_loss, weaksup_depth_loss)
+    from poselab.distill.losses import (
+        distill_depth_loss,
+        rotated_dictionary,
+        supervised_depth_loss,
+        weaksup_depth_loss,
+    )
 
     s = A[:, 2, 2:3]  # depth scale of the augmentation (rotation is in-plane)
     if config.depth_loss == "distill":

@@ -7,8 +7,14 @@ import pytest
 import torch
 from scipy.optimize import minimize
 
-from poselab.distill.losses import (distill_depth_loss, gt_depth_normalized, project_codes,
-                                    rotated_dictionary, weaksup_depth_loss, xy_loss)
+from poselab.distill.losses import (
+    distill_depth_loss,
+    gt_depth_normalized,
+    project_codes,
+    rotated_dictionary,
+    weaksup_depth_loss,
+    xy_loss,
+)
 
 torch.set_num_threads(1)
 
