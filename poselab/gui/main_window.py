@@ -1,9 +1,11 @@
 """The poselab main window (DESIGN §1): browse, annotate, reconstruct, train, compare, export.
 
 Layout: dataset panel (left dock), image view (centre), 3D view + metrics (right dock), job
-panel and log (bottom tabs), status bar. Every long job runs in a
-:class:`~poselab.gui.workers.JobRunner` (opening data, metrics, NRSfM, training); slots only
-start jobs and show their results (STYLE.md §2, PLATFORM.md).
+panel and log (bottom tabs), status bar. This module: layout, actions, opening (drop, dialogs,
+recent files), browsing, editing and export; the long jobs (reconstruct, train, metrics, demo)
+are in :mod:`poselab.gui.jobs`. Every long job runs in a
+:class:`~poselab.gui.workers.JobRunner`; slots only start jobs and show their results
+(STYLE.md §2, PLATFORM.md).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -28,68 +29,22 @@ from PySide6.QtWidgets import (
 
 from poselab.core.errors import PoselabError
 from poselab.gui.document import Document, teacher_path
-from poselab.gui.loading import Loaded, NeedsSkeleton, load_job, student_path
+from poselab.gui.jobs import STUDENT_UNITS, JobsMixin
+from poselab.gui.loading import Loaded, NeedsSkeleton, load_job
 from poselab.gui.widgets.dataset_panel import DatasetPanel
 from poselab.gui.widgets.image_view import ImageViewWidget
 from poselab.gui.widgets.job_panel import JobPanel
 from poselab.gui.widgets.log_panel import LogPanel
-from poselab.gui.widgets.metrics_panel import MetricsPanel, compute_metrics
+from poselab.gui.widgets.metrics_panel import MetricsPanel
 from poselab.gui.widgets.view3d import View3DWidget
 from poselab.gui.workers import JobRunner
 
 log = logging.getLogger(__name__)
 
 MAX_RECENT = 8
-#: Fields of the training form shown first (the rest under "Advanced settings").
-TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
-              "lr")
-NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
-#: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
-STUDENT_UNITS = "px"
 
 
-def _reconstruct_job(collection, config, out_path: Path):
-    def factory(cancel):
-        from poselab.nrsfm import fit
-
-        result = yield from fit(collection, config, cancel=cancel)
-        cancel.check()
-        result.save(out_path)
-        return result
-
-    return factory
-
-
-def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
-    def factory(cancel):
-        from poselab.core.progress import Progress
-
-        # the functions, not the same-named submodules (poselab.distill.train / .predict)
-        from poselab.distill.predict import predict, save_predictions
-        from poselab.distill.train import train
-
-        result = yield from train(collection, teacher, config, out_dir, resume=resume,
-                                  cancel=cancel)
-        cancel.check()
-        yield Progress("predict", 0, 1, message="predicting 3D for every sample", kind="info")
-        pred = np.asarray(predict(result.checkpoint, collection), np.float32)
-        save_predictions(pred_path, pred, collection,
-                         extra={"checkpoint": str(result.checkpoint)})
-        return result, pred
-
-    return factory
-
-
-def _metrics_job(collection, sources, units):
-    def factory(cancel):
-        result = compute_metrics(collection, sources, units)
-        return result
-        yield  # a generator with no progress
-
-    return factory
-
-
-class MainWindow(QMainWindow):
+class MainWindow(JobsMixin, QMainWindow):
     """The app window. Public methods drive it from tests and scripts:
     :meth:`open_path`, :meth:`start_reconstruct`, :meth:`start_training`, :meth:`export`."""
 
@@ -400,18 +355,6 @@ class MainWindow(QMainWindow):
         self.error_box = box
         box.open()
 
-    @Slot()
-    def _on_thumbs_stopped(self) -> None:
-        """Once the first thumbnails are in, warm torch up in the background (once)."""
-        import os
-        import sys
-
-        if ("torch" in sys.modules or self.warm_up.running or getattr(self, "_warmed", False)
-                or os.environ.get("POSELAB_NO_WARMUP")):
-            return
-        self._warmed = True
-        self.warm_up.start("Warm-up", _warm_up_job, torch_threads=None, quiet=True)
-
     # ================================================================== browsing
     @Slot(int)
     def _on_dataset_sample_selected(self, i: int) -> None:
@@ -524,148 +467,6 @@ class MainWindow(QMainWindow):
         self.status_save.setText("edits NOT saved")
         self.show_error("Could not save edits", message)
 
-    # ================================================================== reconstruct
-    @Slot()
-    def _on_reconstruct_triggered(self) -> None:
-        if self.doc is None:
-            return
-        from poselab.gui.dialogs.job_dialog import JobDialog
-        from poselab.nrsfm import NRSfMConfig
-
-        dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig, None, NRSFM_MAIN, parent=self)
-        self.job_dialog = dialog
-        dialog.accepted.connect(self._on_reconstruct_dialog_accepted)
-        dialog.open()
-
-    @Slot()
-    def _on_reconstruct_dialog_accepted(self) -> None:
-        self.start_reconstruct(self.job_dialog.config())
-
-    def start_reconstruct(self, config=None) -> None:
-        """Fit the teacher on the open collection in a worker (``config`` default: defaults)."""
-        if self.doc is None or self.job.running:
-            return
-        if config is None:
-            from poselab.nrsfm import NRSfMConfig
-
-            config = NRSfMConfig()
-        snapshot = self.doc.collection.copy()
-        out = teacher_path(self.doc.collection)
-        self._job_kind = "reconstruct"
-        self._job_doc = self.doc
-        self.bottom_tabs.setCurrentWidget(self.job_panel)
-        self.job.start("Reconstruct (NRSfM)", _reconstruct_job(snapshot, config, out))
-        self._update_actions()
-
-    # ================================================================== train
-    @Slot()
-    def _on_train_triggered(self) -> None:
-        if self.doc is None or self.doc.teacher is None:
-            return
-        from poselab.distill import TrainConfig
-        from poselab.gui.dialogs.job_dialog import JobDialog
-
-        dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN, resume=True,
-                           default_checkpoint=self.doc.checkpoint, parent=self)
-        self.job_dialog = dialog
-        dialog.accepted.connect(self._on_train_dialog_accepted)
-        dialog.open()
-
-    @Slot()
-    def _on_train_dialog_accepted(self) -> None:
-        self.start_training(self.job_dialog.config(), self.job_dialog.resume_path())
-
-    def student_dir(self) -> Path:
-        tp = teacher_path(self.doc.collection)
-        return tp.parent / (tp.name.replace("nrsfm.npz", "student").lstrip("."))
-
-    def start_training(self, config=None, resume: Path | None = None) -> None:
-        """Train a student from the teacher in a worker (``torch.set_num_threads(1)``)."""
-        if self.doc is None or self.doc.teacher is None or self.job.running:
-            return
-        if config is None:
-            from poselab.distill import TrainConfig
-
-            config = TrainConfig()
-        snapshot = self.doc.collection.copy()
-        tp = teacher_path(self.doc.collection)
-        self._job_kind = "train"
-        self._job_doc = self.doc
-        self.bottom_tabs.setCurrentWidget(self.job_panel)
-        threads = int(getattr(config, "num_threads", 1) or 1)
-        self.job.start("Train student",
-                       _train_job(snapshot, self.doc.teacher, config, self.student_dir(), resume,
-                                  student_path(tp)),
-                       torch_threads=threads)
-        self._update_actions()
-
-    # ================================================================== job outcome
-    @Slot(object)
-    def _on_job_finished(self, result: object) -> None:
-        doc = getattr(self, "_job_doc", None)
-        if doc is not self.doc or doc is None:
-            log.info("job finished for data that is no longer open; result kept on disk")
-            return
-        if self._job_kind == "reconstruct":
-            doc.set_teacher(result)
-            self.statusBar().showMessage("Teacher reconstructed; saved to "
-                                         f"{teacher_path(doc.collection)}", 8000)
-        elif self._job_kind == "train":
-            train_result, pred = result
-            doc.set_student(pred, Path(train_result.checkpoint))
-            self.statusBar().showMessage(f"Student trained: {train_result.checkpoint}", 8000)
-
-    @Slot(str)
-    def _on_job_failed(self, message: str) -> None:
-        self.show_error(f"{self.job.name} failed", message)
-
-    @Slot()
-    def _on_job_cancelled(self) -> None:
-        self.statusBar().showMessage(f"{self.job.name} cancelled; nothing was saved", 5000)
-
-    @Slot()
-    def _on_job_stopped(self) -> None:
-        self._update_actions()
-
-    # ================================================================== results / metrics
-    @Slot()
-    def _on_doc_results_changed(self) -> None:
-        self._show_3d()
-        self._update_actions()
-        self._start_metrics()
-
-    def _start_metrics(self) -> None:
-        doc = self.doc
-        if doc is None:
-            return
-        sources = {k: v for k, v in doc.sources_3d().items() if k != "ground truth"}
-        if not sources:
-            self.metrics_panel.set_result(None)
-            self.dataset.set_disagreement(None)
-            return
-        if self.metrics_runner.running:
-            self._metrics_again = True
-            return
-        units = {"teacher": "px", "student": STUDENT_UNITS}
-        self._metrics_doc = doc
-        self.metrics_runner.start("Metrics", _metrics_job(doc.collection.copy(), sources, units),
-                                  quiet=True)
-
-    @Slot(object)
-    def _on_metrics_finished(self, result: object) -> None:
-        if getattr(self, "_metrics_doc", None) is not self.doc:
-            return
-        self.metrics = result
-        self.metrics_panel.set_result(result)
-        per = result.get("per_sample", {}).get("student", {}).get("disagreement")
-        self.dataset.set_disagreement(per)
-
-    @Slot()
-    def _on_metrics_stopped(self) -> None:
-        if self._metrics_again:
-            self._metrics_again = False
-            self._start_metrics()
-
     # ================================================================== export
     @Slot()
     def _on_export_triggered(self) -> None:
@@ -714,54 +515,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported to {path}", 8000)
         return Path(path)
 
-    # ================================================================== demo
-    def open_demo(self) -> None:
-        """Open the bundled demo collection, building it in a worker first if needed (a
-        progress dialog appears when that takes more than half a second)."""
-        if not hasattr(self, "demo_runner"):
-            self.demo_runner = JobRunner(self)
-            self.demo_runner.progressed.connect(self._on_demo_progressed)
-            self.demo_runner.finished.connect(self._on_demo_finished)
-            self.demo_runner.failed.connect(self._on_demo_failed)
-            self.demo_runner.stopped.connect(self._on_demo_stopped)
-            self.demo_dialog = None
-        if self.demo_runner.running:
-            return
-        self._demo_t0 = time.perf_counter()
-        self.statusBar().showMessage("Opening the demo…")
-        self.demo_runner.start("Demo", _demo_job)
-
-    @Slot(object)
-    def _on_demo_progressed(self, rec: object) -> None:
-        from PySide6.QtWidgets import QProgressDialog
-
-        if self.demo_dialog is None and time.perf_counter() - self._demo_t0 > 0.5:
-            d = QProgressDialog("Building the demo collection (first start only)…", "Cancel",
-                                0, 1000, self)
-            d.setWindowTitle("poselab demo")
-            d.setMinimumDuration(0)
-            d.canceled.connect(self.demo_runner.cancel)
-            self.demo_dialog = d
-            d.show()
-        if self.demo_dialog is not None and getattr(rec, "total", 0):
-            self.demo_dialog.setValue(int(1000 * rec.fraction))
-            if getattr(rec, "message", ""):
-                self.demo_dialog.setLabelText(rec.message)
-
-    @Slot(object)
-    def _on_demo_finished(self, folder: object) -> None:
-        self.open_path(Path(folder))
-
-    @Slot(str)
-    def _on_demo_failed(self, message: str) -> None:
-        self.show_error("Could not open the demo", message)
-
-    @Slot()
-    def _on_demo_stopped(self) -> None:
-        if self.demo_dialog is not None:
-            self.demo_dialog.close()
-            self.demo_dialog = None
-
     # ================================================================== closing
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self.job.running:
@@ -778,27 +531,6 @@ class MainWindow(QMainWindow):
                 log.error("could not save edits: %s", err)
         self.log_panel.uninstall()
         super().closeEvent(event)
-
-
-def _warm_up_job(cancel):
-    """Import torch/torchvision and build an optimizer once, in the background, so that the
-    first Reconstruct/Train does not stall the GUI while torch loads (PLATFORM.md)."""
-    import torch
-
-    torch.set_num_threads(1)
-    import torchvision  # noqa: F401 - loads torchvision's operators once
-
-    param = torch.zeros(4, requires_grad=True)
-    torch.optim.Adam([param], lr=1e-3).step()
-    return torch.__version__
-    yield  # a generator without progress
-
-
-def _demo_job(cancel):
-    from poselab.synth.demo import ensure_demo
-
-    folder = yield from ensure_demo(cancel=cancel)
-    return folder
 
 
 def _bind_load(path: Path, skeleton):

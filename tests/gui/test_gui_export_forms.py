@@ -60,7 +60,7 @@ def test_forms_built_from_config_metadata(qtbot):
     from poselab.distill.config import PRESET_VALUES, TrainConfig
     from poselab.gui.app import create_app
     from poselab.gui.dialogs.job_dialog import JobDialog
-    from poselab.gui.main_window import NRSFM_MAIN, TRAIN_MAIN
+    from poselab.gui.jobs import NRSFM_MAIN, TRAIN_MAIN
     from poselab.gui.widgets.config_form import ConfigForm
     from poselab.nrsfm import NRSfMConfig
 
