@@ -53,7 +53,7 @@ class JobPanel(QWidget):
         self.eta_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.loss_plot = CurvePlotWidget("Losses", "step", log_y=True)
+        self.loss_plot = CurvePlotWidget("Losses", "step")  # linear: log axes crowd their labels
         self.metric_plot = CurvePlotWidget("Metrics per epoch", "epoch")
         row = QHBoxLayout()
         row.addWidget(self.title, 1)
