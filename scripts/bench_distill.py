@@ -97,6 +97,26 @@ def ticker(name: str, every: float = 60.0):
     return show
 
 
+def loss_landscape(coll, teacher) -> None:
+    """Mean distilling cost L̃(z) (Eq. 14) at the teacher's, the true and a flat depth."""
+    import torch
+
+    from poselab.distill.inputs import prepare_targets
+    from poselab.distill.losses import distill_depth_loss, rotated_dictionary
+
+    T = prepare_targets(coll, teacher)
+    B = rotated_dictionary(torch.from_numpy(T.dictionary), torch.from_numpy(T.rotations))
+    args = (torch.from_numpy(T.w), B, torch.from_numpy(T.codes), torch.from_numpy(T.observed))
+    tz, gz = torch.from_numpy(T.teacher_3d[..., 2]), torch.from_numpy(T.gt_z)
+    for l1 in (0.3, 0.1, 0.01):
+        cost = {k: distill_depth_loss(z, *args, l1_weight=l1, reduce=False)["loss"].numpy()
+                for k, z in (("teacher", tz), ("true", gz), ("flat", 0 * tz))}
+        print(f"L~ (l1={l1}) at depth: teacher {cost['teacher'].mean():.3f}, true "
+              f"{cost['true'].mean():.3f}, flat {cost['flat'].mean():.3f}; true < teacher on "
+              f"{(cost['true'] < cost['teacher']).mean():.0%}, true < flat on "
+              f"{(cost['true'] < cost['flat']).mean():.0%} of the training samples")
+
+
 def errors(pred: np.ndarray, coll) -> tuple[float, float, float]:
     r = paper000_errors(pred, coll.keypoints_3d, coll.skeleton)
     return r["mpjpe"], r["pa_mpjpe"], r["depth_error"]
@@ -164,6 +184,7 @@ def main() -> int:
         teacher.save(tpath)
         print(f"teacher fitted in {time.perf_counter() - t:.0f} s ({tcfg.steps} steps) -> {tpath}")
     t_held = reconstruct(teacher, held_coll.keypoints_2d, held_coll.visibility)
+    loss_landscape(train_coll, teacher)
     rows = {"Deep NRSfM teacher": (errors(teacher.keypoints_3d, train_coll),
                                    errors(t_held.keypoints_3d, held_coll), float("nan"))}
 
