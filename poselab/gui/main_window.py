@@ -92,7 +92,7 @@ class MainWindow(JobsMixin, QMainWindow):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.view3d)
         right.addWidget(self.metrics_panel)
-        right.setSizes([560, 240])
+        right.setSizes([470, 330])
         centre = QSplitter(Qt.Orientation.Horizontal)
         centre.addWidget(self.image_view)
         centre.addWidget(right)

@@ -119,8 +119,8 @@ class JobPanel(QWidget):
                 half = max(self.plots.width() // 2, 1)
                 self.plots.setSizes([half, half])
             x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
-            compared = epoch and any(k.startswith(("student_", "teacher_"))
-                                     for k in rec.values)
+            # with ground truth the record has student_* and teacher_* scores: plot those
+            compared = epoch and any(k.startswith("student_") for k in rec.values)
             for name, value in rec.values.items():
                 if name in SKIPPED or (epoch and name.startswith("train_")):
                     continue  # per-step losses are on the loss plot already
