@@ -123,3 +123,23 @@ def test_reconstruct_training_samples_reproduces_the_fit(fitted, tmp_path):
     np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1e-3)
     one = reconstruct(r, coll.keypoints_2d[:1], coll.visibility[:1])
     np.testing.assert_allclose(one.keypoints_3d[0], r.keypoints_3d[0], atol=1e-3)
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
+    from poselab.cli import main
+
+    assert main(["nrsfm", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "o.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "Traceback" not in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_cli_fits_and_writes_a_loadable_result(shared_data, tmp_path):
+    from poselab.cli import main
+
+    out = tmp_path / "nrsfm.npz"
+    rc = main(["nrsfm", str(shared_data / "nrsfm_classic" / "yoga.npz"), "--out", str(out),
+               "--steps", "30", "--restarts", "1", "--threads", "1"])
+    assert rc == 0
+    r = NRSfMResult.load(out)
+    assert r.keypoints_3d.shape == (307, 41, 3) and r.camera_model == "weak_perspective"
