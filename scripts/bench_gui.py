@@ -75,7 +75,7 @@ def wait_until(app, cond, timeout: float) -> None:
             raise TimeoutError("benchmark step timed out")
 
 
-def bench_gaps(app, window, folder: Path, seconds: float) -> None:
+def bench_gaps(app, window, folder: Path, seconds: float, spin: bool = True) -> None:
     from poselab.distill import TrainConfig
     from poselab.nrsfm import NRSfMConfig
 
@@ -90,7 +90,7 @@ def bench_gaps(app, window, folder: Path, seconds: float) -> None:
     window.start_training(TrainConfig(epochs=1000, device="cpu"))
     # let the worker import torch and build its model before measuring
     wait_until(app, lambda: window.job_panel.last_record is not None, 600)
-    window.view3d.spin(1.0, fps=60)
+    window.view3d.spin(1.0 if spin else 0.0, fps=60)
     meter = GapMeter(app)
     meter.timer.start()
     t0 = time.perf_counter()
@@ -103,8 +103,9 @@ def bench_gaps(app, window, folder: Path, seconds: float) -> None:
     window.job.cancel()
     wait_until(app, lambda: not window.job.running, 120)
     g = meter.gaps_ms()
-    print(f"2. event-loop gaps over {seconds:.0f} s of training (to step {steps}) with the 3D "
-          f"view spinning at 60 fps: p50 {np.percentile(g, 50):.1f} ms, p99 "
+    print(f"2. event-loop gaps over {seconds:.0f} s of training (to step {steps}), 3D view "
+          f"{'spinning at 60 fps' if spin else 'still'}, GIL switch "
+          f"{sys.getswitchinterval() * 1000:.0f} ms: p50 {np.percentile(g, 50):.1f} ms, p99 "
           f"{np.percentile(g, 99):.1f} ms, max {g.max():.1f} ms, {len(g)} ticks "
           "(target p99 ≤ 50 ms)")
 
@@ -136,12 +137,17 @@ def main() -> int:
     parser.add_argument("--part", type=int, choices=(1, 2, 3), action="append")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--face", type=Path, default=FACE)
+    parser.add_argument("--no-spin", action="store_true", help="part 2 without the 3D spin")
+    parser.add_argument("--switch-ms", type=float, help="sys.setswitchinterval for the GUI "
+                        "process (Python's GIL hand-over interval; default 5 ms)")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY") and not os.environ.get("POSELAB_XVFB_CHILD"):
         env = dict(os.environ, POSELAB_XVFB_CHILD="1")
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv]
         return subprocess.call(cmd, env=env)
     parts = args.part or [1, 2, 3]
+    if args.switch_ms:
+        sys.setswitchinterval(args.switch_ms / 1000)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     if 1 in parts:
         bench_startup()
@@ -165,7 +171,7 @@ def main() -> int:
             from poselab.synth.demo import ensure_demo
 
             folder = drain(ensure_demo())
-            bench_gaps(app, window, Path(folder), args.seconds)
+            bench_gaps(app, window, Path(folder), args.seconds, spin=not args.no_spin)
         window.close()
     return 0
 
