@@ -47,6 +47,9 @@ class NRSfMConfig(ConfigBase):
             ``"encoder"``: the encoder's camera (paper 000, DESIGN §4).
         encoder: block thresholding of the encoder, ``"group"`` (block soft-thresholding) or
             ``"relu"`` (element-wise, as the prototype of CALIBRATION.md).
+        agreement: when the chosen restart's median relative 3D distance to the other restarts
+            exceeds this, the restarts disagree: the two largest dictionary layers are dropped
+            and the restarts explored again (at most until 4 layers remain).
         landmark_dropout: fraction of observed landmarks hidden from the encoder at random
             during training (the loss still uses them), so it learns to infer missing inputs.
         camera_model: ``"auto"`` = perspective when the collection has intrinsics, else weak
@@ -72,6 +75,9 @@ class NRSfMConfig(ConfigBase):
         "Restarts", (1, 64), "", help="Random initialisations; one is picked without 3D"))
     explore_steps: int = field(default=0, metadata=hint(
         "Steps per restart", (0, 10**7), "steps", help="0 = a quarter of the steps"))
+    agreement: float = field(default=0.08, metadata=hint(
+        "Restart agreement", (0.0, 10.0), "", help="If the most-agreed restart still differs "
+        "from the others by more than this (relative 3D), retry with smaller dictionaries"))
     landmark_dropout: float = field(default=0.0, metadata=hint(
         "Landmark dropout", (0.0, 0.9), "", help="Observed landmarks hidden from the encoder "
                                                 "while training"))
