@@ -95,8 +95,10 @@ class View3DWidget(QWidget):
         self._sources: dict[str, np.ndarray] = {}
         self.gl_failed_reason = ""
         self._spin_timer = QTimer(self)
+        self._spin_timer.setSingleShot(True)  # re-armed after each frame is drawn
         self._spin_timer.timeout.connect(self._on_spin_timer_timeout)
         self._spin_step = 0.0
+        self._spin_interval = 16
 
     # ------------------------------------------------------------------ API
     @property
@@ -135,6 +137,7 @@ class View3DWidget(QWidget):
             self.placeholder.setText(f"3D view unavailable: {err}")
             return False
         self.canvas, self.view = canvas, view
+        canvas.events.draw.connect(self._on_canvas_drawn)
         self.body.removeWidget(self.placeholder)
         self.placeholder.hide()
         self.body.addWidget(canvas.native, 1)
@@ -171,10 +174,16 @@ class View3DWidget(QWidget):
             self.canvas.update()
 
     def spin(self, degrees_per_frame: float, fps: float = 60.0) -> None:
-        """Rotate the camera continuously (0 stops); for demos and the GUI benchmark."""
+        """Rotate the camera continuously (0 stops); for demos and the GUI benchmark.
+
+        Frames are paced: the next rotation is scheduled one interval after the previous frame
+        was *drawn*, so a slow (software) renderer never queues frames back to back and the
+        event loop keeps at least one interval between them.
+        """
         self._spin_step = degrees_per_frame
+        self._spin_interval = int(1000 / fps)
         if degrees_per_frame:
-            self._spin_timer.start(int(1000 / fps))
+            self._spin_timer.start(self._spin_interval)
         else:
             self._spin_timer.stop()
 
@@ -196,6 +205,10 @@ class View3DWidget(QWidget):
         self.set_view("top")
 
     @Slot()
+    def _on_canvas_drawn(self, _event) -> None:
+        if self._spin_step and not self._spin_timer.isActive():
+            self._spin_timer.start(self._spin_interval)
+
     def _on_spin_timer_timeout(self) -> None:
         if self.view is not None:
             self.view.camera.azimuth = (self.view.camera.azimuth + self._spin_step) % 360
@@ -240,14 +253,21 @@ class View3DWidget(QWidget):
         scene = self._scene
         bones = np.asarray(sk.bones_array, np.int32).reshape(-1, 2)
         self.view.camera.scale_factor = self._fit_scale()
+        # one Line and one Markers visual for every source together: each visual costs Python
+        # work per frame (and the GIL, which a training worker holds much of the time)
+        pos, colours, edges = [], [], []
         for name, pts in self._sources.items():
             if pts.shape != (sk.num_joints, 3):
                 continue
-            d = display_coords(pts)
             colour = np.array(SOURCE_COLOURS.get(name, (120, 120, 120)) + (255,)) / 255.0
-            line = scene.visuals.Line(pos=d, connect=bones, color=colour, width=3,
+            edges.append(bones + sum(len(p) for p in pos))
+            pos.append(display_coords(pts))
+            colours.append(np.repeat(colour[None], sk.num_joints, 0))
+        if pos:
+            d, c = np.concatenate(pos), np.concatenate(colours).astype(np.float32)
+            line = scene.visuals.Line(pos=d, connect=np.concatenate(edges), color=c, width=3,
                                       parent=self.view.scene)
             markers = scene.visuals.Markers(parent=self.view.scene)
-            markers.set_data(d, face_color=colour, edge_color=colour, size=7)
+            markers.set_data(d, face_color=c, edge_color=c, size=7)
             self._visuals += [line, markers]
         self.canvas.update()
