@@ -159,8 +159,15 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                            clock.eta(done), f"restarts disagree ({scores[best]:.3f}); retrying "
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
+        extra["restarts_agree"] = bool(scores[best] <= config.agreement)
+        if not extra["restarts_agree"]:
+            log.warning("NRSfM restarts disagree (%.3f > %.3f): the 3D is unreliable; try more "
+                        "data, more restarts or other dictionary sizes", scores[best],
+                        config.agreement)
         yield Progress("select", done, total, {"selected": float(best)}, clock.eta(done),
-                       f"kept restart {best + 1}/{R}", kind="info")
+                       f"kept restart {best + 1}/{R}" + ("" if extra["restarts_agree"] else
+                                                         " (restarts disagree: 3D unreliable)"),
+                       kind="info")
         run = runs[best]
         del runs
         yield from steps(run, config.steps - E, "fit", True)
