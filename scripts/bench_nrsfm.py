@@ -7,6 +7,11 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
     nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
         [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
 
+Measured (2026-11-22, shared 2-core CPU, load 3–7, one torch thread):
+    --only classic --steps 2000 --restarts 3: pickup 0.049, yoga 0.057, drink 0.037 (e3d_akhter),
+        stretch fails (1.2–1.4; its restarts disagree, which the fit reports);
+    --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]':
+        MPJPE 96.0, PA-MPJPE 70.1, depth 81.5 mm; with 30% hidden 132.5 / 94.0 / 99.5.
 Timings on a shared 2-core machine are noisy; the figures printed say so.
 """
 
