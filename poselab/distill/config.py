@@ -100,10 +100,13 @@ class TrainConfig(ConfigBase):
     loss_delta: float = field(default=0.1, metadata=hint("δ (bone symmetry)", (0.0, 1e4)))
     lifter_skip: bool = field(default=True, metadata=hint(
         "Decoder skip", help="add the 2D input to the decoder output (paper 001 §3.3.2)"))
-    softargmax_beta: float = field(default=1.0, metadata=hint(
-        "Soft-argmax β", (1e-3, 1e4), help="temperature of the soft-argmax (paper 001 Eq. 2)"))
-    heatmap_pretrain_epochs: int = field(default=0, metadata=hint(
-        "Heatmap pre-training", (0, 1000), "epochs"))
+    softargmax_beta: float = field(default=50.0, metadata=hint(
+        "Soft-argmax β", (1e-3, 1e4), help="temperature of the soft-argmax (paper 001 Eq. 2); "
+        "at β = 1 the expectation collapses towards the map centre"))
+    heatmap_pretrain_epochs: int = field(default=1, metadata=hint(
+        "Heatmap pre-training", (0, 1000), "epochs",
+        help="heatmap-lifter only: epochs of heatmap MSE before end-to-end training "
+             "(paper 001 §4)"))
     eval_max_samples: int = field(default=2000, metadata=hint(
         "Evaluation samples", (0, 10**7),
         help="samples scored after each epoch (0 = all)"))
