@@ -1,9 +1,13 @@
 import numpy as np
 
 from poselab.core.camera import orthonormalize_camera, rotation_from_camera
-from poselab.core.normalize import (bbox_normalization, crop_to_normalized,
-                                    denormalize_keypoints, normalize_keypoints,
-                                    normalized_to_crop)
+from poselab.core.normalize import (
+    bbox_normalization,
+    crop_to_normalized,
+    denormalize_keypoints,
+    normalize_keypoints,
+    normalized_to_crop,
+)
 
 
 def test_bbox_normalisation_hand_computed_and_inverse():

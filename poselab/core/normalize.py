@@ -85,8 +85,9 @@ def crop_boxes(centre: np.ndarray, scale: np.ndarray, margin: float = CROP_MARGI
     return np.stack([centre[:, 0] - side / 2, centre[:, 1] - side / 2, side], axis=1)
 
 
-def normalized_to_crop(normalised: np.ndarray, size: int, margin: float = CROP_MARGIN) -> np.ndarray:
-    """Normalised xy → pixel coordinates of a ``size``×``size`` crop: ``u = (n/margin + ½)·size``."""
+def normalized_to_crop(normalised: np.ndarray, size: int,
+                       margin: float = CROP_MARGIN) -> np.ndarray:
+    """Normalised xy → pixels of a ``size``×``size`` crop: ``u = (n/margin + ½)·size``."""
     return ((np.asarray(normalised, np.float32) / margin) + 0.5) * size
 
 

@@ -54,11 +54,13 @@ class Skeleton:
             raise DataError(None, f"skeleton {self.name!r} repeats joint names {dup}")
         for a, b in bones:
             if not (0 <= a < J and 0 <= b < J) or a == b:
-                raise DataError(None, f"skeleton {self.name!r}: bone ({a}, {b}) is not valid for {J} joints")
+                raise DataError(None, f"skeleton {self.name!r}: bone ({a}, {b}) is not "
+                                      f"valid for {J} joints")
         seen: set[int] = set()
         for a, b in pairs:
             if not (0 <= a < J and 0 <= b < J) or a == b or a in seen or b in seen:
-                raise DataError(None, f"skeleton {self.name!r}: left/right pair ({a}, {b}) is not valid")
+                raise DataError(None, f"skeleton {self.name!r}: left/right pair "
+                                      f"({a}, {b}) is not valid")
             seen.update((a, b))
         sides = ["centre"] * J
         for a, b in pairs:
