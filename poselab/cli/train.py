@@ -1,6 +1,9 @@
 """``poselab train INPUT --teacher nrsfm.npz --out DIR``: train a student from the teacher.
 
-INPUT is anything :func:`poselab.io.open_folder` reads (with images for the integral student).
+INPUT is anything :func:`poselab.io.open_folder` reads (with images for the integral and
+heatmap-lifter students; 2D only for lifter2d). The lifter students (paper 001) take their 3D
+target from ``--lifter-target``: the teacher's 3D, the distilling loss, or ground truth (``gt``,
+the supervised setting, needs no teacher).
 The teacher must have been fitted on the same samples (``poselab nrsfm INPUT``). Writes
 ``DIR/checkpoint.pt`` after every epoch; ``--resume`` continues from it (same step, optimiser
 and RNG state; the run's saved settings are kept, flags given here override them).
@@ -19,11 +22,20 @@ from pathlib import Path
 _FLAGS = {"student": "student", "preset": "preset", "epochs": "epochs", "device": "device",
           "depth_loss": "depth_loss", "batch_size": "batch_size", "lr": "lr",
           "threads": "num_threads", "seed": "seed", "l1_weight": "l1_weight",
-          "input_size": "input_size", "backbone": "backbone"}
+          "input_size": "input_size", "backbone": "backbone",
+          "lifter_target": "lifter_target", "softargmax_beta": "softargmax_beta",
+          "pretrain_epochs": "heatmap_pretrain_epochs", "loss_alpha": "loss_alpha",
+          "loss_beta": "loss_beta", "loss_gamma": "loss_gamma", "loss_delta": "loss_delta"}
 
 
 def register(subparsers) -> None:
-    from poselab.distill.config import BACKBONES, DEPTH_LOSSES, PRESETS, STUDENTS
+    from poselab.distill.config import (
+        BACKBONES,
+        DEPTH_LOSSES,
+        LIFTER_TARGETS,
+        PRESETS,
+        STUDENTS,
+    )
 
     p = subparsers.add_parser(
         "train", help="train an image → 3D student distilled from the NRSfM teacher",
@@ -47,6 +59,20 @@ def register(subparsers) -> None:
     p.add_argument("--pretrained", action="store_true",
                    help="ImageNet backbone weights from the local torch hub cache")
     p.add_argument("--no-augment", action="store_true", help="no scale/rotation/colour/flip")
+    lift = p.add_argument_group("lifter students (heatmap-lifter, lifter2d; paper 001)")
+    lift.add_argument("--lifter-target", choices=LIFTER_TARGETS,
+                      help="3D target: teacher3d (teacher's 3D, default), distill (paper 000 "
+                           "loss on the lifter's depth) or gt (ground truth, supervised)")
+    lift.add_argument("--softargmax-beta", type=float,
+                      help="soft-argmax temperature β (Eq. 2; default 50)")
+    lift.add_argument("--pretrain-epochs", type=int,
+                      help="heatmap-only epochs before end-to-end training (default 1)")
+    for name, what in (("alpha", "2D heatmap"), ("beta", "3D"), ("gamma", "2D reprojection"),
+                       ("delta", "bone symmetry")):
+        lift.add_argument(f"--loss-{name}", type=float,
+                          help=f"weight {name} of the {what} term of Eq. 9")
+    lift.add_argument("--no-skip", action="store_true",
+                      help="no skip connection from the 2D input to the decoder output")
     p.add_argument("--config", type=Path, help="TrainConfig JSON (flags override it)")
     p.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: OUT/checkpoint.pt)")
@@ -79,10 +105,19 @@ def _config(args, resume_state):
             base[name] = value
     if args.pretrained:
         base["pretrained"] = True
+    if args.no_skip:
+        base["lifter_skip"] = False
     if args.no_augment:
         base["augment"] = False
         base["flip_augment"] = False
     return TrainConfig.from_dict(base)
+
+
+def _needs_teacher(config) -> bool:
+    """True when the run's 3D target comes from the teacher (not from ground truth)."""
+    if config.student == "integral":
+        return config.depth_loss != "supervised"
+    return config.lifter_target != "gt"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     teacher = None
     if args.teacher is not None:
         teacher = NRSfMResult.load(args.teacher)
-    elif config.depth_loss != "supervised" or config.student == "lifter2d":
+    elif _needs_teacher(config):
         raise DataError(args.input, "--teacher nrsfm.npz is needed (fit it with "
                                     "`poselab nrsfm INPUT --out nrsfm.npz`)")
     if rank == 0:

@@ -77,3 +77,25 @@ def test_bench_distill_smoke(shared_data, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for row in ("Deep NRSfM teacher", "Weaksup-bs", "distilled", "supervised", "claim on"):
         assert row in proc.stdout
+
+
+def test_lifter_flags_reach_the_config_and_gt_target_needs_no_teacher(shared_data, tmp_path,
+                                                                       capsys):
+    """`--student lifter2d --lifter-target gt` trains from ground truth alone; the paper-001
+    flags land in the saved config."""
+    data = shared_data / "nrsfm_classic" / "pickup.npz"
+    out = tmp_path / "run"
+    rc = main(["train", str(data), "--out", str(out), "--student", "lifter2d",
+               "--lifter-target", "gt", "--epochs", "1", "--batch-size", "64",
+               "--softargmax-beta", "20", "--pretrain-epochs", "2", "--loss-alpha", "0.5",
+               "--loss-beta", "2", "--loss-gamma", "3", "--loss-delta", "0.25", "--no-skip",
+               "--device", "cpu", "--threads", "1"])
+    assert rc == 0, capsys.readouterr().err
+    config = load_checkpoint(out)["config"]
+    assert (config["student"], config["lifter_target"], config["softargmax_beta"],
+            config["heatmap_pretrain_epochs"], config["loss_alpha"], config["loss_beta"],
+            config["loss_gamma"], config["loss_delta"], config["lifter_skip"]) == (
+        "lifter2d", "gt", 20.0, 2, 0.5, 2.0, 3.0, 0.25, False)
+    # the teacher's 3D is the default target: without a teacher that is a one-line error
+    rc = main(["train", str(data), "--out", str(tmp_path / "r2"), "--student", "lifter2d"])
+    assert rc == 2 and "--teacher" in capsys.readouterr().err
