@@ -22,6 +22,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
         mode: ``"w"`` (text) or ``"wb"`` (binary).
 
     On an exception inside the block the temporary file is removed and ``path`` is untouched.
+    The file gets the permissions an ordinary ``open`` would give it (an existing file's mode
+    is kept; a new file gets ``0o666`` minus the umask), not ``mkstemp``'s private ``0o600``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,11 +33,31 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once at import (not from worker threads,
+    # where a momentary umask of 0 would leak into files other threads create meanwhile)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _mode_for(path: Path) -> int:
+    """Permission bits of ``path`` if it exists, else ``0o666`` minus the process umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
