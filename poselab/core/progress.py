@@ -53,10 +53,14 @@ class CancelToken:
 
     ``cancel()`` may be called from any thread; the job raises :class:`Cancelled` at its next
     check, before writing anything.
+
+    Args:
+        event: the flag to use, e.g. a :class:`multiprocessing.Event` shared with another
+            process (:mod:`poselab.core.process_job`); default a new :class:`threading.Event`.
     """
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    def __init__(self, event=None) -> None:
+        self._event = threading.Event() if event is None else event
 
     def cancel(self) -> None:
         """Ask the job to stop at its next check."""

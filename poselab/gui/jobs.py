@@ -11,7 +11,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Slot
 
 from poselab.gui.document import teacher_path
@@ -25,6 +24,8 @@ log = logging.getLogger(__name__)
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
               "lr")
 NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
+#: Train in a child process (True) or in a worker thread of the GUI process (False).
+TRAIN_IN_PROCESS = True
 #: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
 STUDENT_UNITS = "px"
 
@@ -42,21 +43,18 @@ def _reconstruct_job(collection, config, out_path: Path):
 
 
 def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
+    """Train then predict (:func:`poselab.distill.train_predict.train_and_predict`) in a child
+    process: training in a thread of this process would hold the interpreter lock between its
+    many small steps and make the event loop and the 3D view stutter (issue 6, bench_gui.py)."""
     def factory(cancel):
-        from poselab.core.progress import Progress
+        from poselab.core.process_job import run_in_process
+        from poselab.distill.train_predict import train_and_predict
 
-        # the functions, not the same-named submodules (poselab.distill.train / .predict)
-        from poselab.distill.predict import predict, save_predictions
-        from poselab.distill.train import train
-
-        result = yield from train(collection, teacher, config, out_dir, resume=resume,
-                                  cancel=cancel)
-        cancel.check()
-        yield Progress("predict", 0, 1, message="predicting 3D for every sample", kind="info")
-        pred = np.asarray(predict(result.checkpoint, collection), np.float32)
-        save_predictions(pred_path, pred, collection,
-                         extra={"checkpoint": str(result.checkpoint)})
-        return result, pred
+        args = (collection, teacher, config, out_dir, resume, pred_path)
+        if not TRAIN_IN_PROCESS:
+            return (yield from train_and_predict(*args, cancel=cancel))
+        return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
+                                          name="training"))
 
     return factory
 
@@ -163,7 +161,7 @@ class JobsMixin:
         return tp.parent / (tp.name.replace("nrsfm.npz", "student").lstrip("."))
 
     def start_training(self, config=None, resume: Path | None = None) -> None:
-        """Train a student from the teacher in a worker (``torch.set_num_threads(1)``)."""
+        """Train a student from the teacher in a child process driven by a worker thread."""
         if self.doc is None or self.doc.teacher is None or self.job.running:
             return
         if config is None:
@@ -175,11 +173,9 @@ class JobsMixin:
         self._job_kind = "train"
         self._job_doc = self.doc
         self.bottom_tabs.setCurrentWidget(self.job_panel)
-        threads = int(getattr(config, "num_threads", 1) or 1)
         self.job.start("Train student",
                        _train_job(snapshot, self.doc.teacher, config, self.student_dir(), resume,
-                                  student_path(tp)),
-                       torch_threads=threads)
+                                  student_path(tp)))
         self._update_actions()
 
     # ================================================================== job outcome
