@@ -33,7 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from poselab.core import drain, get_skeleton  # noqa: E402
+from poselab.core import drain  # noqa: E402
 from poselab.metrics.pose import paper000_errors  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "mocap17" / "h36m17_train35k.npz"
@@ -68,20 +68,9 @@ def select(n_train: int | None, n_held: int) -> tuple[np.ndarray, np.ndarray]:
 
 def rendered(name: str, idx: np.ndarray, size: int, workers: int):
     """The rendered collection of samples ``idx`` (rendered once, then read from the cache)."""
-    from poselab.io import open_folder
-    from poselab.synth.collection import render_collection
+    from poselab.synth.cache import render_subset
 
-    out = cache_root() / f"{name}_{len(idx)}_{size}_{hashlib.md5(idx.tobytes()).hexdigest()[:8]}"
-    if (out / "annotations.json").is_file():
-        return open_folder(out, check_images=False)
-    with np.load(DATA) as z:
-        X, K = z["keypoints_3d_cam"][idx], z["K"]
-        K = K[idx] if K.ndim == 3 else K
-    t = time.perf_counter()
-    drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
-                            workers=workers, overwrite=True))
-    print(f"rendered {len(idx)} {name} images in {time.perf_counter() - t:.0f} s -> {out}")
-    return open_folder(out, check_images=False)
+    return drain(render_subset(DATA, idx, cache_root(), name, size=size, workers=workers))
 
 
 def ticker(name: str, every: float = 60.0):

@@ -33,7 +33,6 @@ Paper 001's own figures (real H3.6M images, HRNet-W32, 8 epochs on a GPU): 170.8
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 import tempfile
@@ -89,20 +88,10 @@ def rendered(data: Path, name: str, idx: np.ndarray, size: int, workers: int) ->
     """Rendered images of samples ``idx`` (cached; the same cache as bench_distill)."""
     from platformdirs import user_cache_dir
 
-    from poselab.io import open_folder
-    from poselab.synth.collection import render_collection
+    from poselab.synth.cache import render_subset
 
     root = Path(user_cache_dir("poselab")) / "bench_distill"
-    out = root / f"{name}_{len(idx)}_{size}_{hashlib.md5(idx.tobytes()).hexdigest()[:8]}"
-    if not (out / "annotations.json").is_file():
-        with np.load(data) as z:
-            X, K = z["keypoints_3d_cam"][idx], z["K"]
-            K = K[idx] if K.ndim == 3 else K
-        t = time.perf_counter()
-        drain(render_collection(X, K, get_skeleton("h36m17"), out, size=size, seed=0,
-                                workers=workers, overwrite=True))
-        print(f"rendered {len(idx)} {name} images in {time.perf_counter() - t:.0f} s")
-    return open_folder(out, check_images=False)
+    return drain(render_subset(data, idx, root, name, size=size, workers=workers))
 
 
 def errors(pred: np.ndarray, coll: PoseCollection) -> tuple[float, float, float]:
