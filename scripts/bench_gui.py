@@ -77,7 +77,7 @@ def wait_until(app, cond, timeout: float) -> None:
 
 def bench_gaps(app, window, folder: Path, seconds: float, spin: bool = True) -> None:
     from poselab.distill import TrainConfig
-    from poselab.gui.jobs import TRAIN_IN_PROCESS
+    from poselab.gui.jobs import JOBS_IN_PROCESS
     from poselab.nrsfm import NRSfMConfig
 
     window.open_path(folder)
@@ -106,7 +106,7 @@ def bench_gaps(app, window, folder: Path, seconds: float, spin: bool = True) -> 
     g = meter.gaps_ms()
     print(f"2. event-loop gaps over {seconds:.0f} s of training (to step {steps}), 3D view "
           f"{'spinning at 60 fps' if spin else 'still'}, training in a "
-          f"{'child process' if TRAIN_IN_PROCESS else 'worker thread'}, GIL switch "
+          f"{'child process' if JOBS_IN_PROCESS else 'worker thread'}, GIL switch "
           f"{sys.getswitchinterval() * 1000:.0f} ms: p50 {np.percentile(g, 50):.1f} ms, p99 "
           f"{np.percentile(g, 99):.1f} ms, max {g.max():.1f} ms, {len(g)} ticks "
           "(target p99 ≤ 50 ms)")

@@ -24,20 +24,25 @@ log = logging.getLogger(__name__)
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
               "lr")
 NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
-#: Train in a child process (True) or in a worker thread of the GUI process (False).
-TRAIN_IN_PROCESS = True
+#: Run Reconstruct and Train in a child process (True) or in a worker thread of the GUI process
+#: (False). In a thread their many small Python-level steps hold the interpreter lock and the
+#: event loop and the 3D view stutter (issue 6, scripts/bench_gui.py part 2).
+JOBS_IN_PROCESS = True
 #: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
 STUDENT_UNITS = "px"
 
 
 def _reconstruct_job(collection, config, out_path: Path):
+    """Fit and save the teacher (:func:`poselab.nrsfm.fit_job.fit_and_save`) in a child process
+    (see :data:`JOBS_IN_PROCESS`)."""
     def factory(cancel):
-        from poselab.nrsfm import fit
+        from poselab.core.process_job import run_in_process
+        from poselab.nrsfm.fit_job import fit_and_save
 
-        result = yield from fit(collection, config, cancel=cancel)
-        cancel.check()
-        result.save(out_path)
-        return result
+        if not JOBS_IN_PROCESS:
+            return (yield from fit_and_save(collection, config, out_path, cancel=cancel))
+        return (yield from run_in_process(fit_and_save, collection, config, out_path,
+                                          cancel=cancel, name="reconstruction"))
 
     return factory
 
@@ -51,7 +56,7 @@ def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, 
         from poselab.distill.train_predict import train_and_predict
 
         args = (collection, teacher, config, out_dir, resume, pred_path)
-        if not TRAIN_IN_PROCESS:
+        if not JOBS_IN_PROCESS:
             return (yield from train_and_predict(*args, cancel=cancel))
         return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
                                           name="training"))
