@@ -42,7 +42,7 @@ def train_and_predict(collection: PoseCollection, teacher, config, out_dir: str 
     result = yield from train(collection, teacher, config, out_dir, resume=resume,
                               cancel=cancel)
     cancel.check()
-    yield Progress("predict", 0, 1, message="predicting 3D for every sample", kind="info")
+    yield Progress("predict", 0, 0, message="predicting 3D for every sample", kind="info")
     pred = np.asarray(predict(result.checkpoint, collection, device=config.device), np.float32)
     cancel.check()
     save_predictions(pred_path, pred, collection, extra={"checkpoint": str(result.checkpoint)})
