@@ -52,6 +52,12 @@ class NRSfMConfig(ConfigBase):
             and the restarts explored again (at most until 4 layers remain).
         landmark_dropout: fraction of observed landmarks hidden from the encoder at random
             during training (the loss still uses them), so it learns to infer missing inputs.
+        selection: how a restart is chosen without ground truth (:mod:`poselab.nrsfm.selection`):
+            ``"objective"`` (lowest training objective, 2D error plus sparsity, after the
+            reflection repair) or ``"consensus"`` (medoid of the restarts).
+        reflection_repair: weak perspective only: after training, give every sample the depth
+            sign (chirality) of the set and fine-tune the network towards it
+            (:mod:`poselab.nrsfm.reflection`).
         camera_model: ``"auto"`` = perspective when the collection has intrinsics, else weak
             perspective; or force ``"weak_perspective"`` / ``"perspective"``.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
@@ -97,6 +103,13 @@ class NRSfMConfig(ConfigBase):
     encoder: str = field(default="group", metadata=hint(
         "Block thresholding", None, "", choices=("group", "relu"),
         help="group: block soft-thresholding (rotation-equivariant); relu: element-wise"))
+    selection: str = field(default="objective", metadata=hint(
+        "Restart selection", None, "", choices=("objective", "consensus"),
+        help="objective: lowest 2D error plus sparsity; consensus: the restart the others "
+             "agree with most"))
+    reflection_repair: bool = field(default=True, metadata=hint(
+        "Reflection repair", None, "", help="Weak perspective: give every sample the set's "
+                                            "depth sign (chirality) after training"))
     camera_model: str = field(default="auto", metadata=hint(
         "Camera model", None, "", choices=CAMERA_MODELS,
         help="auto: perspective when intrinsics are known, else weak perspective"))
@@ -117,6 +130,9 @@ class NRSfMConfig(ConfigBase):
         if self.encoder not in ("group", "relu"):
             raise PoselabError(f"NRSfMConfig: encoder must be 'group' or 'relu', got "
                                f"{self.encoder!r}")
+        if self.selection not in ("objective", "consensus"):
+            raise PoselabError(f"NRSfMConfig: selection must be 'objective' or 'consensus', "
+                               f"got {self.selection!r}")
         if self.camera_model not in CAMERA_MODELS:
             raise PoselabError(f"NRSfMConfig: camera_model must be one of {CAMERA_MODELS}, "
                                f"got {self.camera_model!r}")

@@ -7,7 +7,13 @@ returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
 most-agreed restart disagrees with the others by more than ``config.agreement`` (relative 3D
 distance; agreeing restarts on the classic sequences score 0.02–0.04, failed ones 0.12–0.6), the
 two largest dictionary layers are dropped and the restarts explored again (CALIBRATION.md: small
-sequences fail or succeed depending on the dictionary size).
+sequences fail or succeed depending on the dictionary size); with the ``"objective"`` rule the
+choice is then made among the restarts of every dictionary size tried.
+
+Weak perspective only: restarts are compared after giving each sample the set's depth sign,
+and after training the chosen network is fine-tuned towards that sign where it had mirrored
+samples (:mod:`poselab.nrsfm.reflection`; ``config.reflection_repair``), so shapes, rotations,
+codes and the model that ``reconstruct`` rebuilds stay consistent.
 """
 
 from __future__ import annotations
@@ -67,6 +73,14 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra)
 
 
+def _sign_fixed(X: np.ndarray) -> tuple[np.ndarray, int]:
+    """Shapes ``(M, J, 3)`` with mirrored samples replaced by their depth mirror; the count."""
+    from poselab.nrsfm.reflection import consistent_signs, depth_mirror
+
+    signs = consistent_signs(X)
+    return np.where(signs[:, None, None] < 0, depth_mirror(X), X), int((signs < 0).sum())
+
+
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         cancel: CancelToken | None = None) -> Generator[Progress, None, NRSfMResult]:
     """Fit the teacher on the 2D landmarks of ``collection`` (its 3D is never read).
@@ -107,12 +121,12 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     log.info("NRSfM fit: %d samples × %d joints, %s camera, %s, %d restarts × %d + %d steps",
              N, J, inputs.camera_model, device, R, E, config.steps - E)
 
-    def steps(run, n_steps, stage, record):
+    def steps(run, n_steps, stage, record, step_args=None):
         nonlocal done
         t0, s0 = time.perf_counter(), run.step
         for _ in range(n_steps):
             cancel.check()
-            vals = run.train_step(data)
+            vals = run.train_step(data, **(step_args or {}))
             done += 1
             if not np.isfinite(vals["loss"]):
                 raise DataError(collection.source, "NRSfM training diverged (loss is not "
@@ -129,7 +143,10 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                 yield Progress(stage, done, total, vals, clock.eta(done),
                                f"step {run.step} loss {vals['loss']:.4f}")
 
+    weak = inputs.camera_model == "weak_perspective"
+    repair = weak and config.reflection_repair
     extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": []}
+    pool: list[tuple] = []  # (objective, consensus, 2D error, run) of every restart explored
     while True:
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
@@ -142,13 +159,16 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         rng = np.random.default_rng(config.seed)
         sub = np.sort(rng.choice(N, min(N, SELECTION_SAMPLES), replace=False))
         outs = [run.infer(data, sub) for run in runs]
-        shapes = [o["X"] for o in outs]
+        shapes = [_sign_fixed(o["X"])[0] if repair else o["X"] for o in outs]
         reproj = [float(o["err"].mean()) for o in outs]
-        best = select_restart(shapes, reproj)
+        objective = [float(o["obj"].mean()) for o in outs]
+        best = select_restart(shapes, objective, rule=config.selection)
         scores = consensus_scores(shapes)
-        extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj)
-        log.info("restart scores (consensus) %s, 2D %s → restart %d",
-                 np.round(scores, 4), np.round(reproj, 4), best)
+        pool += list(zip(objective, scores.tolist(), reproj, runs, strict=True))
+        extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
+                     restart_objective=objective)
+        log.info("restart scores (consensus) %s, 2D %s, objective %s → restart %d",
+                 np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4), best)
         if scores[best] > config.agreement and len(config.dict_sizes) > 4:
             # restarts disagree: the dictionary is too rich for this data; drop its two
             # largest layers and explore again (no ground truth involved)
@@ -159,25 +179,62 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                            clock.eta(done), f"restarts disagree ({scores[best]:.3f}); retrying "
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
+        if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
+            k = int(np.argmin([p[0] for p in pool]))
+            runs, best = [p[3] for p in pool], k
+            scores = np.array([p[1] for p in pool])
+            config = runs[k].config
+            extra.update(selected=k, dict_sizes=list(config.dict_sizes),
+                         consensus=scores.tolist(), restart_objective=[p[0] for p in pool],
+                         restart_reproj=[p[2] for p in pool])
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         if not extra["restarts_agree"]:
             log.warning("NRSfM restarts disagree (%.3f > %.3f): the 3D is unreliable; try more "
                         "data, more restarts or other dictionary sizes", scores[best],
                         config.agreement)
         yield Progress("select", done, total, {"selected": float(best)}, clock.eta(done),
-                       f"kept restart {best + 1}/{R}" + ("" if extra["restarts_agree"] else
+                       f"kept restart {best + 1}/{len(runs)}" + ("" if extra["restarts_agree"] else
                                                          " (restarts disagree: 3D unreliable)"),
                        kind="info")
         run = runs[best]
-        del runs
+        del runs, pool
         yield from steps(run, config.steps - E, "fit", True)
         break
+    anchor = _reflection_targets(run, data, extra) if repair else None
+    if anchor is not None:  # fine-tune onto one depth sign: model, codes and rotations follow
+        n_rep = max(100, config.steps // 5)
+        total += n_rep
+        clock.total = total
+        log.info("reflection repair: %d mirrored samples; %d fine-tuning steps",
+                 extra["reflection_mirrored"], n_rep)
+        yield from steps(run, n_rep, "reflection repair", False,
+                         dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
+        extra["reflection_mirrored_after"] = _sign_fixed(run.infer(data)["X"])[1]
+        log.info("reflection repair: %d mirrored samples left",
+                 extra["reflection_mirrored_after"])
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
                           config, history, extra)
     cancel.check()
     return result
+
+
+def _reflection_targets(run, data, extra: dict):
+    """Targets that give every sample the set's depth sign (weak perspective), or None.
+
+    The targets are the network's own camera-frame shapes ``(N, J, 3)`` (box units) with the
+    mirrored samples (:func:`poselab.nrsfm.reflection.consistent_signs`) replaced by their
+    depth mirror, as a tensor for the anchor term of :func:`poselab.nrsfm.train.forward`;
+    None when no sample is mirrored. Records ``reflection_mirrored`` in ``extra``.
+    """
+    import torch
+
+    fixed, count = _sign_fixed(run.infer(data)["X"])
+    extra["reflection_mirrored"] = count
+    if count == 0:
+        return None
+    return torch.as_tensor(fixed, dtype=torch.float32, device=run.device)
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,

@@ -76,18 +76,23 @@ class BonePriors:
 
 
 def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
-            impute: bool = True, solver: str = "encoder", priors: BonePriors | None = None):
+            impute: bool = True, solver: str = "encoder", priors: BonePriors | None = None,
+            anchor: torch.Tensor | None = None, anchor_weight: float = 0.0):
     """Encode (with the imputation pass when inputs are missing), project, score.
 
     Args:
         n ``(B, J, 2)``, mask ``(B, J)`` observed, enc_mask ``(B, J)`` what the encoder sees,
         sigma ``(B,)``, rc ``(B, 2)``; solver ``"procrustes"`` (camera fitted to the decoded
         shape) or ``"encoder"`` (the encoder's camera, paper 000 / DESIGN §4).
+        anchor: ``(B, J, 3)`` camera-frame target shapes (box units, centred) or None; adds
+        ``anchor_weight · ‖X − anchor‖_F / ‖W ⊙ m‖_F`` per sample (used to pull mirrored
+        samples onto the set's depth sign, :mod:`poselab.nrsfm.reflection`).
 
     Returns:
         dict: ``loss`` (scalar), ``reproj`` and ``sparsity`` (batch means), and of the last
         pass ``X`` ``(B, J, 3)`` camera frame, ``S``, ``R`` ``(B, 3, 3)``, ``tau`` ``(B, 2)``,
-        ``phi1``, ``err`` ``(B,)`` relative 2D error.
+        ``phi1``, ``err`` ``(B,)`` relative 2D error, ``obj`` ``(B,)`` its error plus sparsity
+        term (the per-sample objective without priors or anchor).
     """
     wnorm = (n * mask[..., None]).pow(2).sum((1, 2)).sqrt().clamp_min(1e-6)
     passes = 2 if impute and bool((enc_mask < 1).any()) else 1
@@ -101,7 +106,11 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
         n_hat, tau = project(X, n, mask, sigma, rc)
         err = ((n_hat - n) * mask[..., None]).pow(2).sum((1, 2)).add(1e-12).sqrt() / wnorm
         l1 = torch.stack([c.sum(1) for c in out["codes"]], 0).mean(0) / wnorm
-        loss = err + sparsity * l1
+        obj = err + sparsity * l1
+        loss = obj
+        if anchor is not None and anchor_weight > 0:
+            gap = (X - anchor).pow(2).sum((1, 2)).add(1e-12).sqrt()
+            loss = loss + anchor_weight * gap / wnorm
         if priors is not None and priors.active:
             loss = loss + priors(out["S"])
         total = total + loss.mean()
@@ -109,7 +118,8 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
             fill = enc_mask[..., None]
             inp = n * fill + n_hat.detach() * (1 - fill)
     return {"loss": total / passes, "reproj": err.mean(), "sparsity": l1.mean(), "X": X,
-            "S": out["S"], "R": R, "tau": tau, "phi1": out["codes"][0], "err": err}
+            "S": out["S"], "R": R, "tau": tau, "phi1": out["codes"][0], "err": err,
+            "obj": obj}
 
 
 class Run:
@@ -136,8 +146,13 @@ class Run:
         t = min(1.0, step / max(1, c.steps))
         return c.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
-    def train_step(self, data: Batches) -> dict[str, float]:
-        """One Adam step on a random batch; returns plain floats."""
+    def train_step(self, data: Batches, anchor: torch.Tensor | None = None,
+                   anchor_weight: float = 0.0, lr: float | None = None) -> dict[str, float]:
+        """One Adam step on a random batch; returns plain floats.
+
+        ``anchor``: ``(N, J, 3)`` target camera-frame shapes for every sample (see
+        :func:`forward`), weighted by ``anchor_weight``; ``lr`` overrides the schedule.
+        """
         c = self.config
         B = min(c.batch_size, data.N)
         idx = torch.randint(0, data.N, (B,), generator=self.gen).to(self.device)
@@ -149,9 +164,10 @@ class Run:
             enc = mask * keep
             enc = torch.where((enc.sum(1, keepdim=True) < 2), mask, enc)
         for g in self.opt.param_groups:
-            g["lr"] = self.lr_at(self.step)
+            g["lr"] = self.lr_at(self.step) if lr is None else lr
         out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing,
-                      c.camera_solver, self.priors)
+                      c.camera_solver, self.priors,
+                      None if anchor is None else anchor[idx], anchor_weight)
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.opt.step()
@@ -171,7 +187,7 @@ class Run:
             n, mask, sigma, rc = data.take(it)
             out = forward(self.model, n, mask, mask, sigma, rc, self.config.sparsity,
                           self.config.impute_missing, self.config.camera_solver)
-            for k in ("X", "S", "R", "tau", "phi1", "err"):
+            for k in ("X", "S", "R", "tau", "phi1", "err", "obj"):
                 parts.setdefault(k, []).append(out[k].cpu().numpy())
         self.model.train()
         return {k: np.concatenate(v) for k, v in parts.items()}
