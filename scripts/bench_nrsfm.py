@@ -7,9 +7,12 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
     nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
         [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
 
-Measured (2026-11-22, shared 2-core CPU, load 3–7, one torch thread):
-    --only classic --steps 2000 --restarts 3: pickup 0.049, yoga 0.057, drink 0.037 (e3d_akhter),
-        stretch fails (1.2–1.4; its restarts disagree, which the fit reports);
+Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
+    --only classic --steps 2000 --restarts 3 (e3d_akhter; BMM 0.0266 / 0.1731 / 0.1034 / 0.1150):
+        drink 0.0371, pickup 0.0493, stretch 0.0764, yoga 0.0567 (95–140 s each). Stretch was
+        1.2–1.4 before the restart choice by objective and the reflection repair (148 of its
+        370 frames came out depth-mirrored and were repaired); drink is short of BMM at 2000
+        steps only: with the default 6000 steps drink 0.0216 (e3d_frame 0.0110, 274 s);
     --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]':
         MPJPE 96.0, PA-MPJPE 70.1, depth 81.5 mm; with 30% hidden 132.5 / 94.0 / 99.5.
 Timings on a shared 2-core machine are noisy; the figures printed say so.
@@ -103,7 +106,9 @@ def bench_classic(config: NRSfMConfig, names: list[str]) -> None:
         print(f"  {name:8s} e3d_akhter {ea:.4f} (BMM {bmm:.4f}, traj {traj:.4f}, goal "
               f"{0.8 * min(traj, bmm):.4f})  e3d_frame {ef:.4f}  {wall:5.1f} s  "
               f"selected {result.extra.get('selected')} consensus "
-              f"{np.round(result.extra.get('consensus', []), 3).tolist()}", flush=True)
+              f"{np.round(result.extra.get('consensus', []), 3).tolist()} mirrored "
+              f"{result.extra.get('reflection_mirrored')}→"
+              f"{result.extra.get('reflection_mirrored_after', 0)}", flush=True)
 
 
 def bench_mocap(config: NRSfMConfig, hide: float, repeat: int) -> None:
