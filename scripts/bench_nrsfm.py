@@ -12,7 +12,8 @@ Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
         drink 0.0371, pickup 0.0493, stretch 0.0764, yoga 0.0567 (95–140 s each). Stretch was
         1.2–1.4 before the restart choice by objective and the reflection repair (148 of its
         370 frames came out depth-mirrored and were repaired); drink is short of BMM at 2000
-        steps only: with the default 6000 steps drink 0.0216 (e3d_frame 0.0110, 274 s);
+        steps only. With the default 6000 steps: drink 0.0216, pickup 0.0280, stretch 0.0641
+        (146 frames repaired), yoga 0.0461 — all below BMM and the trajectory basis (275–345 s);
     --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]':
         MPJPE 96.0, PA-MPJPE 70.1, depth 81.5 mm; with 30% hidden 132.5 / 94.0 / 99.5.
 Timings on a shared 2-core machine are noisy; the figures printed say so.
