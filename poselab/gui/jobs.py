@@ -28,6 +28,9 @@ NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model
 #: (False). In a thread their many small Python-level steps hold the interpreter lock and the
 #: event loop and the 3D view stutter (issue 6, scripts/bench_gui.py part 2).
 JOBS_IN_PROCESS = True
+#: Niceness added to those child processes: on a machine with few cores the window and the 3D
+#: view get the CPU first; the job takes whatever they leave (bench_gui.py part 2).
+JOB_NICENESS = 5
 #: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
 STUDENT_UNITS = "px"
 
@@ -42,7 +45,8 @@ def _reconstruct_job(collection, config, out_path: Path):
         if not JOBS_IN_PROCESS:
             return (yield from fit_and_save(collection, config, out_path, cancel=cancel))
         return (yield from run_in_process(fit_and_save, collection, config, out_path,
-                                          cancel=cancel, name="reconstruction"))
+                                          cancel=cancel, name="reconstruction",
+                                          niceness=JOB_NICENESS))
 
     return factory
 
@@ -59,7 +63,7 @@ def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, 
         if not JOBS_IN_PROCESS:
             return (yield from train_and_predict(*args, cancel=cancel))
         return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
-                                          name="training"))
+                                          name="training", niceness=JOB_NICENESS))
 
     return factory
 
@@ -100,12 +104,16 @@ class JobsMixin:
 
     @Slot()
     def _on_thumbs_stopped(self) -> None:
-        """Once the first thumbnails are in, warm torch up in the background (once)."""
+        """Once the first thumbnails are in, warm torch up in the background (once) — only when
+        jobs run in this process. With :data:`JOBS_IN_PROCESS` the GUI process never needs
+        torch, and keeping it out matters: its ~280k Python objects made each full garbage
+        collection stall the event loop for 200–250 ms (bench_gui.py part 2: spinning 3D view,
+        p99 gap 46 → 16 ms and max 246 → 40 ms without torch loaded)."""
         import os
         import sys
 
-        if ("torch" in sys.modules or self.warm_up.running or getattr(self, "_warmed", False)
-                or os.environ.get("POSELAB_NO_WARMUP")):
+        if (JOBS_IN_PROCESS or "torch" in sys.modules or self.warm_up.running
+                or getattr(self, "_warmed", False) or os.environ.get("POSELAB_NO_WARMUP")):
             return
         self._warmed = True
         self.warm_up.start("Warm-up", _warm_up_job, torch_threads=None, quiet=True)
