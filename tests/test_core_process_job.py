@@ -41,6 +41,19 @@ def dies(cancel=None):
     os._exit(3)
 
 
+def own_niceness(cancel=None):
+    yield Progress("nice", 1, 1)
+    return os.nice(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX only")
+def test_niceness_lowers_only_the_childs_priority():
+    parent = os.nice(0)
+    assert drain(run_in_process(own_niceness, niceness=3)) == min(19, parent + 3)
+    assert drain(run_in_process(own_niceness)) == parent
+    assert os.nice(0) == parent
+
+
 def test_records_result_and_logs_come_back_from_another_process(caplog):
     seen = []
     with caplog.at_level(logging.INFO, logger="poselab.test_child"):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import traceback
 from collections.abc import Callable, Generator
 from typing import Any
@@ -59,8 +60,11 @@ class _PipeLogHandler(logging.Handler):
             pass
 
 
-def _child_main(target: Callable, args: tuple, kwargs: dict, conn, stop_event) -> None:
+def _child_main(target: Callable, args: tuple, kwargs: dict, conn, stop_event,
+                niceness: int = 0) -> None:
     """Entry point of the child: run ``target(*args, cancel=token, **kwargs)``, report back."""
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)  # lower priority than the parent (POSIX only)
     token = CancelToken(stop_event)  # shared with the parent
     root = logging.getLogger()
     root.addHandler(_PipeLogHandler(conn))
@@ -85,7 +89,8 @@ def _child_main(target: Callable, args: tuple, kwargs: dict, conn, stop_event) -
 
 def run_in_process(target: Callable[..., Generator[Progress, Any, Any]], *args,
                    cancel: CancelToken | None = None, name: str = "job",
-                   poll_s: float = 0.05, **kwargs) -> Generator[Progress, None, Any]:
+                   poll_s: float = 0.05, niceness: int = 0,
+                   **kwargs) -> Generator[Progress, None, Any]:
     """Run ``target(*args, cancel=..., **kwargs)`` in a spawned process; a progress generator.
 
     Args:
@@ -95,6 +100,9 @@ def run_in_process(target: Callable[..., Generator[Progress, Any, Any]], *args,
         cancel: the caller's token; when set, the child is told to stop at its next check.
         name: used in error messages ("training process ended unexpectedly").
         poll_s: how often the parent looks at ``cancel`` while waiting for the child.
+        niceness: added to the child's scheduling niceness (``os.nice``; POSIX only, ignored
+            elsewhere): a GUI gives its background jobs a lower priority so that the event loop
+            and the 3D view get the CPU first when both want it.
 
     Yields:
         the child's :class:`Progress` records, in order. The child's log records are re-logged
@@ -111,7 +119,8 @@ def run_in_process(target: Callable[..., Generator[Progress, Any, Any]], *args,
     ctx = mp.get_context("spawn")  # fork would copy the GUI's threads and Qt/GL state
     recv_conn, send_conn = ctx.Pipe(duplex=False)
     stop_event = ctx.Event()
-    proc = ctx.Process(target=_child_main, args=(target, args, kwargs, send_conn, stop_event),
+    proc = ctx.Process(target=_child_main,
+                       args=(target, args, kwargs, send_conn, stop_event, niceness),
                        name=f"poselab-{name}", daemon=True)
     proc.start()
     send_conn.close()  # the child holds the only writing end: EOF when it exits
