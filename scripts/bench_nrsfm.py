@@ -15,7 +15,10 @@ Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
         steps only. With the default 6000 steps: drink 0.0216, pickup 0.0280, stretch 0.0641
         (146 frames repaired), yoga 0.0461 — all below BMM and the trajectory basis (275–345 s);
     --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]':
-        MPJPE 96.0, PA-MPJPE 70.1, depth 81.5 mm; with 30% hidden 132.5 / 94.0 / 99.5.
+        MPJPE 96.0, PA-MPJPE 70.1, depth 81.5 mm (66 s); with 30% hidden 132.5 / 94.0 / 99.5
+        (104 s) — unchanged by the reflection repair, which only applies to weak perspective.
+    --only mocap with the defaults (2026-12-01, idle machine): 94.6 / 70.6 / 78.2 mm in 216 s,
+        peak RSS 1.06 GB (3 restarts × 2 dictionary sizes explored, then 4500 steps).
 Timings on a shared 2-core machine are noisy; the figures printed say so.
 """
 
