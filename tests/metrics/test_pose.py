@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
 
 from poselab.core import Skeleton, get_skeleton
 from poselab.core.errors import DataError
@@ -19,9 +20,7 @@ CHAIN = Skeleton.from_edges([(0, 1), (1, 2), (2, 3)], name="chain4")
 
 
 def random_rotation(rng) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    return q if np.linalg.det(q) > 0 else -q
+    return Rotation.random(random_state=rng).as_matrix()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
 
 from poselab.core import PoseCollection, Skeleton, get_skeleton
 from poselab.core.errors import DataError
@@ -18,9 +19,7 @@ H36M = get_skeleton("h36m17")
 
 
 def random_rotation(rng) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    return q if np.linalg.det(q) > 0 else -q
+    return Rotation.random(random_state=rng).as_matrix()
 
 
 @pytest.fixture
