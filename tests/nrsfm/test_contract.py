@@ -139,7 +139,8 @@ def test_cli_fits_and_writes_a_loadable_result(shared_data, tmp_path):
 
     out = tmp_path / "nrsfm.npz"
     rc = main(["nrsfm", str(shared_data / "nrsfm_classic" / "yoga.npz"), "--out", str(out),
-               "--steps", "30", "--restarts", "1", "--threads", "1"])
+               "--steps", "30", "--restarts", "1", "--threads", "1", "--bone-prior", "0.3"])
     assert rc == 0
     r = NRSfMResult.load(out)
     assert r.keypoints_3d.shape == (307, 41, 3) and r.camera_model == "weak_perspective"
+    assert r.config["bone_consistency"] == 0.3 and r.config["steps"] == 30
