@@ -19,6 +19,17 @@ Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
         (104 s) — unchanged by the reflection repair, which only applies to weak perspective.
     --only mocap with the defaults (2026-12-01, idle machine): 94.6 / 70.6 / 78.2 mm in 216 s,
         peak RSS 1.06 GB (3 restarts × 2 dictionary sizes explored, then 4500 steps).
+    Bone-proportion prior (--set bone_consistency=W; CLI --bone-prior W), under load:
+        mocap, defaults + 0.3: 83.8 / 61.1 / 66.8 mm (330 s); 30% hidden 120.6 / 86.2 / 88.4.
+        mocap, 3000 steps, 1 restart, 256…16: W 0 → 96.0 / 70.1 / 81.5 (seed 1: 96.7 / 70.8 /
+        81.5); 0.03 → 95.3 / 69.7 / 78.0; 0.1 → 90.1 / 66.1 / 72.0; 0.3 → 86.9 / 62.6 / 71.2
+        (seed 1: 88.3 / 62.8 / 73.9); 0.5 → 88.0 / 64.4 / 70.4; 1.0 → 103.5 / 74.2 / 79.3.
+        The mirror-bone term hurts: symmetry 0.1 → 102.8 / 74.7 / 85.4; 1.0 → 132.4 / 91.6 / 94.7.
+        Classic (marker edges are not rigid bones), defaults + 0.3: drink 0.0273, pickup 0.0356
+        (worse than without); at 2000 steps drink 0.0418, pickup 0.0492, stretch 0.0586, yoga
+        0.0745. Hence off by default.
+    --only mocap --repeat 7 (245k samples), defaults: 85.1 / 64.5 / 68.0 mm in 350 s with
+        another benchmark sharing the CPU, peak RSS 2027 MiB (with the benchmark's own arrays).
 Timings on a shared 2-core machine are noisy; the figures printed say so.
 """
 
