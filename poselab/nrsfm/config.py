@@ -101,7 +101,8 @@ class NRSfMConfig(ConfigBase):
                                                       "(needs left/right pairs)"))
     bone_consistency: float = field(default=0.0, metadata=hint(
         "Bone proportion weight", (0.0, 100.0), "", help="Bone proportions constant over the "
-                                                        "set (needs bones)"))
+        "set (needs bones). 0.3 helps skeletons of rigid bones (h36m17: about 11 mm lower "
+        "MPJPE); keep 0 for marker sets or landmarks that move against each other"))
     camera_solver: str = field(default="encoder", metadata=hint(
         "Camera solver", None, "", choices=("procrustes", "encoder"),
         help="procrustes: camera fitted to the decoded shape; encoder: the paper's camera "
