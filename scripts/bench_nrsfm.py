@@ -27,7 +27,8 @@ Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
         The mirror-bone term hurts: symmetry 0.1 → 102.8 / 74.7 / 85.4; 1.0 → 132.4 / 91.6 / 94.7.
         Classic (marker edges are not rigid bones), defaults + 0.3: drink 0.0273, pickup 0.0356
         (worse than without); at 2000 steps drink 0.0418, pickup 0.0492, stretch 0.0586, yoga
-        0.0745. Hence off by default.
+        0.0745. cmu17_train (11k, 3000 steps, 1 restart, 256…16): W 0 → 82.3 / 59.5 / 72.3,
+        W 0.3 → 88.5 / 67.4 / 78.8. Hence experimental and off by default.
     --only mocap --repeat 7 (245k samples), defaults: 85.1 / 64.5 / 68.0 mm in 350 s with
         another benchmark sharing the CPU, peak RSS 2027 MiB (with the benchmark's own arrays).
 Timings on a shared 2-core machine are noisy; the figures printed say so.

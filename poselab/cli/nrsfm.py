@@ -27,9 +27,9 @@ def register(subparsers) -> None:
                    help="camera model (auto: perspective when intrinsics are known)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
     p.add_argument("--bone-prior", type=float, metavar="W",
-                   help="bone-proportion prior weight (default 0; 0.3 for anatomical joint "
-                        "skeletons such as h36m17: about 11 mm lower MPJPE there; it hurts "
-                        "marker sets whose edges are not rigid)")
+                   help="bone-proportion prior weight, experimental (default 0; 0.3 lowered "
+                        "MPJPE by 11 mm on h36m17 but raised it by 6 mm on cmu17 and hurt "
+                        "marker sets: compare on your data)")
     p.add_argument("--seed", type=int)
     p.add_argument("--config", type=Path, help="NRSfMConfig JSON (flags override it)")
     p.set_defaults(func=run)

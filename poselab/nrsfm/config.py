@@ -43,11 +43,11 @@ class NRSfMConfig(ConfigBase):
         symmetry: weight of the mirror-bone length term (:class:`poselab.nrsfm.train.BonePriors`).
         bone_consistency: weight of the bone-proportion term (same class; beyond paper 000,
             whose §2 lists fixed articulation among the classic NRSfM constraints); inactive
-            for skeletons without bones. 0.3 helps anatomical joint skeletons: on
-            h36m17_train35k the default fit went from 94.6 / 70.6 / 78.2 to 83.8 / 61.1 /
-            66.8 mm (MPJPE / PA-MPJPE / depth; 3000-step runs: −8 mm on each metric for two
-            seeds). It hurts marker sets whose edges are not rigid bones (classic sequences,
-            e3d_akhter drink 0.0216 → 0.0273, pickup 0.0280 → 0.0356), hence off by default.
+            for skeletons without bones. With 0.3, on h36m17_train35k the default fit went
+            from 94.6 / 70.6 / 78.2 to 83.8 / 61.1 / 66.8 mm (MPJPE / PA-MPJPE / depth;
+            3000-step runs: −8 mm on each metric for two seeds). But on cmu17_train (11k, 3000 steps) it went from 82.3 / 59.5 / 72.3 to
+            88.5 / 67.4 / 78.8, and it hurts the classic marker sets (e3d_akhter drink
+            0.0216 → 0.0273, pickup 0.0280 → 0.0356): experimental, off by default.
         camera_solver: ``"procrustes"``: each sample's camera is the orthogonal-Procrustes fit
             of the decoded shape to its 2D (the encoder's camera only steers the code);
             ``"encoder"``: the encoder's camera (paper 000, DESIGN §4).
@@ -101,8 +101,8 @@ class NRSfMConfig(ConfigBase):
                                                       "(needs left/right pairs)"))
     bone_consistency: float = field(default=0.0, metadata=hint(
         "Bone proportion weight", (0.0, 100.0), "", help="Bone proportions constant over the "
-        "set (needs bones). 0.3 helps skeletons of rigid bones (h36m17: about 11 mm lower "
-        "MPJPE); keep 0 for marker sets or landmarks that move against each other"))
+        "set (needs bones). Experimental: 0.3 lowered MPJPE by 11 mm on h36m17 but raised it "
+        "by 6 mm on cmu17 and hurt marker sets"))
     camera_solver: str = field(default="encoder", metadata=hint(
         "Camera solver", None, "", choices=("procrustes", "encoder"),
         help="procrustes: camera fitted to the decoded shape; encoder: the paper's camera "

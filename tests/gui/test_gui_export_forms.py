@@ -86,8 +86,6 @@ def test_forms_built_from_config_metadata(qtbot):
     assert nform.config() == NRSfMConfig()
     nform.set_values({"steps": 123, "dict_sizes": (16, 8)})
     assert nform.config().steps == 123 and nform.config().dict_sizes == (16, 8)
-    nform.editors["bone_consistency"].setValue(0.3)  # the bone prior is a main field
-    assert nform.config().bone_consistency == pytest.approx(0.3)
 
 
 def test_open_demo_uses_ensure_demo(qtbot, window, small_folder, monkeypatch):
