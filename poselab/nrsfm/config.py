@@ -45,9 +45,10 @@ class NRSfMConfig(ConfigBase):
             whose §2 lists fixed articulation among the classic NRSfM constraints); inactive
             for skeletons without bones. With 0.3, on h36m17_train35k the default fit went
             from 94.6 / 70.6 / 78.2 to 83.8 / 61.1 / 66.8 mm (MPJPE / PA-MPJPE / depth;
-            3000-step runs: −8 mm on each metric for two seeds). But on cmu17_train (11k, 3000 steps) it went from 82.3 / 59.5 / 72.3 to
-            88.5 / 67.4 / 78.8, and it hurts the classic marker sets (e3d_akhter drink
-            0.0216 → 0.0273, pickup 0.0280 → 0.0356): experimental, off by default.
+            3000-step runs: −8 mm on each metric for two seeds). But on cmu17_train (11k,
+            3000 steps) it went from 82.3 / 59.5 / 72.3 to 88.5 / 67.4 / 78.8, and it hurts
+            the classic marker sets (e3d_akhter drink 0.0216 → 0.0273, pickup 0.0280 →
+            0.0356): experimental, off by default.
         camera_solver: ``"procrustes"``: each sample's camera is the orthogonal-Procrustes fit
             of the decoded shape to its 2D (the encoder's camera only steers the code);
             ``"encoder"``: the encoder's camera (paper 000, DESIGN §4).

@@ -144,3 +144,21 @@ def test_cli_fits_and_writes_a_loadable_result(shared_data, tmp_path):
     r = NRSfMResult.load(out)
     assert r.keypoints_3d.shape == (307, 41, 3) and r.camera_model == "weak_perspective"
     assert r.config["bone_consistency"] == 0.3 and r.config["steps"] == 30
+
+
+def test_differing_restarts_are_a_note_with_objective_selection_and_a_warning_with_consensus(
+        caplog):
+    import logging
+
+    coll, _ = low_rank_problem(n=80, joints=12, seed=3)
+    strict = TINY.replace(agreement=0.0)  # any difference between restarts counts
+    for rule, message, warned in (("objective", "restarts differ: kept the lowest-cost one",
+                                   False),
+                                  ("consensus", "restarts disagree: 3D unreliable", True)):
+        caplog.clear()
+        records = []
+        with caplog.at_level(logging.INFO, logger="poselab.nrsfm.fit"):
+            result = drain(fit(coll, strict.replace(selection=rule)), records.append)
+        assert result.extra["restarts_agree"] is False
+        assert any(message in (r.message or "") for r in records if r.stage == "select")
+        assert any(r.levelno == logging.WARNING for r in caplog.records) == warned
