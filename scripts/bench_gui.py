@@ -111,14 +111,15 @@ def bench_gaps(app, window, folder: Path, seconds: float, spin: bool = True,
         time.sleep(0.001)
     meter.timer.stop()
     window.view3d.spin(0)
-    steps = window.job_panel.last_record.step if train else 0
+    load = "no training"
     if train:
+        where = "child process" if JOBS_IN_PROCESS else "worker thread"
+        load = f"training to step {window.job_panel.last_record.step} in a {where}"
         window.job.cancel()
         wait_until(app, lambda: not window.job.running, 120)
     g = meter.gaps_ms()
-    print(f"2. event-loop gaps over {seconds:.0f} s of training (to step {steps}), 3D view "
-          f"{'spinning at 60 fps' if spin else 'still'}, training in a "
-          f"{'child process' if JOBS_IN_PROCESS else 'worker thread'}, GIL switch "
+    print(f"2. event-loop gaps over {seconds:.0f} s, {load}, 3D view "
+          f"{'spinning at 60 fps' if spin else 'still'}, GIL switch "
           f"{sys.getswitchinterval() * 1000:.0f} ms: p50 {np.percentile(g, 50):.1f} ms, p99 "
           f"{np.percentile(g, 99):.1f} ms, max {g.max():.1f} ms, {len(g)} ticks "
           "(target p99 ≤ 50 ms)")

@@ -13,17 +13,13 @@ CAMERA_FRAME = {"drink": 0.0250, "pickup": 0.2325, "stretch": 0.1061, "yoga": 0.
 PER_FRAME = {"drink": 0.0141, "pickup": 0.0362, "stretch": 0.0505, "yoga": 0.0319}
 
 
-def random_rotation(rng) -> np.ndarray:
-    return Rotation.random(random_state=rng).as_matrix()
-
-
 def test_e3d_akhter_hand_computed():
     # one frame, two points at x = ±1: every row std (ddof 0) is 1, 0, 0 -> sigma = 1/3
     s = np.array([[[1.0, 0, 0], [-1, 0, 0]]])
     # identical copy -> 0; a copy rotated by one global rotation -> 0
     assert e3d_akhter(s, s) == pytest.approx(0.0, abs=1e-12)
     seq = np.random.default_rng(0).normal(size=(6, 5, 3))
-    r = random_rotation(np.random.default_rng(1))
+    r = Rotation.random(random_state=1).as_matrix()
     assert e3d_akhter(seq, seq @ r.T) == pytest.approx(0.0, abs=1e-10)
     # two frames of an octahedron (±e_x, ±e_y, ±e_z); in frame 2 the estimate's z points are
     # twice as far out. Every coordinate row is {1, -1, 0, 0, 0, 0}: std (ddof 0) = sqrt(1/3).
@@ -45,7 +41,8 @@ def test_e3d_akhter_does_not_fit_scale():
 def test_e3d_frame_hand_computed():
     seq = np.random.default_rng(3).normal(size=(4, 6, 3))
     rng = np.random.default_rng(4)
-    rotated = np.stack([f @ random_rotation(rng).T + 5.0 for f in seq])  # per-frame R and shift
+    rots = Rotation.random(len(seq), random_state=rng).as_matrix()
+    rotated = np.stack([f @ r.T + 5.0 for f, r in zip(seq, rots, strict=True)])  # per-frame R, t
     assert e3d_frame(seq, rotated) == pytest.approx(0.0, abs=1e-10)
     assert e3d_akhter(seq, rotated) > 0.1  # one global rotation cannot undo per-frame ones
     # a centred estimate of half the size: ‖S − S/2‖ / ‖S‖ = 1/2

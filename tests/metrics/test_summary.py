@@ -18,10 +18,6 @@ from poselab.metrics import (
 H36M = get_skeleton("h36m17")
 
 
-def random_rotation(rng) -> np.ndarray:
-    return Rotation.random(random_state=rng).as_matrix()
-
-
 @pytest.fixture
 def gt():
     rng = np.random.default_rng(0)
@@ -53,7 +49,7 @@ def test_reprojection_error_scale_translation():
 
 def test_disagreement_is_scale_free_and_sees_mirrors(gt):
     rng = np.random.default_rng(1)
-    b = np.stack([0.01 * g @ random_rotation(rng).T for g in gt])
+    b = np.stack([0.01 * g @ Rotation.random(random_state=rng).as_matrix().T for g in gt])
     assert disagreement(gt, b, H36M) == pytest.approx(0, abs=1e-9)
     noisy = gt + rng.normal(size=gt.shape) * 20
     d1 = disagreement(gt, noisy, H36M)
