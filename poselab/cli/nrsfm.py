@@ -25,6 +25,10 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, help="samples per step")
     p.add_argument("--camera", choices=("auto", "weak_perspective", "perspective"),
                    help="camera model (auto: perspective when intrinsics are known)")
+    p.add_argument("--bone-lengths", choices=("auto", "rigid", "free"),
+                   help="rigid: each sample's bones follow the set's proportions (estimated "
+                        "from the fit, no 3D); free: the network's depths; auto (default): "
+                        "rigid for human-body skeletons (h36m17, coco17, lsp14, mpii16)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
     p.add_argument("--bone-prior", type=float, metavar="W",
                    help="bone-proportion prior weight, experimental (default 0; 0.3 lowered "
@@ -53,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("device", args.device), ("steps", args.steps),
                                  ("restarts", args.restarts), ("batch_size", args.batch_size),
                                  ("camera_model", args.camera), ("num_threads", args.threads),
-                                 ("seed", args.seed), ("bone_consistency", args.bone_prior))
+                                 ("seed", args.seed), ("bone_consistency", args.bone_prior),
+                                 ("bone_lengths", args.bone_lengths))
                if v is not None}
     config = config.replace(**changes)
     collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
@@ -63,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
     result.save(args.out)
     ex = result.extra
     print(f"wrote {args.out}: {result.num_samples} 3D poses ({result.camera_model}), 2D error "
-          f"{ex.get('reproj_final', float('nan')):.4f} (relative), {ex.get('wall_s', 0):.0f} s")
+          f"{ex.get('reproj_final', float('nan')):.4f} (relative), {ex.get('wall_s', 0):.0f} s, "
+          f"bones {'rigid' if ex.get('bone_proportions') else 'free'}")
     return 0

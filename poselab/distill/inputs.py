@@ -63,7 +63,8 @@ class Targets:
         w: ``(N, J, 2)`` float32 normalised 2D (0 where unobserved); observed: ``(N, J)`` bool.
         rotations: ``(N, 3, 3)`` teacher rotations times ``scale_teacher/scale_student``.
         codes: ``(N, K)`` φ_nrsfm. dictionary: ``(3J, K)`` D1.
-        teacher_3d: ``(N, J, 3)`` teacher shape in the student's normalised units.
+        teacher_3d: ``(N, J, 3)`` the teacher's ``keypoints_3d`` in the student's normalised
+            units (its box: x, y of observed landmarks equal ``w``).
         gt_z: ``(N, J)`` centred ground-truth depth in normalised units, or None.
     """
 
@@ -96,7 +97,9 @@ def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
         t.rotations = (np.asarray(teacher.rotations, np.float32) * ratio[:, None, None])
         t.codes = np.asarray(teacher.codes, np.float32)
         t.dictionary = np.asarray(teacher.dictionary, np.float32)
-        t.teacher_3d = np.asarray(teacher.shapes_normalized, np.float32) * ratio[:, None, None]
+        kp = np.asarray(teacher.keypoints_3d, np.float32).copy()  # on the rays, rigid bones
+        kp[..., :2] -= centre[:, None, :].astype(np.float32)
+        t.teacher_3d = kp / scale[:, None, None].astype(np.float32)
     if collection.has_3d:
         from poselab.distill.losses import gt_depth_normalized
 

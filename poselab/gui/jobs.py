@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 #: Fields of the training form shown first (the rest under "Advanced settings").
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
               "lr")
-NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model", "device")
+NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model",
+              "bone_lengths", "device")
 #: Run Reconstruct and Train in a child process (True) or in a worker thread of the GUI process
 #: (False). In a thread their many small Python-level steps hold the interpreter lock and the
 #: event loop and the 3D view stutter (issue 6, scripts/bench_gui.py part 2).

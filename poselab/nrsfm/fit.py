@@ -48,8 +48,15 @@ def _setup_torch(config: NRSfMConfig) -> str:
 
 
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
-                 history: dict, extra: dict) -> NRSfMResult:
-    """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds)."""
+                 history: dict, extra: dict, proportions: np.ndarray | None = None
+                 ) -> NRSfMResult:
+    """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
+
+    ``proportions``: bone proportions to impose when the bones are rigid (those of the fitted
+    set when reconstructing new samples); None = estimate them from these samples.
+    """
+    from poselab.nrsfm.articulation import refine
+
     out = run.infer(data)
     J = skeleton.num_joints
     D1 = run.model.dictionaries()[0].detach().cpu().numpy()  # (J, 3, K1)
@@ -57,14 +64,18 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     codes = out["phi1"].astype(np.float32)
     R = out["R"].astype(np.float32)
     X = np.einsum("nk,jk->nj", codes, dictionary).reshape(-1, J, 3) @ R.transpose(0, 2, 1)
-    # x, y in pixels: X's box units → pixels; τ (the solved 2D offset) moves the centre.
+    # the output 3D: on the observed rays, bones rigid when asked (articulation.py)
+    Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
+                            config.bone_lengths, proportions)
+    # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
     scale = inputs.scale.astype(np.float32)
-    kp3d = X * scale[:, None, None]
+    kp3d = Y * scale[:, None, None]
     kp3d[..., :2] += centre[:, None, :]
     extra = dict(extra)
     extra.update(num_joints=J, reproj_final=float(out["err"].mean()),
-                 sigma_mean=float(inputs.sigma.mean()))
+                 sigma_mean=float(inputs.sigma.mean()),
+                 bone_proportions=None if proportions is None else proportions.tolist())
     return NRSfMResult(
         skeleton=skeleton, sample_ids=list(sample_ids), keypoints_3d=kp3d.astype(np.float32),
         shapes_normalized=X.astype(np.float32), rotations=R, codes=codes, dictionary=dictionary,
@@ -277,4 +288,6 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     run.model.load_state_dict({k: torch.as_tensor(v) for k, v in result.model_state.items()})
     data = Batches(inputs, device)
     ids = [str(i) for i in range(inputs.n.shape[0])]
-    return build_result(run, data, inputs, result.skeleton, ids, config, {}, {})
+    proportions = result.extra.get("bone_proportions")
+    return build_result(run, data, inputs, result.skeleton, ids, config, {}, {},
+                        None if proportions is None else np.asarray(proportions))

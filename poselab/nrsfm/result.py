@@ -7,13 +7,15 @@ Invariant (what the distilling loss of paper 000 Eq. 6–14 relies on), for ever
     shapes_normalized[i] == S_i @ rotations[i].T  # camera frame (X_cam = R @ X)
 
 i.e. the rotated dictionary ``B`` of Eq. 6 is ``R_i`` applied to every atom.
-``keypoints_3d = shapes_normalized * scale + (centre, 0)``: x, y in input pixels, z in the same
-pixel scale relative to the shape's mean depth. The whole set shares one reflection.
+``keypoints_3d = shapes_refined * scale + (centre, 0)``: x, y in input pixels, z in the same
+pixel scale relative to the reference depth. ``shapes_refined`` is ``shapes_normalized`` moved
+onto the observed rays and, for articulated skeletons, given rigid bones
+(:mod:`poselab.nrsfm.articulation`; ``NRSfMConfig.exact_2d`` and ``bone_lengths``); with both
+off the two are equal. The whole set shares one reflection.
 
 With ``camera_model == "perspective"`` the shape is the Euclidean shape at the reference
 (centroid) depth, so x, y equal the observed 2D only up to the perspective factor
-``1 + σ z`` (σ = box side / focal length; see :mod:`poselab.nrsfm.camera`); its orthographic
-x, y differ from the pinhole projection by a few per cent at the limbs.
+``1 + σ z`` (σ = box side / focal length; see :mod:`poselab.nrsfm.camera`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ class NRSfMResult:
         skeleton: the landmark skeleton (J joints).
         sample_ids: ``N`` sample ids of the collection it was fitted on (same order).
         keypoints_3d: ``(N, J, 3)`` float32, camera frame (x right, y down, z forward), units of
-            the input 2D (pixels); x, y match the observed 2D up to the fit's residual.
-        shapes_normalized: ``(N, J, 3)`` float32, camera frame, normalised units (DESIGN §3).
+            the input 2D (pixels); x, y match the observed 2D (weak perspective; perspective: on
+            its rays) unless ``exact_2d`` was off.
+        shapes_normalized: ``(N, J, 3)`` float32, camera frame, normalised units (DESIGN §3):
+            the network's shapes, ``S_i R_iᵀ`` (the invariant above).
         rotations: ``(N, 3, 3)`` float32 canonical → camera, ``X_cam = R @ X``, proper.
         codes: ``(N, K1)`` float32 φ1 ≥ 0, the first-layer sparse codes.
         dictionary: ``(3J, K1)`` float32 D1; row ``3j + c`` is coordinate c of joint j.
@@ -75,6 +79,14 @@ class NRSfMResult:
     @property
     def num_samples(self) -> int:
         return self.keypoints_3d.shape[0]
+
+    @property
+    def shapes_refined(self) -> np.ndarray:
+        """``(N, J, 3)`` float32 output shapes in normalised units, camera frame:
+        ``(keypoints_3d − (centre, 0)) / scale`` (on the rays, rigid bones when asked)."""
+        kp = np.asarray(self.keypoints_3d, np.float32).copy()
+        kp[..., :2] -= np.asarray(self.centre, np.float32)[:, None, :]
+        return kp / np.asarray(self.scale, np.float32)[:, None, None]
 
     def save(self, path: str | Path) -> None:
         """Write ``nrsfm.npz`` atomically (loadable with plain ``numpy.load``)."""

@@ -96,11 +96,30 @@ def test_invariant_rotations_and_pixels(fitted):
                                np.broadcast_to(np.eye(3), (N, 3, 3)), atol=1e-5)
     np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-5)
     assert (r.codes >= 0).all() and r.reflection in (1, -1)
+    # weak perspective, free bones (a custom skeleton): the output passes through the observed
+    # 2D at the network's depth; unobserved landmarks keep the network's own 3D
     kp = r.shapes_normalized * r.scale[:, None, None]
     kp[..., :2] += r.centre[:, None, :]
-    np.testing.assert_allclose(kp, r.keypoints_3d, atol=1e-3)
+    obs = coll.visibility > 0
+    assert (~obs).any() and obs.any()
+    np.testing.assert_allclose(r.keypoints_3d[..., :2][obs], coll.keypoints_2d[obs], atol=1e-3)
+    np.testing.assert_allclose(r.keypoints_3d[..., 2], kp[..., 2], atol=1e-3)
+    np.testing.assert_allclose(r.keypoints_3d[~obs], kp[~obs], atol=1e-3)
+    assert np.abs(kp[..., :2][obs] - coll.keypoints_2d[obs]).max() > 1e-2  # it did move them
+    np.testing.assert_allclose(r.shapes_refined * r.scale[:, None, None] + np.concatenate(
+        [r.centre, np.zeros((N, 1), np.float32)], 1)[:, None, :], r.keypoints_3d, atol=1e-3)
     assert r.extra["restarts"] == 2 and r.extra["selected"] in (0, 1)
+    assert r.extra["bone_proportions"] is None
     assert len(r.loss_history["loss"]) > 0
+
+
+def test_without_exact_2d_the_output_is_the_networks_shape(fitted):
+    coll, r = fitted
+    plain = NRSfMResult(**{**r.__dict__, "config": {**r.config, "exact_2d": False}})
+    again = reconstruct(plain, coll.keypoints_2d, coll.visibility)
+    kp = r.shapes_normalized * r.scale[:, None, None]
+    kp[..., :2] += r.centre[:, None, :]
+    np.testing.assert_allclose(again.keypoints_3d, kp, atol=1e-3)
 
 
 def test_save_load_round_trip(fitted, tmp_path):
@@ -139,11 +158,13 @@ def test_cli_fits_and_writes_a_loadable_result(shared_data, tmp_path):
 
     out = tmp_path / "nrsfm.npz"
     rc = main(["nrsfm", str(shared_data / "nrsfm_classic" / "yoga.npz"), "--out", str(out),
-               "--steps", "30", "--restarts", "1", "--threads", "1", "--bone-prior", "0.3"])
+               "--steps", "30", "--restarts", "1", "--threads", "1", "--bone-prior", "0.3",
+               "--bone-lengths", "rigid"])
     assert rc == 0
     r = NRSfMResult.load(out)
     assert r.keypoints_3d.shape == (307, 41, 3) and r.camera_model == "weak_perspective"
     assert r.config["bone_consistency"] == 0.3 and r.config["steps"] == 30
+    assert r.config["bone_lengths"] == "rigid" and len(r.extra["bone_proportions"]) == 55
 
 
 def test_differing_restarts_are_a_note_with_objective_selection_and_a_warning_with_consensus(
