@@ -183,3 +183,17 @@ def test_differing_restarts_are_a_note_with_objective_selection_and_a_warning_wi
         assert result.extra["restarts_agree"] is False
         assert any(message in (r.message or "") for r in records if r.stage == "select")
         assert any(r.levelno == logging.WARNING for r in caplog.records) == warned
+
+
+def test_smaller_dictionaries_are_retried_on_small_sets_only(monkeypatch):
+    import importlib
+
+    fit_module = importlib.import_module("poselab.nrsfm.fit")  # the package exports fit()
+    coll, _ = low_rank_problem(n=80, joints=12, seed=3)
+    config = TINY.replace(dict_sizes=(16, 12, 8, 6, 4, 2), agreement=0.0)
+    small = drain(fit(coll, config))
+    assert small.extra["dict_sizes_tried"] == [[16, 12, 8, 6, 4, 2], [8, 6, 4, 2]]
+    monkeypatch.setattr(fit_module, "RETRY_MAX_SAMPLES", 79)  # the same set counts as large
+    large = drain(fit(coll, config))
+    assert large.extra["dict_sizes_tried"] == [[16, 12, 8, 6, 4, 2]]
+    assert large.extra["restarts_agree"] is False
