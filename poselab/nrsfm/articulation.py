@@ -37,6 +37,10 @@ import numpy as np
 #: skeletons are left free unless asked (``NRSfMConfig.bone_lengths = "rigid"``).
 ARTICULATED_SKELETONS = frozenset({"h36m17", "coco17", "lsp14", "mpii16"})
 
+#: Samples per chunk of :func:`refine`, and at most this many samples estimate the proportions.
+CHUNK = 16384
+PROPORTION_SAMPLES = 50000
+
 #: A bone counts as "seen side-on" when the teacher's depth change along it is below this
 #: fraction of its length; such bones give the proportions (their length is mostly 2D).
 SIDE_ON = 0.2
@@ -215,6 +219,9 @@ def refine(X: np.ndarray, inputs, tau: np.ndarray, skeleton, exact_2d: bool = Tr
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """The teacher's output 3D: on the observed rays, then with rigid bones when asked.
 
+    Works in chunks of :data:`CHUNK` samples (float64 work arrays stay small on large sets);
+    proportions are estimated from at most :data:`PROPORTION_SAMPLES` evenly spaced samples.
+
     Args:
         X: ``(N, J, 3)`` teacher shapes, camera frame, box units. inputs:
             :class:`poselab.nrsfm.data.NRSfMInputs`. tau: ``(N, 2)`` the fit's 2D offsets.
@@ -227,12 +234,23 @@ def refine(X: np.ndarray, inputs, tau: np.ndarray, skeleton, exact_2d: bool = Tr
         used (None when the bones were left free).
     """
     mask = inputs.mask if exact_2d else np.zeros_like(inputs.mask)
-    Y, o, u = on_rays(X, inputs.n, mask, tau, inputs.sigma, inputs.ray_centre)
-    if not rigid_wanted(bone_mode, skeleton):
-        return Y.astype(np.float32), None
+    rigid = rigid_wanted(bone_mode, skeleton)
     bones = skeleton.bones_array
-    if proportions is None or len(proportions) != len(bones):
-        proportions = bone_proportions(Y, bones, skeleton.symmetric_bone_pairs)
-    Y = rigid_bones(Y, o, u, np.asarray(X, np.float64)[..., 2], mask, bones, proportions,
-                    skeleton.num_joints)
-    return Y.astype(np.float32), np.asarray(proportions, np.float64)
+
+    def rays(sel):
+        return on_rays(X[sel], inputs.n[sel], mask[sel], tau[sel], inputs.sigma[sel],
+                       inputs.ray_centre[sel])
+
+    N = len(X)
+    if rigid and (proportions is None or len(proportions) != len(bones)):
+        sub = np.unique(np.linspace(0, N - 1, min(N, PROPORTION_SAMPLES)).astype(int))
+        proportions = bone_proportions(rays(sub)[0], bones, skeleton.symmetric_bone_pairs)
+    out = np.empty(np.shape(X), np.float32)
+    for start in range(0, N, CHUNK):
+        sel = slice(start, start + CHUNK)
+        Y, o, u = rays(sel)
+        if rigid:
+            Y = rigid_bones(Y, o, u, np.asarray(X[sel], np.float64)[..., 2], mask[sel], bones,
+                            proportions, skeleton.num_joints)
+        out[sel] = Y
+    return out, (np.asarray(proportions, np.float64) if rigid else None)

@@ -181,13 +181,16 @@ class Run:
         """Outputs for samples ``idx`` (all by default) as numpy arrays (no dropout)."""
         self.model.eval()
         idx = np.arange(data.N) if idx is None else np.asarray(idx)
-        parts: dict[str, list] = {}
+        result: dict[str, np.ndarray] = {}  # filled in place: no second copy at the end
         for s in range(0, len(idx), chunk):
             it = torch.as_tensor(idx[s:s + chunk], device=self.device)
             n, mask, sigma, rc = data.take(it)
             out = forward(self.model, n, mask, mask, sigma, rc, self.config.sparsity,
                           self.config.impute_missing, self.config.camera_solver)
             for k in ("X", "S", "R", "tau", "phi1", "err", "obj"):
-                parts.setdefault(k, []).append(out[k].cpu().numpy())
+                v = out[k].cpu().numpy()
+                if k not in result:
+                    result[k] = np.empty((len(idx),) + v.shape[1:], v.dtype)
+                result[k][s:s + len(v)] = v
         self.model.train()
-        return {k: np.concatenate(v) for k, v in parts.items()}
+        return result

@@ -143,3 +143,20 @@ def test_refine_keeps_a_correct_body_and_uses_given_proportions():
     free, none = refine(X, inputs, np.zeros((50, 2)), sk, True, "free")
     assert none is None
     np.testing.assert_allclose(free, X, atol=1e-5)
+
+
+def test_refine_in_chunks_equals_refine_at_once(monkeypatch):
+    import poselab.nrsfm.articulation as art
+
+    sk = get_skeleton("h36m17")
+    gt, _ = articulated_poses(40, seed=6)
+    inputs = prepare_inputs(gt[..., :2] * 100 + 300, None, None)
+    rng = np.random.default_rng(7)
+    X = np.concatenate([inputs.n + rng.normal(0, 0.01, inputs.n.shape),
+                        gt[..., 2:] * 100 / inputs.scale[:, None, None] * 1.3], -1)
+    whole, p = refine(X, inputs, np.zeros((40, 2)), sk)
+    monkeypatch.setattr(art, "CHUNK", 7)
+    chunked, p2 = refine(X, inputs, np.zeros((40, 2)), sk)
+    np.testing.assert_array_equal(p, p2)
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
+    assert np.abs(whole - X).max() > 1e-2  # it did change the shapes
