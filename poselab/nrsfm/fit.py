@@ -68,8 +68,8 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     J = skeleton.num_joints
     D1 = run.model.dictionaries()[0].detach().cpu().numpy()  # (J, 3, K1)
     dictionary = D1.reshape(J * 3, -1).astype(np.float32)
-    codes = out["phi1"].astype(np.float32)
-    R = out["R"].astype(np.float32)
+    codes = out["phi1"].astype(np.float32, copy=False)  # (N, K1): the largest array
+    R = out["R"].astype(np.float32, copy=False)
     X = np.einsum("nk,jk->nj", codes, dictionary).reshape(-1, J, 3) @ R.transpose(0, 2, 1)
     # the output 3D: on the observed rays, bones rigid when asked (articulation.py)
     Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
@@ -84,8 +84,10 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
                  sigma_mean=float(inputs.sigma.mean()),
                  bone_proportions=None if proportions is None else proportions.tolist())
     return NRSfMResult(
-        skeleton=skeleton, sample_ids=list(sample_ids), keypoints_3d=kp3d.astype(np.float32),
-        shapes_normalized=X.astype(np.float32), rotations=R, codes=codes, dictionary=dictionary,
+        skeleton=skeleton, sample_ids=list(sample_ids),
+        keypoints_3d=kp3d.astype(np.float32, copy=False),
+        shapes_normalized=X.astype(np.float32, copy=False), rotations=R, codes=codes,
+        dictionary=dictionary,
         centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=1,
         loss_history={k: np.asarray(v, np.float32) for k, v in history.items()},
         config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra)
