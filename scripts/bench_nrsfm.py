@@ -17,7 +17,11 @@ the 2 cores, one torch thread each:
     --only mocap, defaults: MPJPE 53.9, PA-MPJPE 43.0, depth 52.3 mm (targets 80 / 55 / 60)
         in 254 s with the retry of smaller dictionaries still on for large sets (now only for
         ≤ 5000 samples); the same network's own shapes score 94.6 / 70.6 / 78.2.
-    --only hidden, defaults: 98.7 / 76.1 / 80.7 mm (453 s under load).
+    --only mocap, defaults, idle machine: the same 53.9 / 43.0 / 52.3 mm in 189 s (no retry).
+    --only mocap --repeat 7 (245k samples), defaults: 46.7 / 38.3 / 45.3 mm in 194–203 s;
+        peak RSS 1367 MiB after the fit, data included (1983 MiB after the benchmark's scoring).
+    --only hidden, defaults: 98.7 / 76.1 / 80.7 mm (453 s under load). With 30 % hidden the
+        restarts differ a lot: 12000 steps of restart 0 alone gave 124.2 / 90.5 / 100.2.
     3000 steps, 1 restart, 256…16: network 96.0 / 70.1 / 81.5 → on the rays 84.8 / 64.2 / 81.2
         → rigid bones 56.8 / 44.7 / 55.0 (68 s fit). cmu17_train the same way: 82.3 / 59.5 /
         72.3 → 78.5 / 56.9 / 72.1 → 76.7 / 58.2 / 70.7.
