@@ -26,6 +26,14 @@ Two modes:
     nice .venv/bin/python scripts/bench_lifter.py --quick --images 600
     nice .venv/bin/python scripts/bench_lifter.py --train 30000 --epochs 60
 
+Measured 2026-12-02 (--quick, teacher with the rigid-bone output of poselab.nrsfm.articulation;
+train / held-out S8, MPJPE / PA-MPJPE / depth mm): flat 151.1 / 99.4 / 131.0 | 149.1 / 98.2 /
+129.3; teacher 86.8 / 61.1 / 77.3 | 88.1 / 61.5 / 79.0 (was 104.5 / 75.1 / 83.9 on train with
+the network's own shapes); L_encoder 62.0 / 46.3 / 54.0 | 59.6 / 44.2 / 52.7; + skip 68.7 / 49.8
+/ 59.7 | 63.7 / 46.8 / 55.6; weak teacher3d 83.3 / 57.2 / 74.7 | 80.3 / 54.3 / 72.6 (was 89.4 /
+59.0 / 82.7 on S8); weak distill 94.5 / 62.9 / 85.5 | 93.0 / 60.3 / 85.0 (the distilling loss
+uses the network's codes, not the refined 3D). 5–15 s per row, teacher 59 s.
+
 Paper 001's own figures (real H3.6M images, HRNet-W32, 8 epochs on a GPU): 170.8, 111.2, 123.5,
 99.8, 98.5, 89.96 MPJPE. Timings on a shared 2-core machine are noisy.
 """
