@@ -51,6 +51,22 @@ def test_one_bone_by_hand():
     np.testing.assert_allclose(out[:, 1, :2], [[3, 0], [3, 0]])
 
 
+def test_an_unobserved_joint_keeps_the_bone_direction():
+    # a star from joint 0 (the tree's root): 0–1 (joint 1 unobserved), 1–4, 0–2, 0–3. Teacher:
+    # 0 at the origin, 1 at (0, 0, 4), 4 at (3, 0, 8), 2 and 3 at (±1, 0, 0). Proportions
+    # (8, 5, 1, 1) against lengths (4, 5, 1, 1): median ratio s = 1. Joint 1 moves along its
+    # bone to (0, 0, 8); joint 4 stays on its ray x = 3, y = 0 at depth 8 + √(5² − 3²) = 12
+    # (behind, as the teacher had it); 2 and 3 are side-on and stay.
+    Y = np.array([[[0.0, 0, 0], [0, 0, 4], [1, 0, 0], [-1, 0, 0], [3, 0, 8]]])
+    o = np.concatenate([Y[..., :2], np.zeros((1, 5, 1))], -1)
+    u = np.broadcast_to([0.0, 0, 1], (1, 5, 3))
+    bones = np.array([[0, 1], [1, 4], [0, 2], [0, 3]])
+    out = rigid_bones(Y, o, u, Y[..., 2], np.array([[1.0, 0, 1, 1, 1]]), bones,
+                      np.array([8.0, 5.0, 1.0, 1.0]), 5)
+    want = [[0, 0, 0], [0, 0, 8], [1, 0, 0], [-1, 0, 0], [3, 0, 12]]
+    np.testing.assert_allclose(out[0], want, atol=1e-12)
+
+
 def test_spanning_tree_drops_cycles_and_starts_at_the_centre():
     lsp = get_skeleton("lsp14")
     tree = spanning_tree(14, lsp.bones_array)
