@@ -74,7 +74,7 @@ class NRSfMConfig(ConfigBase):
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
             (:mod:`poselab.nrsfm.articulation`; h36m17_train35k 84.8 / 64.2 / 81.2 →
-            59.3 / 45.2 / 56.5 mm, cmu17_train 78.5 / 56.9 / 72.1 → 77.7 / 58.5 / 71.7);
+            56.8 / 44.7 / 55.0 mm, cmu17_train 78.5 / 56.9 / 72.1 → 76.7 / 58.2 / 70.7);
             ``"free"``: the teacher's depths; ``"auto"``: rigid for the human-body skeletons
             (h36m17, coco17, lsp14, mpii16), free for the rest (faces, marker sets and custom
             skeletons, whose edges need not be rigid).
