@@ -24,7 +24,8 @@ the 2 cores, one torch thread each:
         restarts differ a lot: 12000 steps of restart 0 alone gave 124.2 / 90.5 / 100.2.
     3000 steps, 1 restart, 256…16: network 96.0 / 70.1 / 81.5 → on the rays 84.8 / 64.2 / 81.2
         → rigid bones 56.8 / 44.7 / 55.0 (68 s fit). cmu17_train the same way: 82.3 / 59.5 /
-        72.3 → 78.5 / 56.9 / 72.1 → 76.7 / 58.2 / 70.7.
+        72.3 → 78.5 / 56.9 / 72.1 → 76.7 / 58.2 / 70.7; cmu17_train with the defaults:
+        32.7 / 27.6 / 31.8 mm (260 s under load; not a flag of this script).
 
 Earlier figures (the network's own shapes as output):
 Measured (2026-11-22, shared 2-core CPU, load 2–7, one torch thread):
