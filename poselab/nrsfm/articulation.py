@@ -34,9 +34,12 @@ steps: 123.7 / 89.2 / 99.2 on the rays → 120.6 / 87.8 / 98.0).
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 #: Skeleton presets whose edges are rigid bones (human bodies); faces, marker sets and custom
 #: skeletons are left free unless asked (``NRSfMConfig.bone_lengths = "rigid"``).
@@ -213,10 +216,15 @@ def rigid_bones(Y: np.ndarray, o: np.ndarray, u: np.ndarray, teacher_z: np.ndarr
 
 
 def rigid_wanted(mode: str, skeleton) -> bool:
-    """Whether ``NRSfMConfig.bone_lengths`` = ``mode`` makes the bones of ``skeleton`` rigid."""
+    """Whether ``NRSfMConfig.bone_lengths`` = ``mode`` makes the bones of ``skeleton`` rigid
+    (``"rigid"`` on a skeleton without bones logs a warning and leaves the 3D free)."""
+    has_bones = len(skeleton.bones_array) > 0
+    if mode == "rigid" and not has_bones:
+        log.warning("bone_lengths='rigid' but skeleton %r has no bones: the 3D is left free "
+                    "(give the skeleton its edges)", skeleton.name)
     if mode == "auto":
-        return skeleton.name in ARTICULATED_SKELETONS and len(skeleton.bones_array) > 0
-    return mode == "rigid" and len(skeleton.bones_array) > 0
+        return skeleton.name in ARTICULATED_SKELETONS and has_bones
+    return mode == "rigid" and has_bones
 
 
 def refine(X: np.ndarray, inputs, tau: np.ndarray, skeleton, exact_2d: bool = True,

@@ -137,12 +137,17 @@ def test_proportions_and_rigid_bones_recover_an_articulated_body():
     assert depth_error(R) < 0.2 * depth_error(Y)  # the bones' lengths fix most of the error
 
 
-def test_auto_is_rigid_for_bodies_only():
+def test_auto_is_rigid_for_bodies_only(caplog):
     assert rigid_wanted("auto", get_skeleton("h36m17"))
     assert rigid_wanted("auto", get_skeleton("coco17"))
     assert not rigid_wanted("auto", get_skeleton("face14"))
     assert rigid_wanted("rigid", get_skeleton("face14"))
     assert not rigid_wanted("free", get_skeleton("h36m17"))
+    from poselab.core import Skeleton
+
+    with caplog.at_level("WARNING", logger="poselab.nrsfm.articulation"):
+        assert not rigid_wanted("rigid", Skeleton("dots", ("a", "b", "c")))
+    assert "has no bones" in caplog.text
     with pytest.raises(Exception, match="bone_lengths"):
         NRSfMConfig(bone_lengths="stiff")
 
