@@ -40,7 +40,7 @@ SELECTION_SAMPLES = 4096
 #: The retry is for short sequences (CALIBRATION.md: 300–1100 frames succeed or fail with the
 #: dictionary size). On h36m17_train35k the restarts differ after their exploration steps
 #: (0.13–0.14) but the full dictionary is kept either way: the retry only cost time (216 s
-#: with it, 3 × 1500 + 4500 steps ≈ 150 s without, same 3D).
+#: with it, 189 s without — 3 × 1500 + 4500 steps — for the same 3D).
 RETRY_MAX_SAMPLES = 5000
 
 
