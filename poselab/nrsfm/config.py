@@ -78,6 +78,10 @@ class NRSfMConfig(ConfigBase):
             ``"free"``: the teacher's depths; ``"auto"``: rigid for the human-body skeletons
             (h36m17, coco17, lsp14, mpii16), free for the rest (faces, marker sets and custom
             skeletons, whose edges need not be rigid).
+        self_training: rounds, when the bones are rigid, in which the network is fine-tuned
+            (``max(100, steps // 6)`` steps at a third of the learning rate) towards its own
+            rigid-bone 3D, which is then computed again — the bone constraint spreads through
+            the network's shared shape model (GT-free; ``fit`` module docstring has figures).
         camera_model: ``"auto"`` = perspective when the collection has intrinsics, else weak
             perspective; or force ``"weak_perspective"`` / ``"perspective"``.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
@@ -138,6 +142,9 @@ class NRSfMConfig(ConfigBase):
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "
              "teacher's depths; auto: rigid for human-body skeletons, free otherwise"))
+    self_training: int = field(default=2, metadata=hint(
+        "Rigid-bone self-training", (0, 20), "rounds", help="With rigid bones: fine-tune the "
+        "network towards its own rigid-bone 3D this many times"))
     camera_model: str = field(default="auto", metadata=hint(
         "Camera model", None, "", choices=CAMERA_MODELS,
         help="auto: perspective when intrinsics are known, else weak perspective"))
@@ -170,8 +177,9 @@ class NRSfMConfig(ConfigBase):
         for name, lo in (("steps", 1), ("restarts", 1), ("batch_size", 2), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise PoselabError(f"NRSfMConfig: {name} must be ≥ {lo}")
-        if self.explore_steps < 0 or self.num_threads < 0:
-            raise PoselabError("NRSfMConfig: explore_steps and num_threads must be ≥ 0")
+        if self.explore_steps < 0 or self.num_threads < 0 or self.self_training < 0:
+            raise PoselabError("NRSfMConfig: explore_steps, num_threads and self_training "
+                               "must be ≥ 0")
         if not (self.sparsity >= 0 and self.lr > 0):
             raise PoselabError("NRSfMConfig: sparsity must be ≥ 0 and lr > 0")
         if not 0 <= self.landmark_dropout < 1:

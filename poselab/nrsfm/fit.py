@@ -15,6 +15,13 @@ Weak perspective only: restarts are compared after giving each sample the set's 
 and after training the chosen network is fine-tuned towards that sign where it had mirrored
 samples (:mod:`poselab.nrsfm.reflection`; ``config.reflection_repair``), so shapes, rotations,
 codes and the model that ``reconstruct`` rebuilds stay consistent.
+
+Rigid-bone self-training (skeletons whose bones are made rigid, ``config.self_training``
+rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample on its own; the
+network is then fine-tuned towards those rigid-bone shapes (the anchor term of
+:func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
+shared shape model and the next round's front/back orders; the output is refined again at the
+end. SELF_TRAINING_FIGURES
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import numpy as np
 from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.progress import CancelToken, EtaClock, Progress
+from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.config import NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs, prepare_inputs
 from poselab.nrsfm.result import NRSfMResult
@@ -112,8 +120,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         cancel: checked every step; raises :class:`poselab.core.Cancelled`, nothing written.
 
     Yields:
-        :class:`Progress` (stage ``"restart r/R"`` or ``"fit"``; values loss, reproj,
-        sparsity, samples_per_s).
+        :class:`Progress` (stage ``"restart r/R"``, ``"fit"``, ``"reflection repair"`` or
+        ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s).
 
     Returns:
         :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
@@ -240,6 +248,16 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         extra["reflection_mirrored_after"] = _sign_fixed(run.infer(data)["X"])[1]
         log.info("reflection repair: %d mirrored samples left",
                  extra["reflection_mirrored_after"])
+    rounds = config.self_training if rigid_wanted(config.bone_lengths, collection.skeleton) else 0
+    if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
+        n_self = max(100, config.steps // 6)
+        total += rounds * n_self
+        clock.total = total
+        extra["self_training"] = {"rounds": rounds, "steps": n_self}
+        for k in range(rounds):
+            anchor = _rigid_targets(run, data, inputs, collection.skeleton, config)
+            yield from steps(run, n_self, f"self-training {k + 1}/{rounds}", False,
+                             dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
@@ -263,6 +281,20 @@ def _reflection_targets(run, data, extra: dict):
     if count == 0:
         return None
     return torch.as_tensor(fixed, dtype=torch.float32, device=run.device)
+
+
+def _rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig):
+    """The network's current 3D with rigid bones (:func:`poselab.nrsfm.articulation.refine`),
+    centred, as a ``(N, J, 3)`` tensor for the anchor term of
+    :func:`poselab.nrsfm.train.forward` (camera frame, box units)."""
+    import torch
+
+    from poselab.nrsfm.articulation import refine
+
+    out = run.infer(data)
+    Y, _ = refine(out["X"], inputs, out["tau"], skeleton, config.exact_2d, config.bone_lengths)
+    Y -= Y.mean(1, keepdims=True)
+    return torch.as_tensor(Y, dtype=torch.float32, device=run.device)
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from poselab.core import PoseCollection, Skeleton
+from poselab.core import PoseCollection, Skeleton, get_skeleton
 
 
 def random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -46,3 +46,19 @@ def best_reflection_e3d_frame(gt: np.ndarray, pred: np.ndarray) -> float:
 
     flipped = pred * np.array([1.0, 1.0, -1.0], np.float32)
     return min(e3d_frame(gt, pred), e3d_frame(gt, flipped))
+
+
+def articulated_poses(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 17, 3)`` h36m17 poses with fixed bone lengths (random bone directions, random
+    rotations), centred, box-like units; and the ``(16,)`` true lengths."""
+    rng = np.random.default_rng(seed)
+    sk = get_skeleton("h36m17")
+    lengths = rng.uniform(0.1, 0.45, len(sk.bones_array))
+    for a, b in sk.symmetric_bone_pairs:
+        lengths[b] = lengths[a]
+    X = np.zeros((n, 17, 3))
+    for e, (p, c) in enumerate(sk.bones_array):  # parents come first in h36m17's order
+        d = rng.normal(size=(n, 3))
+        X[:, c] = X[:, p] + lengths[e] * d / np.linalg.norm(d, axis=1, keepdims=True)
+    X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
+    return X - X.mean(1, keepdims=True), lengths

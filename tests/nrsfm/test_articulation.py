@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nrsfm_synthetic import random_rotations
+from nrsfm_synthetic import articulated_poses
 
 from poselab.core import get_skeleton
 from poselab.nrsfm import NRSfMConfig
@@ -19,22 +19,6 @@ from poselab.nrsfm.articulation import (
 )
 from poselab.nrsfm.camera import project
 from poselab.nrsfm.data import prepare_inputs
-
-
-def articulated_poses(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``(n, 17, 3)`` h36m17 poses with fixed bone lengths (random bone directions, random
-    rotations), centred, box-like units; and the ``(16,)`` true lengths."""
-    rng = np.random.default_rng(seed)
-    sk = get_skeleton("h36m17")
-    lengths = rng.uniform(0.1, 0.45, len(sk.bones_array))
-    for a, b in sk.symmetric_bone_pairs:
-        lengths[b] = lengths[a]
-    X = np.zeros((n, 17, 3))
-    for e, (p, c) in enumerate(sk.bones_array):  # parents come first in h36m17's order
-        d = rng.normal(size=(n, 3))
-        X[:, c] = X[:, p] + lengths[e] * d / np.linalg.norm(d, axis=1, keepdims=True)
-    X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
-    return X - X.mean(1, keepdims=True), lengths
 
 
 def test_one_bone_by_hand():

@@ -197,3 +197,22 @@ def test_smaller_dictionaries_are_retried_on_small_sets_only(monkeypatch):
     large = drain(fit(coll, config))
     assert large.extra["dict_sizes_tried"] == [[16, 12, 8, 6, 4, 2]]
     assert large.extra["restarts_agree"] is False
+
+
+def test_self_training_runs_only_when_the_bones_are_rigid():
+    from nrsfm_synthetic import articulated_poses
+
+    from poselab.core import get_skeleton
+
+    X, _ = articulated_poses(60, seed=8)
+    coll = PoseCollection(get_skeleton("h36m17"), (X[..., :2] * 100 + 300).astype(np.float32))
+    config = TINY.replace(restarts=1, self_training=2)
+    for bones, stages in (("auto", ["self-training 1/2", "self-training 2/2"]), ("free", [])):
+        records = []
+        r = drain(fit(coll, config.replace(bone_lengths=bones)), records.append)
+        seen = sorted({p.stage for p in records if p.stage.startswith("self-training")})
+        assert seen == stages
+        assert r.extra.get("self_training") == ({"rounds": 2, "steps": 100} if stages else None)
+        assert np.isfinite(r.keypoints_3d).all()
+    with pytest.raises(Exception, match="self_training"):
+        NRSfMConfig(self_training=-1)
