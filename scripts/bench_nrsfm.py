@@ -7,6 +7,16 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
     nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
         [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
 
+Measured 2026-12-02 with rigid-bone self-training (2 rounds of 1000 steps, the default):
+    --only mocap, defaults: 42.0 / 32.4 / 40.6 mm in 247 s with another fit sharing the CPU.
+    --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]': 44.4 / 34.6 /
+        42.9 mm in 93 s (idle); with the default 256…8 the single restart fell in a worse
+        minimum: 79.6 / 54.5 / 69.9 in 93 s — use restarts.
+    --only mocap --repeat 7 (245k), defaults: 39.3 / 31.5 / 38.1 mm in 270 s under load, peak
+        RSS 1383 MiB after the fit. cmu17_train, defaults: 27.2 / 22.6 / 26.5 mm (265 s).
+    30 % hidden, defaults (6000 steps, 3 restarts) then rounds: 98.7 / 76.1 / 80.7 → 95.1 / 73.1
+        / 77.0 → 93.6 / 71.8 / 75.2 (default) → 91.9 / 70.6 / 73.6 → 91.0 / 69.9 / 72.9 → 89.9 /
+        69.0 / 71.9 (5 rounds); ~45 s per round under load.
 Measured 2026-12-02 with the output on the observed rays and, for body skeletons, rigid bones
 (poselab.nrsfm.articulation; defaults exact_2d=True, bone_lengths="auto"), two benchmarks sharing
 the 2 cores, one torch thread each:

@@ -21,7 +21,10 @@ rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample 
 network is then fine-tuned towards those rigid-bone shapes (the anchor term of
 :func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
 shared shape model and the next round's front/back orders; the output is refined again at the
-end. SELF_TRAINING_FIGURES
+end. Measured on 3000-step fits (1 restart, 256…16; MPJPE / PA-MPJPE / depth mm, rounds of 1000
+steps, ~23 s each): h36m17_train35k 56.2 / 44.6 / 54.4 → 47.2 / 37.1 / 45.6 → 42.9 / 33.3 /
+41.4 (rounds 3–5: 40.5, 39.3, 37.4 MPJPE); cmu17_train 76.8 / 58.2 / 70.7 → 72.6 / 54.8 / 66.4
+→ 68.8 / 52.2 / 62.4; with 30 % of the landmarks hidden 120.6 → 118.2 → 116.2 MPJPE.
 """
 
 from __future__ import annotations
