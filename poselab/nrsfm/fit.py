@@ -253,7 +253,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                  extra["reflection_mirrored_after"])
     rounds = config.self_training if rigid_wanted(config.bone_lengths, collection.skeleton) else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
-        n_self = max(100, config.steps // 6)
+        n_self = max(100, config.steps // 12)
         total += rounds * n_self
         clock.total = total
         extra["self_training"] = {"rounds": rounds, "steps": n_self}

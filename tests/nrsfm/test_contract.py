@@ -206,7 +206,7 @@ def test_self_training_runs_only_when_the_bones_are_rigid():
 
     X, _ = articulated_poses(60, seed=8)
     coll = PoseCollection(get_skeleton("h36m17"), (X[..., :2] * 100 + 300).astype(np.float32))
-    config = TINY.replace(restarts=1, self_training=2)
+    config = TINY.replace(restarts=1, self_training=2)  # steps 120 → rounds of 100 steps
     for bones, stages in (("auto", ["self-training 1/2", "self-training 2/2"]), ("free", [])):
         records = []
         r = drain(fit(coll, config.replace(bone_lengths=bones)), records.append)
