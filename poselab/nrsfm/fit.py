@@ -21,10 +21,11 @@ rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample 
 network is then fine-tuned towards those rigid-bone shapes (the anchor term of
 :func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
 shared shape model and the next round's front/back orders; the output is refined again at the
-end. Measured on 3000-step fits (1 restart, 256…16; MPJPE / PA-MPJPE / depth mm, rounds of 1000
-steps, ~23 s each): h36m17_train35k 56.2 / 44.6 / 54.4 → 47.2 / 37.1 / 45.6 → 42.9 / 33.3 /
-41.4 (rounds 3–5: 40.5, 39.3, 37.4 MPJPE); cmu17_train 76.8 / 58.2 / 70.7 → 72.6 / 54.8 / 66.4
-→ 68.8 / 52.2 / 62.4; with 30 % of the landmarks hidden 120.6 → 118.2 → 116.2 MPJPE.
+end. Measured on 3000-step fits (1 restart, 256…16; MPJPE / PA-MPJPE / depth mm): rounds of
+1000 steps (~23 s each): h36m17_train35k 56.2 / 44.6 / 54.4 → 47.2 / 37.1 / 45.6 → 42.9 /
+33.3 / 41.4 (rounds 3–5: 40.5, 39.3, 37.4 MPJPE); cmu17_train 76.8 / 58.2 / 70.7 → 72.6 /
+54.8 / 66.4 → 68.8 / 52.2 / 62.4; 30 % hidden 120.6 → 118.2 → 116.2 MPJPE. Rounds of 500 steps
+(the default's length at 6000 steps): h36m17 48.6 → 44.7 → 42.6 → 40.8 MPJPE after 4 rounds.
 """
 
 from __future__ import annotations
