@@ -7,7 +7,13 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
     nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
         [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
 
-Measured 2026-12-02 with rigid-bone self-training (2 rounds of 1000 steps, the default):
+Measured 2026-12-02 with 4 rounds of 500 steps of rigid-bone self-training (the default):
+    --only mocap, defaults: 39.6 / 30.5 / 38.3 mm in 244 s under load; cmu17_train 26.2 / 21.7 /
+        25.5 mm (262 s); --only hidden: 92.1 / 70.9 / 73.6 mm (502 s under load); --repeat 7
+        (245k): 37.9 / 30.4 / 36.8 mm in 319 s under load, peak RSS 1381 MiB after the fit;
+        --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]': 41.7 / 32.2 / 40.3 mm
+        in 105 s under load.
+Measured 2026-12-02 with 2 rounds of 1000 steps of rigid-bone self-training:
     --only mocap, defaults: 42.0 / 32.4 / 40.6 mm in 247 s with another fit sharing the CPU.
     --only mocap --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]': 44.4 / 34.6 /
         42.9 mm in 93 s (idle); with the default 256…8 the single restart fell in a worse
