@@ -26,6 +26,10 @@ Two modes:
     nice .venv/bin/python scripts/bench_lifter.py --quick --images 600
     nice .venv/bin/python scripts/bench_lifter.py --train 30000 --epochs 60
 
+Measured 2026-12-02 with the default rigid-bone self-training of the teacher (train | S8):
+teacher 79.2 / 54.7 / 69.4 | 79.8 / 55.3 / 70.2; weak teacher3d 79.7 / 55.8 / 71.4 | 76.9 / 53.7 /
+69.4; weak distill 82.7 / 56.9 / 72.8 | 83.8 / 55.9 / 74.8 (its codes come from the fine-tuned
+network); the ground-truth rows are unchanged.
 Measured 2026-12-02 (--quick, teacher with the rigid-bone output of poselab.nrsfm.articulation;
 train / held-out S8, MPJPE / PA-MPJPE / depth mm): flat 151.1 / 99.4 / 131.0 | 149.1 / 98.2 /
 129.3; teacher 86.8 / 61.1 / 77.3 | 88.1 / 61.5 / 79.0 (was 104.5 / 75.1 / 83.9 on train with
