@@ -215,11 +215,12 @@ def rigid_bones(Y: np.ndarray, o: np.ndarray, u: np.ndarray, teacher_z: np.ndarr
     return out
 
 
-def rigid_wanted(mode: str, skeleton) -> bool:
+def rigid_wanted(mode: str, skeleton, warn: bool = True) -> bool:
     """Whether ``NRSfMConfig.bone_lengths`` = ``mode`` makes the bones of ``skeleton`` rigid
-    (``"rigid"`` on a skeleton without bones logs a warning and leaves the 3D free)."""
+    (``"rigid"`` on a skeleton without bones logs a warning, unless ``warn`` is False, and
+    leaves the 3D free)."""
     has_bones = len(skeleton.bones_array) > 0
-    if mode == "rigid" and not has_bones:
+    if warn and mode == "rigid" and not has_bones:
         log.warning("bone_lengths='rigid' but skeleton %r has no bones: the 3D is left free "
                     "(give the skeleton its edges)", skeleton.name)
     if mode == "auto":

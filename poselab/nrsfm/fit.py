@@ -252,7 +252,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         extra["reflection_mirrored_after"] = _sign_fixed(run.infer(data)["X"])[1]
         log.info("reflection repair: %d mirrored samples left",
                  extra["reflection_mirrored_after"])
-    rounds = config.self_training if rigid_wanted(config.bone_lengths, collection.skeleton) else 0
+    # (refine() in build_result warns once if rigid bones were asked of a boneless skeleton)
+    rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
+    rounds = config.self_training if rigid else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
         n_self = max(100, config.steps // 12)
         total += rounds * n_self
