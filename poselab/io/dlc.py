@@ -72,27 +72,14 @@ def _csv_table(path: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]
 
 
 def _h5_table(path: Path):
-    try:
-        import pandas as pd
-    except ImportError:
-        raise DataError(path, "reading DeepLabCut .h5 needs pandas and tables "
-                              "(pip install pandas tables), or use the CSV") from None
-    try:
-        df = pd.read_hdf(path)
-    except (ImportError, ModuleNotFoundError):
-        raise DataError(path, "reading .h5 needs the 'tables' package") from None
-    except Exception as err:  # pandas/pytables raise many types
-        raise DataError(path, f"not a readable DeepLabCut .h5 file ({err})") from None
-    if not hasattr(df, "columns") or getattr(df.columns, "nlevels", 1) < 3:
+    """The DeepLabCut table of a ``.h5`` file, read with h5py (:mod:`poselab.io.pandas_h5`):
+    numeric blocks only, pickled nodes refused — ``pandas.read_hdf`` would unpickle them."""
+    from poselab.io.pandas_h5 import read_pandas_h5
+
+    index, cols, values = read_pandas_h5(path)
+    if not cols or len(cols[0]) < 3:
         raise DataError(path, "not a DeepLabCut table (needs scorer/bodyparts/coords columns)")
-    names = [str(n).lower() if n else "" for n in df.columns.names]
-    cols = [tuple(str(x) for x in c) for c in df.columns]
-    if "scorer" in names:
-        order = [names.index(n) for n in ("scorer", "individuals", "bodyparts", "coords")
-                 if n in names]
-        cols = [tuple(c[i] for i in order) for c in cols]
-    index = [tuple(str(x) for x in (i if isinstance(i, tuple) else (i,))) for i in df.index]
-    return index, cols, df.to_numpy(dtype=np.float64)
+    return index, cols, values
 
 
 def _config_edges(path: Path, names: list[str]) -> list[tuple[int, int]]:
