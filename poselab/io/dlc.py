@@ -27,7 +27,7 @@ from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
 from poselab.io.images import join_image, resolve_image_root
 from poselab.io.skeleton_match import skeleton_from_names
-from poselab.io.yamlish import read_simple_yaml
+from poselab.io.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _config_edges(path: Path, names: list[str]) -> list[tuple[int, int]]:
         cfg = folder / "config.yaml"
         if cfg.is_file():
             try:
-                pairs = read_simple_yaml(cfg).get("skeleton") or []
+                pairs = read_yaml(cfg).get("skeleton") or []
             except (OSError, ValueError) as err:
                 log.warning("%s: cannot read skeleton (%s)", cfg, err)
                 return []

@@ -21,7 +21,7 @@ from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
 from poselab.io.images import find_images, image_size
 from poselab.io.skeleton_match import guess_left_right
-from poselab.io.yamlish import read_simple_yaml
+from poselab.io.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _data_yaml(root: Path) -> tuple[Path | None, dict]:
         f = root / name
         if f.is_file():
             try:
-                return f, read_simple_yaml(f)
+                return f, read_yaml(f)
             except (OSError, ValueError) as err:
                 raise DataError(f, f"cannot read YOLO data file ({err})") from None
     return None, {}
