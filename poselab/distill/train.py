@@ -182,6 +182,10 @@ def _train_integral(collection, teacher, config, out_dir, resume, cancel):
             state.get("history", []))
         yield Progress("resume", step, total, message=f"resumed at epoch {start_epoch}, "
                                                       f"step {step}", kind="info")
+        for past in history:  # the run's earlier epochs, so live plots show the whole run
+            yield Progress("history", step, total, dict(past), None,
+                           f"epoch {int(past.get('epoch', 0))} (before resuming)",
+                           kind="epoch")
 
     rng = np.random.default_rng(config.seed)
     eval_idx = np.sort(rng.permutation(n)[: (config.eval_max_samples or n)])

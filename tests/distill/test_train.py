@@ -88,6 +88,8 @@ def test_resume_continues_exactly(toy, tmp_path):
     resumed = drain(train(coll, teacher, cfg, tmp_path / "part",
                           resume=tmp_path / "part" / "checkpoint.pt"), steps.append)
     assert [r.step for r in steps if r.stage == "train"] == [5, 6, 7, 8]
+    # the run's earlier epochs are replayed first, so live plots show the whole run
+    assert [r.values["epoch"] for r in steps if r.stage == "history"] == [1.0]
     a = load_checkpoint(full.checkpoint)
     b = load_checkpoint(resumed.checkpoint)
     for k, v in a["model"].items():
