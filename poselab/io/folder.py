@@ -5,8 +5,9 @@ annotation files (COCO ``.json``, DeepLabCut/long ``.csv`` and ``.h5``, ``.mat``
 ``images/`` + ``labels/`` layout). Exactly one annotation file must be found — two are reported,
 never guessed between (DESIGN §8). GUI edits live beside the annotation file in
 ``<stem>.poselab.json`` (:func:`edits_path`); when present they are loaded instead of the
-original. Images are checked without decoding: a listed image that is missing or a truncated
-JPEG/PNG is an error naming the file, and image sizes come from the headers.
+original. Images are checked without decoding: a listed image that is missing, truncated or
+unreadable flags its samples (``metadata["per_sample"]["image_problem"]``) and the rest of the
+dataset opens; image sizes come from the headers with EXIF orientation applied.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from poselab.core.errors import DataError
 from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
 from poselab.io.coco import EDITS_SUFFIX, SIDECAR_SUFFIX, read_coco
-from poselab.io.images import IMAGE_SUFFIXES, find_images, image_sizes
+from poselab.io.images import IMAGE_SUFFIXES, find_images, probe_images
 from poselab.io.yolo import yolo_root
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,9 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
             unlabelled images (and for YOLO labels without ``kpt_shape``); readers of formats
             without one (DeepLabCut, long CSV, ``.mat``) use it for the joint order.
         prefer_edits: load ``<stem>.poselab.json`` edits instead of the original when present.
-        check_images: read every listed image's header: missing or truncated images are
-            errors, and ``image_sizes`` (N, 2) come from the headers (no decoding).
+        check_images: read every listed image's header: ``image_sizes`` (N, 2) come from the
+            headers (no decoding, EXIF orientation applied); a missing, truncated or
+            unreadable image flags its samples (:func:`flag_images`) instead of failing.
 
     Returns:
         PoseCollection with ``source`` = the file read (the edits file when edits were loaded,
@@ -213,8 +215,8 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
 
     Raises:
         DataError: no such path; no images and no annotation; images but no annotation and no
-            skeleton (:class:`SkeletonNeeded`); two or more annotation candidates (listed); a
-            listed image missing; a truncated JPEG/PNG; or any reader's error — each naming
+            skeleton (:class:`SkeletonNeeded`); two or more annotation candidates (listed);
+            or any reader's error — each naming
             the file.
     """
     path = Path(path)
@@ -252,12 +254,28 @@ def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool) -> PoseC
     if check_images and any(p is not None for p in coll.image_paths):
         if any(p is None for p in coll.image_paths):
             raise DataError(coll.source, "some samples have an image and some do not")
-        coll.image_sizes = image_sizes(coll.image_paths)
+        sizes, problems = probe_images(coll.image_paths)
+        coll.image_sizes = sizes
+        flag_images(coll, problems)
         if path.is_dir():
             used = {Path(p) for p in coll.image_paths}
             coll.metadata["unreferenced_images"] = sum(
                 1 for p in find_images(folder) if p not in used)
     return coll
+
+
+def flag_images(coll: PoseCollection, problems: dict[Path, str]) -> None:
+    """Record unusable images in ``coll``: ``metadata["per_sample"]["image_problem"]`` (N,)
+    str ("" for usable images) and ``metadata["image_problems"]`` {path: problem}, and log
+    one warning with the count. The samples keep their landmarks (usable for NRSfM)."""
+    per = coll.metadata.setdefault("per_sample", {})
+    per["image_problem"] = np.asarray(
+        [problems.get(Path(p), "") if p is not None else "" for p in coll.image_paths], dtype=str)
+    coll.metadata["image_problems"] = {str(p): v for p, v in problems.items()}
+    if problems:
+        first = next(iter(problems))
+        log.warning("%d unusable image(s), e.g. %s: %s (`poselab info` lists them all)",
+                    len(problems), first, problems[first])
 
 
 def _unlabelled(folder: Path, skeleton) -> PoseCollection:

@@ -1,9 +1,11 @@
-"""Image files without decoding them: sizes from headers, truncation checks, finding images.
+"""The one image reader of poselab (Pillow): sizes, EXIF orientation, pixels, finding images.
 
-Opening a folder of 2000 full-HD JPEGs must take well under 2 s, so nothing here decodes pixels:
-JPEG/PNG/BMP sizes come from their headers (a few hundred bytes), a truncated JPEG is caught by
-its missing end-of-image marker ``FF D9``, a truncated PNG by its missing ``IEND`` chunk. Other
-formats (TIFF) fall back to Pillow's lazy header reader, then to OpenCV (imported lazily).
+Every place that needs an image's size or pixels goes through here, so they agree: sizes come
+from Pillow's lazy header read (no decoding; opening a folder of 2000 full-HD JPEGs stays
+well under 2 s) with the EXIF orientation applied, exactly as :func:`read_image` returns the
+pixels (``ImageOps.exif_transpose``). A truncated JPEG is caught by its missing end-of-image
+marker ``FF D9``, a truncated PNG by its missing ``IEND`` chunk; :func:`probe_images` reports
+such files per image instead of failing the whole dataset.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 #: File name suffixes treated as images (lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
+_ORIENTATION = 0x0112  # EXIF tag
+_SWAPS_AXES = (5, 6, 7, 8)  # orientations that transpose width and height
 
 def is_image(path: str | Path) -> bool:
     """True when the file name ends in one of :data:`IMAGE_SUFFIXES`."""
@@ -56,53 +57,18 @@ def find_images(folder: Path, max_depth: int = 3) -> list[Path]:
     return [Path(f) for _, f in found]
 
 
-def _jpeg_size(fh, path: Path) -> tuple[int, int, int]:
-    """Walk the JPEG marker segments up to the first frame header (SOFn): (width, height,
-    offset of the frame header). Embedded EXIF thumbnails sit inside APP segments, skipped."""
-    buf = fh.read(4096)
-    if buf[:2] != b"\xff\xd8":
-        raise DataError(path, "not a JPEG file (no start-of-image marker)")
-    pos = 2
-    while True:
-        if pos + 4 > len(buf):  # segment beyond the first chunk (large EXIF): read on
-            fh.seek(pos)
-            more = fh.read(65536)
-            if not more:
-                raise DataError(path, "truncated JPEG (no frame header)")
-            buf, pos = buf[:pos] + more, pos
-            continue
-        if buf[pos] != 0xFF:
-            pos += 1
-            continue
-        marker = buf[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos += 2
-            continue
-        (length,) = struct.unpack_from(">H", buf, pos + 2)
-        if marker in _SOF:
-            if pos + 9 > len(buf):
-                fh.seek(pos)
-                buf, pos = buf[:pos] + fh.read(16), pos
-                if pos + 9 > len(buf):
-                    raise DataError(path, "truncated JPEG (cut inside the frame header)")
-            height, width = struct.unpack_from(">HH", buf, pos + 5)
-            return width, height, pos
-        pos += 2 + length
-
-
-def _check_tail(fh, path: Path, suffix: str, size: int, sof: int = 0) -> None:
+def _check_tail(fh, path: Path, fmt: str, sof: int = 0) -> None:
     """Raise DataError when a JPEG lacks its ``FF D9`` end marker or a PNG its IEND chunk.
 
     Fast path: the marker within the last KiB. Files with a long trailer after the image
     (e.g. phone "motion photos" that append a video) are read whole: the end marker must come
     after the main image's first scan (``FF DA``), where entropy-coded data cannot contain it.
     """
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
     fh.seek(max(0, size - 1024))
     tail = fh.read()
-    if suffix in (".jpg", ".jpeg"):
+    if fmt == "JPEG":
         if b"\xff\xd9" in tail:
             return
         fh.seek(0)
@@ -110,12 +76,63 @@ def _check_tail(fh, path: Path, suffix: str, size: int, sof: int = 0) -> None:
         sos = data.find(b"\xff\xda", sof)
         if sos < 0 or data.find(b"\xff\xd9", sos) < 0:
             raise DataError(path, "truncated JPEG (no end-of-image marker FFD9)")
-    elif suffix == ".png" and b"IEND" not in tail[-64:]:
+    elif fmt == "PNG" and b"IEND" not in tail[-64:]:
         raise DataError(path, "truncated PNG (no IEND chunk)")
 
 
+def _open(path: Path):
+    """Pillow's lazy open (reads the header only), errors as DataError naming the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except FileNotFoundError:
+        raise DataError(path, "image file is listed but missing") from None
+    except UnidentifiedImageError:
+        raise DataError(path, "not a readable image (unknown or damaged header)") from None
+    except OSError as err:
+        if "truncated" in str(err).lower():
+            kind = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}.get(path.suffix.lower(),
+                                                                         "image")
+            raise DataError(path, f"truncated {kind} (cut inside the header)") from None
+        raise DataError(path, f"cannot read image ({err.strerror or err})") from None
+    except Exception as err:  # Pillow raises many types for damaged headers
+        raise DataError(path, f"not a readable image ({err})") from None
+
+
+def _orientation(im) -> int:
+    try:
+        return int(im.getexif().get(_ORIENTATION, 1) or 1)
+    except Exception:  # a damaged EXIF block: decoders ignore it, so do we
+        return 1
+
+
+def _probe(path: Path, check: bool) -> tuple[tuple[int, int], str]:
+    """``((width, height), problem)``: the displayed size ((0, 0) when the header cannot be
+    read) and "" or the one-line problem (missing, unreadable, truncated)."""
+    try:
+        with _open(path) as im:
+            w, h = im.size
+            if _orientation(im) in _SWAPS_AXES:
+                w, h = h, w
+            if check and im.format in ("JPEG", "PNG"):
+                try:
+                    with open(path, "rb") as fh:
+                        _check_tail(fh, path, im.format)
+                except DataError as err:
+                    return (int(w), int(h)), err.problem
+                except OSError as err:
+                    return (int(w), int(h)), f"cannot read image ({err.strerror or err})"
+    except DataError as err:
+        return (0, 0), err.problem
+    return (int(w), int(h)), ""
+
+
 def image_size(path: str | Path, check: bool = True) -> tuple[int, int]:
-    """``(width, height)`` in pixels of an image file, read from its header (no decoding).
+    """``(width, height)`` in pixels of an image as displayed, from its header (no decoding).
+
+    EXIF orientation is applied: a phone photo stored 100×40 with orientation 6 (rotate 90°)
+    is 40×100, as :func:`read_image` returns it and as the landmarks were clicked on it.
 
     Args:
         path: the image file.
@@ -125,71 +142,126 @@ def image_size(path: str | Path, check: bool = True) -> tuple[int, int]:
         DataError: the file is missing, unreadable, truncated, or not an image (names it).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            head = fh.read(32)
-            fh.seek(0)
-            sof = 0
-            if head[:2] == b"\xff\xd8":
-                *wh, sof = _jpeg_size(fh, path)
-                suffix = ".jpg"
-            elif head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-                wh = struct.unpack(">II", head[16:24])
-                suffix = ".png"
-            elif head[:2] == b"BM" and len(head) >= 26:
-                w, h = struct.unpack("<ii", head[18:26])
-                wh = (abs(w), abs(h))
-            else:
-                wh = None
-            if wh is not None and check:
-                _check_tail(fh, path, suffix, size, sof)
-    except FileNotFoundError:
-        raise DataError(path, "image file is listed but missing") from None
-    except OSError as err:
-        raise DataError(path, f"cannot read image ({err.strerror})") from None
-    if wh is None:
-        wh = _fallback_size(path)
-    return int(wh[0]), int(wh[1])
+    size, problem = _probe(path, check)
+    if problem:
+        raise DataError(path, problem)
+    return size
 
 
-def _fallback_size(path: Path) -> tuple[int, int]:
-    try:
-        from PIL import Image
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image as ``(H, W, 3)`` uint8 RGB with its EXIF orientation applied.
 
-        with Image.open(path) as im:
-            return im.size
-    except ImportError:
-        pass
-    except Exception as err:  # Pillow raises many types for bad files
-        raise DataError(path, f"not a readable image ({err})") from None
-    import cv2
+    The one pixel reader of poselab (GUI view, thumbnails, training crops, prediction), so
+    pixels and :func:`image_size` agree. Files that decoders accept with "corrupt data"
+    warnings (damaged entropy-coded data, extraneous bytes) load; files whose data stop
+    early do not.
 
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise DataError(path, "not a readable image")
-    return img.shape[1], img.shape[0]
+    Raises:
+        DataError: missing, truncated or not an image (names the file).
+    """
+    from PIL import ImageOps
+
+    path = Path(path)
+    with _open(path) as im:
+        try:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            rgb = im.convert("RGB")
+        except DataError:
+            raise
+        except Exception as err:  # Pillow: OSError("image file is truncated"), SyntaxError, ...
+            raise DataError(path, f"cannot decode image ({err})") from None
+    return np.asarray(rgb, np.uint8)
+
+
+def read_thumbnail(path: str | Path, height: int) -> np.ndarray:
+    """A ``(≤height, w, 3)`` uint8 RGB preview, EXIF orientation applied, aspect kept.
+
+    JPEGs are decoded at a reduced DCT scale (Pillow ``draft``), so a 12-megapixel photo costs
+    a fraction of a full decode.
+
+    Raises:
+        DataError: as :func:`read_image`.
+    """
+    from PIL import Image, ImageOps
+
+    path = Path(path)
+    with _open(path) as im:
+        try:
+            w, h = im.size
+            side = h if _orientation(im) not in _SWAPS_AXES else w
+            if im.format == "JPEG" and side > 2 * height:
+                scale = side / height
+                im.draft("RGB", (int(im.size[0] / scale), int(im.size[1] / scale)))
+            im.load()
+            im = ImageOps.exif_transpose(im).convert("RGB")
+        except DataError:
+            raise
+        except Exception as err:
+            raise DataError(path, f"cannot decode image ({err})") from None
+    if im.height > height:
+        im = im.resize((max(1, round(im.width * height / im.height)), height),
+                       Image.Resampling.BOX)
+    return np.asarray(im, np.uint8)
+
+
+def probe_images(paths: Sequence[str | Path | None], check: bool = True
+                 ) -> tuple[np.ndarray | None, dict[Path, str]]:
+    """Sizes of every listed image, and the problems of those that cannot be used.
+
+    Each distinct file is read once (several samples may share one image). A missing,
+    truncated or unreadable image does not stop the others: its problem is returned, and its
+    size is the header's (a truncated file) or ``(0, 0)`` (no readable header).
+
+    Returns:
+        ``(sizes, problems)``: sizes ``(N, 2)`` int32 (width, height) as displayed (None when
+        any path is None); problems ``{path: one-line problem}`` for the unusable images.
+    """
+    if not paths or any(p is None for p in paths):
+        return None, {}
+    cache: dict[Path, tuple[int, int]] = {}
+    problems: dict[Path, str] = {}
+    out = np.zeros((len(paths), 2), np.int32)
+    for i, p in enumerate(paths):
+        p = Path(p)
+        if p not in cache:
+            cache[p], problem = _probe(p, check)
+            if problem:
+                problems[p] = problem
+        out[i] = cache[p]
+    return out, problems
 
 
 def image_sizes(paths: Sequence[str | Path | None], check: bool = True) -> np.ndarray | None:
     """``(N, 2)`` int32 (width, height) of every image; None when any path is None.
 
-    Each distinct file is read once (several samples may share one image).
-
     Raises:
-        DataError: a listed image is missing, truncated or unreadable (names the file).
+        DataError: a listed image is missing, truncated or unreadable (names the first).
     """
-    if not paths or any(p is None for p in paths):
-        return None
-    cache: dict[Path, tuple[int, int]] = {}
-    out = np.empty((len(paths), 2), np.int32)
-    for i, p in enumerate(paths):
-        p = Path(p)
-        if p not in cache:
-            cache[p] = image_size(p, check=check)
-        out[i] = cache[p]
-    return out
+    sizes, problems = probe_images(paths, check)
+    if problems:
+        path, problem = next(iter(problems.items()))
+        raise DataError(path, problem)
+    return sizes
+
+
+def image_problems(collection, probe: bool = True) -> np.ndarray:
+    """``(N,)`` str: why each sample's image cannot be used ("" when it can).
+
+    Read from ``metadata["per_sample"]["image_problem"]`` (set by
+    :func:`poselab.io.open_folder`); when absent and ``probe``, the headers are read now
+    (no decoding). Samples without an image get "".
+    """
+    per = collection.metadata.get("per_sample", {})
+    if "image_problem" in per:
+        return np.asarray(per["image_problem"], dtype=str)
+    out = np.full(len(collection), "", dtype=object)
+    if probe:
+        listed = [i for i, p in enumerate(collection.image_paths) if p is not None]
+        _, problems = probe_images([collection.image_paths[i] for i in listed])
+        for i in listed:
+            out[i] = problems.get(Path(collection.image_paths[i]), "")
+    return out.astype(str)
 
 
 def resolve_image_root(bases: Iterable[Path], names: Sequence[str]) -> Path:

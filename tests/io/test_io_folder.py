@@ -85,18 +85,22 @@ def test_bad_folders(collection, tmp_path):
     assert err.value.path == notcoco / "meta.json"
 
 
-def test_missing_and_truncated_images(collection, tmp_path):
+def test_missing_and_truncated_images_are_flagged(collection, tmp_path):
+    """A truncated and a missing image flag their samples; the dataset still opens."""
     ann = write_coco(collection, tmp_path / "ann.json")
-    victim = collection.image_paths[2]
-    data = victim.read_bytes()
-    victim.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataError, match="truncated JPEG") as err:
-        open_folder(tmp_path)
-    assert err.value.path == victim
-    victim.unlink()
-    with pytest.raises(DataError, match="listed but missing") as err:
-        open_folder(ann)
-    assert err.value.path == victim
+    truncated, missing = collection.image_paths[2], collection.image_paths[3]
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[:-40])  # header intact, end of the scan and EOI cut
+    missing.unlink()
+    c = open_folder(tmp_path)
+    assert c.source == ann and len(c) == len(collection)
+    problems = c.metadata["per_sample"]["image_problem"]
+    assert [bool(p) for p in problems] == [False, False, True, True, False]
+    assert "truncated JPEG" in problems[2] and "listed but missing" in problems[3]
+    assert set(c.metadata["image_problems"]) == {str(truncated), str(missing)}
+    np.testing.assert_array_equal(c.image_sizes[2], collection.image_sizes[2])  # header read
+    np.testing.assert_array_equal(c.image_sizes[3], (0, 0))
+    np.testing.assert_allclose(c.keypoints_2d, collection.keypoints_2d, atol=1e-3)
 
 
 def test_dlc_csv_and_h5_of_one_stem_count_once(tmp_path):

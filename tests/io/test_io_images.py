@@ -1,12 +1,20 @@
-"""Image sizes from headers (no decoding) and truncation checks."""
+"""The one image reader: sizes from headers, EXIF orientation, pixels, truncation checks."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import write_image
 
 from poselab.core import DataError
-from poselab.io.images import find_images, image_size, natural_key
+from poselab.io.images import (
+    find_images,
+    image_size,
+    natural_key,
+    probe_images,
+    read_image,
+    read_thumbnail,
+)
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".bmp", ".tif"])
@@ -39,3 +47,57 @@ def test_find_images_natural_order_and_depth(tmp_path):
     found = [p.relative_to(tmp_path).as_posix() for p in find_images(tmp_path)]
     assert found == ["img2.png", "img10.png", "sub/img1.png"]
     assert sorted(["b10", "b9", "a"], key=natural_key) == ["a", "b9", "b10"]
+
+
+def exif_rotated_jpeg(path, stored_wh=(100, 40), orientation=6):
+    """A JPEG stored ``stored_wh`` with EXIF orientation 6 (display rotated 90° clockwise):
+    a red block at the stored top-left, which displays at the top-right."""
+    from PIL import Image
+
+    w, h = stored_wh
+    arr = np.full((h, w, 3), 255, np.uint8)
+    arr[:10, :10] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(arr).save(path, "JPEG", exif=exif, quality=95)
+    return path
+
+
+def test_exif_orientation_size_and_pixels_agree(tmp_path):
+    f = exif_rotated_jpeg(tmp_path / "phone.jpg")
+    assert image_size(f) == (40, 100)
+    img = read_image(f)
+    assert img.shape == (100, 40, 3) and img.dtype == np.uint8
+    assert img[5, 34, 0] > 200 and img[5, 34, 1] < 60  # red block now at the top right
+    assert img[5, 5].min() > 200                         # top left is white
+    thumb = read_thumbnail(f, 50)
+    assert thumb.shape == (50, 20, 3)
+    import cv2  # the other decoders agree (OpenCV applies EXIF orientation too)
+
+    assert cv2.imread(str(f)).shape == (100, 40, 3)
+
+
+def test_corrupt_data_loads_but_truncated_is_flagged(tmp_path):
+    """Damaged entropy-coded data (decoders warn "Corrupt JPEG data") still loads; a file
+    that stops early is flagged, without failing the other images."""
+    rng = np.random.default_rng(0)
+    from PIL import Image
+
+    good = tmp_path / "good.jpg"
+    Image.fromarray((rng.random((60, 80, 3)) * 255).astype(np.uint8)).save(good, quality=90)
+    data = bytearray(good.read_bytes())
+    sos = data.find(b"\xff\xda")
+    for k in range(sos + 600, sos + 700):
+        if data[k] != 0xFF and data[k - 1] != 0xFF:
+            data[k] = (data[k] + 17) % 255
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(bytes(data[:-2]) + b"\x00\x11" + bytes(data[-2:]))
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(bytes(data[: len(data) // 2]))
+    assert read_image(corrupt).shape == (60, 80, 3)
+    sizes, problems = probe_images([good, corrupt, truncated, tmp_path / "gone.png"])
+    np.testing.assert_array_equal(sizes, [[80, 60], [80, 60], [80, 60], [0, 0]])
+    assert set(problems) == {truncated, tmp_path / "gone.png"}
+    assert "truncated JPEG" in problems[truncated]
+    with pytest.raises(DataError, match="truncated"):
+        read_image(truncated)
