@@ -21,8 +21,15 @@ from poselab.core.errors import Cancelled, PoselabError
 COMMANDS = ("info", "nrsfm", "eval", "train", "predict", "export", "synth", "demo", "gui")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line (``poselab nrsfm: error: ...``), exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="poselab",
         description="2D landmarks → 3D poses: Deep NRSfM teacher and distilled students. "
                     "With no command, opens the desktop app.",

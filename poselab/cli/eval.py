@@ -49,6 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--per-sample", type=Path, metavar="CSV",
                    help="also write per-sample metrics to this CSV file")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --per-sample even when it is an annotation file")
     p.set_defaults(func=run)
 
 
@@ -105,6 +107,17 @@ def run(args: argparse.Namespace) -> int:
     from poselab.io.results import read_result
     from poselab.metrics import evaluate
 
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
+
+    if args.per_sample is not None:
+        check_output(args.per_sample, inputs=(args.prediction, args.gt), force=args.force,
+                     suffixes=(".csv",))
+    with output_lock(args.per_sample):
+        return _evaluate(args, read_result, open_folder, evaluate)
+
+
+def _evaluate(args: argparse.Namespace, read_result, open_folder, evaluate) -> int:
     pred = read_result(args.prediction)
     gt = open_folder(args.gt)
     kp = np.asarray(pred.keypoints_3d, dtype=np.float64)

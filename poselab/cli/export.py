@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--with-ground-truth", action="store_true",
                    help="also export INPUT's 3D ground truth (source 'ground_truth')")
     p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for reading INPUT")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out even when it is an annotation file")
     p.set_defaults(func=run)
 
 
@@ -46,14 +48,23 @@ def _collection_from_result(result):
 
 
 def run(args) -> int:
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
+
+    check_output(args.out, inputs=(args.result, args.data), force=args.force,
+                 suffixes=(".csv", ".json"))
+    with output_lock(args.out):
+        return _export(args)
+
+
+def _export(args) -> int:
     import numpy as np
 
     from poselab.core.errors import DataError
+    from poselab.core.outputs import check_output
     from poselab.io import export_csv, export_json, open_folder, read_result
 
     suffix = args.out.suffix.lower()
-    if suffix not in (".csv", ".json"):
-        raise DataError(args.out, "output must end in .csv or .json")
     result = read_result(args.result)
     name = args.source or _DEFAULT_SOURCE.get(result.kind, result.kind)
     units, frame = {name: result.units}, {name: result.frame}
@@ -68,6 +79,7 @@ def run(args) -> int:
             raise DataError(args.result, f"{len(missing)} sample ids are not in {args.data} "
                                          f"(first: {missing[0]!r})")
         collection = data.subset(np.asarray([pos[s] for s in result.sample_ids], np.int64))
+        check_output(args.out, inputs=(data.source,), force=args.force)
     else:
         collection = _collection_from_result(result)
     sources = {name: result.keypoints_3d}

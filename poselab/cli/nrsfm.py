@@ -36,6 +36,8 @@ def register(subparsers) -> None:
                         "marker sets: compare on your data)")
     p.add_argument("--seed", type=int)
     p.add_argument("--config", type=Path, help="NRSfMConfig JSON (flags override it)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out even when it is an annotation file or image")
     p.set_defaults(func=run)
 
 
@@ -44,9 +46,13 @@ def run(args: argparse.Namespace) -> int:
 
     from poselab.cli.progressbar import run_with_bar
     from poselab.core.errors import DataError
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
     from poselab.io import open_folder
     from poselab.nrsfm import NRSfMConfig, fit
 
+    check_output(args.out, inputs=(args.input, args.config), force=args.force,
+                 suffixes=(".npz",))
     config = NRSfMConfig()
     if args.config is not None:
         try:
@@ -61,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
                                  ("bone_lengths", args.bone_lengths))
                if v is not None}
     config = config.replace(**changes)
-    collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
-    print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
-          f"{collection.source}")
-    result = run_with_bar(fit(collection, config))
-    result.save(args.out)
+    with output_lock(args.out):
+        collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
+        check_output(args.out, inputs=(collection.source,), force=args.force)
+        print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
+              f"{collection.source}")
+        result = run_with_bar(fit(collection, config))
+        result.save(args.out)
     ex = result.extra
     print(f"wrote {args.out}: {result.num_samples} 3D poses ({result.camera_model}), 2D error "
           f"{ex.get('reproj_final', float('nan')):.4f} (relative), {ex.get('wall_s', 0):.0f} s, "

@@ -22,25 +22,43 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda ...")
     p.add_argument("--skeleton", metavar="NAME|JSON",
                    help="skeleton for formats without one (default: the checkpoint's)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite --out even when it is an annotation file or image")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    import numpy as np
+
+    from poselab.core.errors import DataError
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
     from poselab.core.skeleton import Skeleton
-    from poselab.distill.checkpoint import load_checkpoint
+    from poselab.distill.checkpoint import FILENAME, load_checkpoint
     from poselab.distill.predict import predict, save_predictions
     from poselab.io import open_folder
 
+    ckpt_file = args.checkpoint / FILENAME if args.checkpoint.is_dir() else args.checkpoint
+    check_output(args.out, inputs=(ckpt_file, args.input), force=args.force,
+                 suffixes=(".npz",))
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-    ckpt = load_checkpoint(args.checkpoint)
-    skeleton = args.skeleton or Skeleton.from_dict(ckpt["skeleton"], ckpt["path"])
-    collection = open_folder(args.input, skeleton=skeleton, check_images=False)
-    pred = predict(ckpt, collection, device=args.device)
-    save_predictions(args.out, pred, collection,
-                     extra={"checkpoint": str(ckpt["path"]), "student": ckpt["student"],
-                            "epoch": int(ckpt["epoch"])})
+    with output_lock(args.out):
+        ckpt = load_checkpoint(args.checkpoint)
+        skeleton = args.skeleton or Skeleton.from_dict(ckpt["skeleton"], ckpt["path"])
+        collection = open_folder(args.input, skeleton=skeleton, check_images=False)
+        check_output(args.out, inputs=(collection.source,), force=args.force)
+        pred = predict(ckpt, collection, device=args.device)
+        bad = ~np.isfinite(np.asarray(pred)).all(axis=(1, 2))
+        if bad.any():
+            raise DataError(ckpt["path"], f"the student predicted NaN or infinite 3D for "
+                                          f"{int(bad.sum())} of {len(bad)} samples (first: "
+                                          f"{collection.sample_ids[int(np.argmax(bad))]!r}); "
+                                          f"nothing written to {args.out}")
+        save_predictions(args.out, pred, collection,
+                         extra={"checkpoint": str(ckpt["path"]), "student": ckpt["student"],
+                                "epoch": int(ckpt["epoch"])})
     print(f"wrote {args.out}: {len(collection)} 3D poses ({ckpt['student']} student, "
           f"epoch {ckpt['epoch']})")
     return 0

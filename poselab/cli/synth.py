@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from poselab.cli.numbers import int_in
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -16,16 +18,28 @@ def register(subparsers) -> None:
     p.add_argument("--poses", type=Path, required=True, metavar="FILE.npz",
                    help="pose file with 3D poses and cameras")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to create")
-    p.add_argument("--n", type=int, default=None, help="render N poses evenly spread (default all)")
-    p.add_argument("--size", type=int, default=256, metavar="PX", help="image side (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="appearance seed (default 0)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--n", type=int_in(1, 10**8), default=None,
+                   help="render N poses evenly spread (default all)")
+    p.add_argument("--size", type=int_in(16, 4096), default=256, metavar="PX",
+                   help="image side (default 256)")
+    p.add_argument("--seed", type=int_in(0, 2**31 - 1), default=0,
+                   help="appearance seed (default 0)")
+    p.add_argument("--workers", type=int_in(1, 256), default=None,
                    help="rendering processes (default: up to 2 for 200 or more images)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing non-empty DIR")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
+
+    check_output(args.out, folder=True, inputs=(args.poses,), replaced=True)
+    with output_lock(args.out):
+        return _render(args)
+
+
+def _render(args: argparse.Namespace) -> int:
     from poselab.cli.progressbar import run_with_bar
     from poselab.core.errors import DataError
     from poselab.io import read_annotation

@@ -121,20 +121,33 @@ def _needs_teacher(config) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from poselab.cli.progressbar import run_with_bar
-    from poselab.core.errors import DataError
-    from poselab.core.progress import drain
-    from poselab.distill.checkpoint import FILENAME, load_checkpoint
-    from poselab.distill.train import train
-    from poselab.io import open_folder
-    from poselab.nrsfm.result import NRSfMResult
+    from poselab.core.lock import output_lock
+    from poselab.core.outputs import check_output
+    from poselab.distill.checkpoint import FILENAME
 
     resume = None
     if args.resume is not None:
         resume = args.out / FILENAME if args.resume is True else Path(args.resume)
+    rank = int(os.environ.get("RANK", "0"))
+    check_output(args.out, folder=True, inputs=(args.input, args.teacher, args.config),
+                 writes=(FILENAME,))
+    if rank != 0:  # only rank 0 writes (and locks) the run folder
+        return _run(args, resume, rank)
+    with output_lock(args.out):
+        return _run(args, resume, rank)
+
+
+def _run(args: argparse.Namespace, resume: Path | None, rank: int) -> int:
+    from poselab.cli.progressbar import run_with_bar
+    from poselab.core.errors import DataError
+    from poselab.core.progress import drain
+    from poselab.distill.checkpoint import load_checkpoint
+    from poselab.distill.train import train
+    from poselab.io import open_folder
+    from poselab.nrsfm.result import NRSfMResult
+
     state = load_checkpoint(resume) if resume is not None else None
     config = _config(args, state)
-    rank = int(os.environ.get("RANK", "0"))
     collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
     teacher = None
     if args.teacher is not None:
