@@ -20,9 +20,23 @@ C = TypeVar("C", bound="ConfigBase")
 
 
 def hint(label: str, range: tuple | None = None, unit: str = "", choices: tuple | None = None,
-         help: str = "") -> dict[str, Any]:
-    """GUI metadata for a config field: label, numeric range, unit, choices, tooltip."""
-    return {"label": label, "range": range, "unit": unit, "choices": choices, "help": help}
+         help: str = "", typical: tuple | None = None) -> dict[str, Any]:
+    """GUI metadata for a config field: label, numeric range, unit, choices, tooltip.
+
+    ``range`` (inclusive) is enforced by :meth:`ConfigBase.check_numbers`; a value outside
+    ``typical`` (inclusive) is legal but logged as a warning (absurd-but-legal settings such as
+    a million NRSfM steps).
+    """
+    return {"label": label, "range": range, "unit": unit, "choices": choices, "help": help,
+            "typical": typical}
+
+
+def _is_int_field(f: dataclasses.Field) -> bool:
+    return f.type in (int, "int")
+
+
+def _is_float_field(f: dataclasses.Field) -> bool:
+    return f.type in (float, "float")
 
 
 class ConfigBase:
@@ -49,6 +63,50 @@ class ConfigBase:
                 v = data[f.name]
                 kwargs[f.name] = tuple(v) if isinstance(v, list) else v
         return cls(**kwargs)
+
+    def check_numbers(self) -> None:
+        """Validate every numeric field against its hint's range; call from ``__post_init__``.
+
+        ``int`` fields must hold integers (an integral float such as JSON ``1e3`` becomes an
+        int), ``float`` fields finite numbers (ints become floats); both must lie in the hint's
+        ``range``. Values outside ``typical`` are logged as warnings.
+
+        Raises:
+            PoselabError: a non-number, NaN or infinity, a fraction for an int, or a value out
+                of range — one line naming the setting, e.g. ``NRSfMConfig.steps = 1e+20 is
+                out of range (1 … 10000000)``.
+        """
+        import logging
+        import math
+
+        name_cls = type(self).__name__
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            is_int, is_float = _is_int_field(f), _is_float_field(f)
+            if not (is_int or is_float):
+                continue
+            v = getattr(self, f.name)
+            where = f"{name_cls}.{f.name}"
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise PoselabError(f"{where} must be a number, got {v!r}")
+            if not math.isfinite(v):
+                raise PoselabError(f"{where} must be a finite number, got {v}")
+            if is_int and not isinstance(v, int):
+                if not float(v).is_integer():
+                    raise PoselabError(f"{where} must be a whole number, got {v}")
+            rng = (f.metadata or {}).get("range")
+            if rng is not None:
+                lo, hi = rng
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    raise PoselabError(f"{where} = {v:g} is out of range ({lo:g} … {hi:g})")
+            if is_int and not isinstance(v, int):
+                object.__setattr__(self, f.name, int(v))
+            elif is_float and isinstance(v, int):
+                object.__setattr__(self, f.name, float(v))
+            typical = (f.metadata or {}).get("typical")
+            if typical is not None and not typical[0] <= v <= typical[1]:
+                logging.getLogger(type(self).__module__).warning(
+                    "%s = %g is unusual (typically %g … %g); check the setting", where, v,
+                    typical[0], typical[1])
 
     def replace(self: C, **changes: Any) -> C:
         """A copy with some fields changed (validated again)."""

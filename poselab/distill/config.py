@@ -73,9 +73,10 @@ class TrainConfig(ConfigBase):
     damping: float = field(default=1e-3, metadata=hint(
         "Damping", (0.0, 1.0),
         help="relative damping of the right inverse (B_z B_zᵀ + λ·tr/J·I)⁻¹ (Eq. 13)"))
-    epochs: int = field(default=10, metadata=hint("Epochs", (1, 10000)))
+    epochs: int = field(default=10, metadata=hint("Epochs", (1, 10000), typical=(1, 1000)))
     batch_size: int = field(default=32, metadata=hint("Batch size", (1, 4096)))
-    lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-7, 1.0)))
+    lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-7, 1.0),
+                                                  typical=(1e-6, 0.05)))
     weight_decay: float = field(default=0.0, metadata=hint("Weight decay", (0.0, 1.0)))
     device: str = field(default="auto", metadata=hint(
         "Device", help="auto, cpu, cuda or cuda:N"))
@@ -113,6 +114,7 @@ class TrainConfig(ConfigBase):
     log_every: int = field(default=10, metadata=hint("Log every", (1, 10**6), "steps"))
 
     def __post_init__(self) -> None:
+        self.check_numbers()  # finite, within each hint's range (core.config)
         choice = {"student": STUDENTS, "preset": PRESETS, "backbone": BACKBONES,
                   "depth_loss": DEPTH_LOSSES, "lifter_target": LIFTER_TARGETS}
         for name, options in choice.items():
