@@ -1,7 +1,8 @@
 """``poselab info PATH``: what a folder or annotation file holds.
 
 Prints the number of samples and joints, the skeleton, the fraction of observed landmarks, the
-image size range and whether 3D ground truth is attached — the same reading the GUI does on
+image size range, every unusable image (missing, truncated, unreadable) with a count, and
+whether 3D ground truth is attached — the same reading the GUI does on
 drop (:func:`poselab.io.open_folder`), so a file that fails here fails there with the same
 one-line error.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+import numpy as np
 
 
 def register(subparsers) -> None:
@@ -38,8 +41,9 @@ def describe(collection) -> list[str]:
         f"observed:  {c.observed.mean() if len(c) else 0.0:.1%} of landmarks "
         f"({int(c.observed.sum())} of {c.observed.size})",
     ]
-    if c.image_sizes is not None and len(c):
-        w, h = c.image_sizes[:, 0], c.image_sizes[:, 1]
+    known = None if c.image_sizes is None else c.image_sizes[(c.image_sizes > 0).all(1)]
+    if known is not None and len(known):
+        w, h = known[:, 0], known[:, 1]
         if w.min() == w.max() and h.min() == h.max():
             lines.append(f"images:    {w[0]}×{h[0]} px")
         else:
@@ -49,6 +53,13 @@ def describe(collection) -> list[str]:
     lines.append(f"3D:        ground truth in {c.units_3d}" if c.has_3d else "3D:        none")
     if c.metadata.get("edits_of"):
         lines.append(f"edits of:  {c.metadata['edits_of']}")
+    problems = c.metadata.get("image_problems") or {}
+    if problems:
+        per = c.metadata.get("per_sample", {}).get("image_problem")
+        n_samples = int((np.asarray(per) != "").sum()) if per is not None else len(problems)
+        lines.append(f"unusable:  {len(problems)} images ({n_samples} samples; kept for NRSfM, "
+                     "left out of image training and prediction)")
+        lines.extend(f"  {path}: {problem}" for path, problem in problems.items())
     if c.metadata.get("unreferenced_images"):
         lines.append(f"unused:    {c.metadata['unreferenced_images']} images without labels")
     return lines

@@ -2,10 +2,12 @@
 
 Crops: per sample, the square of side ``CROP_MARGIN`` × the landmark box's larger side centred
 on the box centre (:mod:`poselab.core.normalize`), resized to ``input_size`` pixels. Every image
-is decoded once with OpenCV (large images are area-downsampled first, so small crops do not
-alias) and the crops are kept in memory as ``(N, S, S, 3)`` uint8 RGB. :func:`build_crops` is a
-generator yielding :class:`Progress` so the GUI runs it in its worker thread; the last crop set
-is memoised so a second training run on the same data skips the decoding.
+is decoded once with :func:`poselab.io.images.read_image` (Pillow, EXIF orientation applied;
+samples whose image is unreadable are left out first by :func:`drop_unusable_images`; large
+images are area-downsampled first, so small crops do not alias) and the crops are kept in
+memory as ``(N, S, S, 3)`` uint8 RGB. :func:`build_crops` is a generator yielding
+:class:`Progress` so the GUI runs it in its worker thread; the last crop set is memoised so a
+second training run on the same data skips the decoding.
 
 Augmentation (:func:`augment_batch`, on the training device, batched): random scale, in-plane
 rotation, horizontal flip with the skeleton's left/right swap, and per-channel colour gain. The
@@ -38,12 +40,40 @@ _MEMO: dict[tuple, np.ndarray] = {}
 
 
 def _read_image(path: Path):
-    import cv2
+    """``(H, W, 3)`` uint8 RGB with EXIF orientation applied — poselab's one image reader
+    (:func:`poselab.io.images.read_image`), so crops match the sizes the labels were read with."""
+    from poselab.io.images import read_image
 
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise DataError(path, "cannot read image (missing or not an image OpenCV can decode)")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return read_image(path)
+
+
+def drop_unusable_images(collection):
+    """The samples whose image can be decoded, with one warning naming how many were left out.
+
+    Images flagged when the collection was opened (``metadata["per_sample"]["image_problem"]``,
+    :func:`poselab.io.open_folder`) or whose header cannot be read now (missing, truncated)
+    are excluded from image training and prediction; their landmarks stay in the collection
+    for NRSfM.
+
+    Returns:
+        ``(subset, kept)``: the collection of usable samples and their ``(M,)`` int indices.
+
+    Raises:
+        DataError: no sample has a usable image.
+    """
+    from poselab.io.images import image_problems
+
+    problems = image_problems(collection)
+    kept = np.flatnonzero(problems == "")
+    if len(kept) == len(collection):
+        return collection, kept
+    bad = [i for i in range(len(collection)) if problems[i]]
+    if not len(kept):
+        raise DataError(collection.source, f"no usable image: all {len(bad)} samples' images "
+                                           f"are unreadable (e.g. {problems[bad[0]]})")
+    log.warning("%d of %d samples left out: their images are unreadable (e.g. %s: %s)",
+                len(bad), len(collection), collection.image_paths[bad[0]], problems[bad[0]])
+    return collection.subset(kept), kept
 
 
 def crop_image(image: np.ndarray, centre: np.ndarray, scale: float, size: int,
