@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--skeleton", metavar="NAME|JSON",
                    help="skeleton for unlabelled images or formats without one "
                         "(h36m17, coco17, lsp14, mpii16, face14, or a JSON file)")
+    p.add_argument("--split", metavar="NAME",
+                   help="only this split of the dataset (train, val, test); default: all")
     p.add_argument("--no-edits", action="store_true",
                    help="read the original annotation even when *.poselab.json edits exist")
     p.set_defaults(func=run)
@@ -41,6 +43,11 @@ def describe(collection) -> list[str]:
         f"observed:  {c.observed.mean() if len(c) else 0.0:.1%} of landmarks "
         f"({int(c.observed.sum())} of {c.observed.size})",
     ]
+    splits = c.metadata.get("per_sample", {}).get("split")
+    if splits is not None and len(c):
+        names, counts = np.unique(np.asarray(splits, dtype=str), return_counts=True)
+        lines.append("splits:    " + ", ".join(f"{n or '(none)'} {k}"
+                                               for n, k in zip(names, counts, strict=True)))
     known = None if c.image_sizes is None else c.image_sizes[(c.image_sizes > 0).all(1)]
     if known is not None and len(known):
         w, h = known[:, 0], known[:, 1]
@@ -69,6 +76,6 @@ def run(args) -> int:
     from poselab.io import open_folder
 
     collection = open_folder(args.path, skeleton=args.skeleton,
-                             prefer_edits=not args.no_edits)
+                             prefer_edits=not args.no_edits, split=args.split)
     print("\n".join(describe(collection)))
     return 0

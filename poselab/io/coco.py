@@ -226,7 +226,7 @@ def coco_dict(collection: PoseCollection, folder: Path) -> dict:
     image_ids: dict = {}
     annotations = []
     per_sample = {k: np.asarray(v) for k, v in collection.metadata.get("per_sample", {}).items()
-                  if k != "instance" and np.asarray(v).ndim == 1}
+                  if k not in ("instance", "image_problem") and np.asarray(v).ndim == 1}
     sizes = collection.image_sizes
     for i, (sid, p) in enumerate(zip(collection.sample_ids, collection.image_paths, strict=True)):
         key = ("file", str(p)) if p is not None else ("none", sid)
@@ -260,7 +260,8 @@ def coco_dict(collection: PoseCollection, folder: Path) -> dict:
         for i, a in enumerate(annotations):
             a["id"] = i + 1
             a["poselab_sample_id"] = collection.sample_ids[i]
-    meta = {k: v for k, v in collection.metadata.items() if k != "per_sample"}
+    meta = {k: v for k, v in collection.metadata.items()
+            if k not in ("per_sample", "image_problems")}  # image checks are redone on open
     return {
         "info": {"description": "written by poselab", "poselab_version": __version__,
                  "poselab_metadata": json.loads(json.dumps(meta, default=str))},

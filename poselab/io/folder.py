@@ -23,7 +23,7 @@ from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
 from poselab.io.coco import EDITS_SUFFIX, SIDECAR_SUFFIX, read_coco
 from poselab.io.images import IMAGE_SUFFIXES, find_images, probe_images
-from poselab.io.yolo import yolo_root
+from poselab.io.yolo import find_yolo, read_yolo, yolo_root
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +45,30 @@ class SkeletonNeeded(DataError):
                                "(built-in name or JSON file) to label them from scratch")
 
 
-def edits_path(source: str | Path | PoseCollection) -> Path:
+def edits_path(source: str | Path | PoseCollection, split: str | None = None) -> Path:
     """Where the GUI autosaves edits of a collection (DESIGN §8).
 
     ``<annotation stem>.poselab.json`` beside the annotation file (an edits file is its own
     edits path); ``annotations.poselab.json`` inside an unlabelled image folder; for a YOLO
-    ``labels/`` folder, ``labels.poselab.json`` beside it.
+    ``labels/`` folder, ``labels.poselab.json`` beside it. Edits of one split of a dataset
+    (``split``, or a collection's ``metadata["split"]``) go to ``<stem>.<split>.poselab.json``,
+    so they never replace the whole dataset when it is opened again.
     """
     if isinstance(source, PoseCollection):
         if source.source is None:
             raise DataError(None, "the collection has no source file; choose where to save")
+        split = split or source.metadata.get("split")
         source = source.source
     source = Path(source)
     if source.name.endswith(EDITS_SUFFIX):
         return source
+    tag = f".{split}" if split else ""
     if source.is_dir():
         if source.name == "labels" and yolo_root(source) is not None:
-            return source.with_name("labels" + EDITS_SUFFIX)
-        return source / UNLABELLED_EDITS
-    return source.with_name(source.stem + EDITS_SUFFIX)
+            return source.with_name("labels" + tag + EDITS_SUFFIX)
+        return source / (UNLABELLED_EDITS if not tag else
+                         UNLABELLED_EDITS.replace(EDITS_SUFFIX, tag + EDITS_SUFFIX))
+    return source.with_name(source.stem + tag + EDITS_SUFFIX)
 
 
 def _peek(path: Path, n: int = 256) -> str:
@@ -120,15 +125,13 @@ def find_annotations(folder: Path, max_depth: int = 3) -> list[Path]:
     Excluded: edits (``*.poselab.json``), 3D sidecars (``*.3d.npz``), poselab results and
     exports, ``*skeleton*.json``; below the top level also files whose content is not an
     annotation (e.g. a training run's JSON log). A DeepLabCut ``.csv`` and ``.h5`` of the same
-    stem count once (the CSV). A YOLO layout counts as one candidate (``data.yaml`` or
-    ``labels/``).
+    stem count once (the CSV). A YOLO layout counts as one candidate (its yaml, ``labels/``
+    or root folder; :func:`poselab.io.yolo.find_yolo`).
     """
     folder = Path(folder)
-    root = yolo_root(folder)
-    if root is not None:
-        yaml = next((root / n for n in ("data.yaml", "data.yml", "dataset.yaml")
-                     if (root / n).is_file()), None)
-        return [yaml or root / "labels"]
+    layout = find_yolo(folder)
+    if layout is not None:
+        return [layout.source]
     level = [folder]
     for depth in range(max_depth):
         found = sorted(p for d in level for p in d.iterdir()
@@ -144,18 +147,19 @@ def find_annotations(folder: Path, max_depth: int = 3) -> list[Path]:
     return []
 
 
-def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = None
-                    ) -> PoseCollection:
+def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = None,
+                    split: str | None = None) -> PoseCollection:
     """Read one annotation file by its extension (and, for ``.csv``, its first cell).
+
+    ``split`` selects one split of a YOLO dataset (other formats: see :func:`open_folder`).
 
     Raises:
         DataError: unsupported file type, or whatever the format's reader raises.
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.is_dir() or path.name in ("data.yaml", "data.yml", "dataset.yaml"):
-        from poselab.io.yolo import read_yolo
-        return read_yolo(path, skeleton)
+    if path.is_dir() or suffix in (".yaml", ".yml"):
+        return read_yolo(path, skeleton, split)
     if suffix == ".json":
         return read_coco(path)
     if suffix == ".csv":
@@ -174,19 +178,24 @@ def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = N
         from poselab.io.npz import read_npz
         return read_npz(path)
     raise DataError(path, f"unsupported file type {suffix!r}; expected one of "
-                          f"{list(ANNOTATION_SUFFIXES)}, a YOLO data.yaml or a folder")
+                          f"{list(ANNOTATION_SUFFIXES)}, a YOLO dataset yaml or a folder")
 
 
-def _load(annotation: Path, skeleton, prefer_edits: bool) -> PoseCollection:
-    edits = edits_path(annotation)
+def _load(annotation: Path, skeleton, prefer_edits: bool, split: str | None = None,
+          opened: Path | None = None) -> PoseCollection:
+    edits = edits_path(annotation, split)
+    if split and not edits.is_file():  # edits of the whole dataset; the split is kept later
+        edits = edits_path(annotation)
     if prefer_edits and edits != annotation and edits.is_file():
         log.info("loading edits %s instead of %s", edits, annotation)
         if annotation.exists() and annotation.stat().st_mtime > edits.stat().st_mtime:
             log.warning("%s is newer than its edits %s; the edits are loaded", annotation, edits)
         coll = read_coco(edits)
         coll.metadata["edits_of"] = str(annotation)
+        if split and edits == edits_path(annotation, split):
+            coll.metadata["split"] = split
         return coll
-    return read_annotation(annotation, skeleton)
+    return read_annotation(opened or annotation, skeleton, split)
 
 
 def _default_skeleton(folder: Path) -> Skeleton | None:
@@ -195,11 +204,12 @@ def _default_skeleton(folder: Path) -> Skeleton | None:
 
 
 def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
-                prefer_edits: bool = True, check_images: bool = True) -> PoseCollection:
+                prefer_edits: bool = True, check_images: bool = True,
+                split: str | None = None) -> PoseCollection:
     """Open a folder or an annotation file as a :class:`PoseCollection`.
 
     Args:
-        path: a folder, an annotation file, or a YOLO ``data.yaml``.
+        path: a folder, an annotation file, or a YOLO dataset yaml (or split folder).
         skeleton: built-in name, skeleton JSON path or Skeleton; needed for a folder of
             unlabelled images (and for YOLO labels without ``kpt_shape``); readers of formats
             without one (DeepLabCut, long CSV, ``.mat``) use it for the joint order.
@@ -207,6 +217,9 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
         check_images: read every listed image's header: ``image_sizes`` (N, 2) come from the
             headers (no decoding, EXIF orientation applied); a missing, truncated or
             unreadable image flags its samples (:func:`flag_images`) instead of failing.
+        split: keep one split (``train``, ``val``, ``test``): a YOLO dataset reads only that
+            split; other collections keep the samples whose ``metadata["per_sample"]["split"]``
+            equals it.
 
     Returns:
         PoseCollection with ``source`` = the file read (the edits file when edits were loaded,
@@ -216,14 +229,13 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
     Raises:
         DataError: no such path; no images and no annotation; images but no annotation and no
             skeleton (:class:`SkeletonNeeded`); two or more annotation candidates (listed);
-            or any reader's error — each naming
-            the file.
+            an unknown split; or any reader's error — each naming the file.
     """
     path = Path(path)
     if not path.exists():
         raise DataError(path, "no such file or folder")
     try:
-        return _open(path, skeleton, prefer_edits, check_images)
+        return _open(path, skeleton, prefer_edits, check_images, split)
     except DataError:
         raise
     except OSError as err:  # permissions, a folder vanishing while scanned, ...
@@ -231,9 +243,14 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
         raise DataError(where, f"cannot read ({err.strerror or err})") from None
 
 
-def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool) -> PoseCollection:
+def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool,
+          split: str | None) -> PoseCollection:
     folder = path if path.is_dir() else path.parent
-    if path.is_dir():
+    layout = find_yolo(path) if path.is_dir() or path.suffix.lower() in (".yaml", ".yml") \
+        else None
+    if layout is not None:
+        coll = _load(layout.source, skeleton, prefer_edits, split or layout.split, path)
+    elif path.is_dir():
         candidates = find_annotations(path, max_depth=1)
         if not candidates and prefer_edits and (path / UNLABELLED_EDITS).is_file():
             candidates = []  # a labelled-in-poselab image folder: its edits are the labels
@@ -251,17 +268,35 @@ def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool) -> PoseC
             coll = _unlabelled(path, skeleton)
     else:
         coll = _load(path, skeleton, prefer_edits)
-    if check_images and any(p is not None for p in coll.image_paths):
+    if split and coll.metadata.get("split") != split:
+        coll = _select_split(coll, split)
+    probed = coll.image_sizes is not None and "image_problem" in coll.metadata.get(
+        "per_sample", {}) and "image_problems" in coll.metadata
+    if check_images and not probed and any(p is not None for p in coll.image_paths):
         if any(p is None for p in coll.image_paths):
             raise DataError(coll.source, "some samples have an image and some do not")
         sizes, problems = probe_images(coll.image_paths)
         coll.image_sizes = sizes
         flag_images(coll, problems)
-        if path.is_dir():
-            used = {Path(p) for p in coll.image_paths}
-            coll.metadata["unreferenced_images"] = sum(
-                1 for p in find_images(folder) if p not in used)
+    if check_images and path.is_dir() and any(p is not None for p in coll.image_paths):
+        used = {Path(p) for p in coll.image_paths}
+        coll.metadata["unreferenced_images"] = sum(
+            1 for p in find_images(folder) if p not in used)
     return coll
+
+
+def _select_split(coll: PoseCollection, split: str) -> PoseCollection:
+    per = coll.metadata.get("per_sample", {})
+    if "split" not in per:
+        raise DataError(coll.source, f"--split {split}: this collection has no splits")
+    splits = np.asarray(per["split"], dtype=str)
+    keep = np.flatnonzero(splits == split)
+    if not len(keep):
+        raise DataError(coll.source, f"no split {split!r}; the collection has "
+                                     f"{', '.join(sorted(set(splits.tolist())))}")
+    out = coll.subset(keep)
+    out.metadata["split"] = split
+    return out
 
 
 def flag_images(coll: PoseCollection, problems: dict[Path, str]) -> None:

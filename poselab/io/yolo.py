@@ -1,16 +1,37 @@
-"""YOLO pose labels (Ultralytics): ``images/**`` + ``labels/**/*.txt`` (+ ``data.yaml``).
+"""Ultralytics YOLO pose datasets as users ship them.
 
-One text file per image (same relative path, ``labels`` for ``images``, ``.txt``), one line per
-instance: ``cls cx cy w h x1 y1 [v1] x2 y2 [v2] ...``, all coordinates normalised to [0, 1] by the
-image width/height. ``v`` follows COCO (0 not labelled, 1 occluded, 2 visible); without ``v``
-every landmark is visible unless it is (0, 0). ``kpt_shape: [J, 2|3]`` comes from ``data.yaml``,
-or from a given skeleton. Pixel coordinates need each image's size, read from its header.
-Images without a label file are background images and are skipped.
+Layouts (Ultralytics docs, "Pose estimation datasets"):
+
+* a dataset yaml (any name, e.g. ``coco8-pose.yaml``) with ``kpt_shape: [J, 2|3]``, optional
+  ``kpt_names`` (a list, or ``{class: list}``) and ``flip_idx``, ``path`` (the dataset root,
+  relative to the yaml; when that folder does not exist, the yaml's own folder — as datasets
+  are shipped with ``path: ../datasets/<name>``) and ``train``/``val``/``test`` (folders of
+  images relative to the root, lists of them, or ``.txt`` files listing images);
+* without a yaml: ``<root>/images/{train,val,test}`` + ``<root>/labels/{...}``,
+  ``<root>/{train,val,test}/{images,labels}``, or a flat ``<root>/images`` + ``<root>/labels``.
+
+Opening the dataset root, the yaml, a split folder (``train/``, ``images/train``) or a
+``labels/`` folder all work; the yaml is looked for in the folder and its two parents. All
+splits are read by default (an image listed by two splits counts once, in the first), and each
+sample keeps its split in ``metadata["per_sample"]["split"]``; ``split=`` reads one.
+
+Labels: one text file per image at the image's path with the last ``images`` folder replaced
+by ``labels`` and the suffix by ``.txt`` (Ultralytics ``img2label_paths``); one line per
+instance: ``cls cx cy w h x1 y1 [v1] x2 y2 [v2] ...``, coordinates normalised to [0, 1] by the
+image's size *after* EXIF orientation (as Ultralytics reads it). ``v`` follows COCO (0 not
+labelled, 1 occluded, 2 visible); without ``v`` every landmark is visible unless it is (0, 0).
+Images without a label file (or with an empty one) are background images and are skipped.
+Coordinates outside [0, 1] are errors naming the file and line (Ultralytics rejects them too).
+
+Why not sleap-io's ``load_ultralytics``: it needs the yaml beside the split folders and a
+``skeleton`` entry, and reads one split at a time; this reader handles every shipped layout.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,120 +40,377 @@ from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
-from poselab.io.images import find_images, image_size
-from poselab.io.skeleton_match import guess_left_right
+from poselab.io.images import IMAGE_SUFFIXES, find_images, probe_images
+from poselab.io.skeleton_match import builtin_for, guess_left_right
 from poselab.io.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
 
+SPLITS = ("train", "val", "valid", "test")
+_YAML_SUFFIXES = (".yaml", ".yml")
 
-def yolo_root(path: Path) -> Path | None:
-    """The dataset folder of a YOLO layout given a folder, ``data.yaml`` or ``labels/``."""
+
+@dataclass
+class YoloLayout:
+    """Where a YOLO dataset's parts are.
+
+    Attributes:
+        root: the dataset root. yaml: its dataset yaml, or None. config: the yaml's mapping.
+        splits: ``[(split name, [image folders or .txt lists])]`` in reading order ("" for a
+            flat ``images/`` folder). split: the split the opened path selects, or None.
+    """
+
+    root: Path
+    yaml: Path | None = None
+    config: dict = field(default_factory=dict)
+    splits: list[tuple[str, list[Path]]] = field(default_factory=list)
+    split: str | None = None
+
+    @property
+    def source(self) -> Path:
+        """The file (yaml) or folder the collection is read from (names its edits file)."""
+        if self.yaml is not None:
+            return self.yaml
+        if (self.root / "labels").is_dir():
+            return self.root / "labels"
+        return self.root
+
+
+def _pose_yaml(path: Path) -> dict | None:
+    """The yaml's mapping when it is an Ultralytics pose dataset yaml (has kpt_shape)."""
+    try:
+        head = path.read_bytes()[:65536]
+    except OSError:
+        return None
+    if b"kpt_shape" not in head:
+        return None
+    cfg = read_yaml(path)
+    return cfg if "kpt_shape" in cfg else None
+
+
+def _yaml_near(folder: Path) -> tuple[Path, dict] | None:
+    """A pose dataset yaml in ``folder`` or its two parents (nearest first; ``data.yaml``
+    preferred; two others in one folder are an error)."""
+    for d in (folder, folder.parent, folder.parent.parent):
+        try:
+            files = sorted(p for p in d.iterdir()
+                           if p.suffix.lower() in _YAML_SUFFIXES and p.is_file())
+        except OSError:
+            continue
+        found = [(p, cfg) for p in files if (cfg := _pose_yaml(p)) is not None]
+        if len(found) > 1:
+            named = [f for f in found if f[0].stem.lower() in ("data", "dataset")]
+            if len(named) != 1:
+                raise DataError(d, f"{len(found)} YOLO dataset yamls ("
+                                   f"{', '.join(p.name for p, _ in found)}); open one directly")
+            found = named
+        if found:
+            return found[0]
+    return None
+
+
+def _has_pairs(d: Path) -> bool:
+    return (d / "images").is_dir() and (d / "labels").is_dir()
+
+
+def _structural(root: Path) -> list[tuple[str, list[Path]]]:
+    """Splits of a dataset without a yaml (see the module docstring)."""
+    splits = [(s, [root / s / "images"]) for s in SPLITS if _has_pairs(root / s)]
+    if splits:
+        return splits
+    if _has_pairs(root):
+        subs = [(s, [root / "images" / s]) for s in SPLITS
+                if (root / "images" / s).is_dir() and (root / "labels" / s).is_dir()]
+        return subs or [("", [root / "images"])]
+    return []
+
+
+def _resolve_yaml(yaml: Path, cfg: dict) -> tuple[Path, list[tuple[str, list[Path]]]]:
+    base = yaml.parent
+    root = base
+    if cfg.get("path"):
+        p = Path(str(cfg["path"]))
+        p = Path(os.path.normpath(p if p.is_absolute() else base / p))
+        root = p if p.is_dir() else base
+    splits = []
+    for key in ("train", "val", "test"):
+        value = cfg.get(key)
+        if not value:
+            continue
+        entries = value if isinstance(value, list) else [value]
+        dirs = []
+        for e in entries:
+            e = Path(str(e))
+            cands = [e] if e.is_absolute() else [Path(os.path.normpath(b / e))
+                                                  for b in (root, base)]
+            hit = next((c for c in cands if c.exists()), None)
+            if hit is None:
+                log.warning("%s: %s folder %s not found; split skipped", yaml, key, e)
+                continue
+            dirs.append(hit)
+        if dirs:
+            splits.append((key, dirs))
+    if not splits:  # yaml without usable split entries: the folders beside it
+        splits = _structural(root)
+    return root, splits
+
+
+def find_yolo(path: str | Path) -> YoloLayout | None:
+    """The YOLO layout that ``path`` (a dataset root, yaml, split or labels folder) belongs to,
+    or None when it is not one.
+
+    Raises:
+        DataError: an unreadable yaml, or two pose yamls in one folder.
+    """
     path = Path(path)
     if path.is_file():
-        path = path.parent
-    if path.name == "labels":
-        path = path.parent
-    return path if (path / "labels").is_dir() and (path / "images").is_dir() else None
+        if path.suffix.lower() not in _YAML_SUFFIXES:
+            return None
+        cfg = _pose_yaml(path)
+        if cfg is None:
+            raise DataError(path, "not an Ultralytics pose dataset yaml (no kpt_shape)")
+        root, splits = _resolve_yaml(path, cfg)
+        return YoloLayout(root, path, cfg, splits)
+    if not path.is_dir():
+        return None
+    folder = path.parent if path.name in ("labels", "images") and _has_pairs(path.parent) \
+        else path
+    near = _yaml_near(folder)
+    if near is not None:
+        yaml, cfg = near
+        root, splits = _resolve_yaml(yaml, cfg)
+        layout = YoloLayout(root, yaml, cfg, splits)
+    else:
+        parent = folder.parent
+        if folder.name in SPLITS and _has_pairs(folder):  # <root>/<split>/{images,labels}
+            return YoloLayout(parent, None, {}, _structural(parent), folder.name)
+        if parent.name in ("images", "labels") and _has_pairs(parent.parent) and \
+                folder.name in SPLITS:  # <root>/{images,labels}/<split>
+            return YoloLayout(parent.parent, None, {}, _structural(parent.parent), folder.name)
+        splits = _structural(folder)
+        return YoloLayout(folder, None, {}, splits) if splits else None
+    # a yaml was found near the folder: is the folder the root, one split of it, or unrelated?
+    here = folder.resolve()
+    if here in (layout.root.resolve(), layout.yaml.parent.resolve()):
+        return layout
+    for name, dirs in layout.splits:
+        for d in dirs:
+            if here in (d.resolve(), d.resolve().parent, _label_dir(d).resolve()):
+                layout.split = name
+                return layout
+    splits = _structural(folder)
+    return YoloLayout(folder, None, {}, splits) if splits else None
 
 
-def _data_yaml(root: Path) -> tuple[Path | None, dict]:
-    for name in ("data.yaml", "data.yml", "dataset.yaml"):
-        f = root / name
-        if f.is_file():
-            try:
-                return f, read_yaml(f)
-            except (OSError, ValueError) as err:
-                raise DataError(f, f"cannot read YOLO data file ({err})") from None
-    return None, {}
+def _label_dir(images_dir: Path) -> Path:
+    return label_path(images_dir / "x.jpg").parent
 
 
-def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None) -> PoseCollection:
-    """Read a YOLO pose dataset.
+def label_path(image: Path) -> Path:
+    """Ultralytics ``img2label_paths``: the last ``images`` folder becomes ``labels``."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _split_images(entry: Path) -> list[Path]:
+    if entry.is_file() and entry.suffix.lower() == ".txt":  # a list of image paths
+        base = entry.parent
+        out = []
+        for line in entry.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip()
+            if line and Path(line).suffix.lower() in IMAGE_SUFFIXES:
+                p = Path(line)
+                out.append(p if p.is_absolute() else base / p)
+        return out
+    return find_images(entry, max_depth=4)
+
+
+def _skeleton(layout: YoloLayout, J: int, skeleton) -> Skeleton:
+    if skeleton is not None:
+        sk = get_skeleton(skeleton)
+        if sk.num_joints != J:
+            raise DataError(layout.yaml or layout.root,
+                            f"kpt_shape has {J} joints, skeleton {sk.name!r} has {sk.num_joints}")
+        return sk
+    cfg = layout.config
+    names = cfg.get("kpt_names")
+    if isinstance(names, dict) and names:
+        names = names.get(0, next(iter(names.values())))
+    if not (isinstance(names, list) and len(names) == J and len(set(map(str, names))) == J):
+        if names is not None:
+            log.warning("%s: kpt_names does not list %d distinct names; ignored", layout.yaml, J)
+        names = [f"kpt_{j}" for j in range(J)]
+    names = [str(n) for n in names]
+    sk = builtin_for(names)
+    if sk is not None:
+        return sk
+    flip = cfg.get("flip_idx")
+    if isinstance(flip, list) and len(flip) == J:
+        try:
+            pairs = tuple((j, int(f)) for j, f in enumerate(flip) if int(f) > j)
+        except (TypeError, ValueError):
+            raise DataError(layout.yaml, f"flip_idx must list {J} joint indices") from None
+    else:
+        pairs = guess_left_right(names)
+    name = str(cfg.get("name") or (layout.yaml.stem if layout.yaml else "yolo"))
+    return Skeleton(name, tuple(names), (), pairs)
+
+
+def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
+              split: str | None = None) -> PoseCollection:
+    """Read an Ultralytics YOLO pose dataset (layouts in the module docstring).
 
     Args:
-        path: the dataset folder (holding ``images/`` and ``labels/``), its ``data.yaml`` or
-            its ``labels/`` folder.
-        skeleton: skeleton with J joints; optional when ``data.yaml`` gives ``kpt_shape``
-            (then a generic one named ``kpt_0 …``, left/right from ``flip_idx``).
+        path: the dataset root, its yaml, a split folder or a ``labels/`` folder.
+        skeleton: skeleton with J joints; optional when the yaml gives ``kpt_shape`` (then
+            the built-in one whose names equal ``kpt_names``, else a generic one with those
+            names, left/right pairs from ``flip_idx``).
+        split: read only this split (``train``, ``val``, ``test``); default: the split the
+            path selects, else all.
 
     Returns:
         PoseCollection: one sample per label line, ``keypoints_2d`` (N, J, 2) float32 pixels,
-        ``image_sizes`` from the image headers; ``metadata["per_sample"]`` has ``instance`` and
-        ``class_id``.
+        ``image_sizes`` (N, 2) from the headers (EXIF-oriented); ``metadata["per_sample"]``
+        has ``split``, ``instance``, ``class_id`` and ``image_problem`` (see
+        :func:`poselab.io.folder.flag_images`); ``metadata["split"]`` the split read.
 
     Raises:
-        DataError: no images/labels folders, no ``kpt_shape`` and no skeleton, a line with the
-            wrong number of values (landmark counts differ), non-numeric values, or an image
-            missing/truncated (names the file).
+        DataError: not a YOLO layout, no ``kpt_shape`` and no skeleton, an unknown split, a
+            line with the wrong number of values, a non-numeric value, a coordinate outside
+            [0, 1] or a visibility outside {0, 1, 2} (naming the label file and line).
     """
     path = Path(path)
-    root = yolo_root(path)
-    if root is None:
-        raise DataError(path, "not a YOLO pose dataset (needs images/ and labels/ folders)")
-    yaml_path, cfg = _data_yaml(root)
-    shape = cfg.get("kpt_shape")
-    sk = get_skeleton(skeleton) if skeleton is not None else None
+    layout = find_yolo(path)
+    if layout is None:
+        raise DataError(path, "not a YOLO pose dataset (needs a yaml with kpt_shape, or "
+                              "images/ and labels/ folders)")
+    split = split or layout.split
+    splits = layout.splits
+    if split is not None:
+        names = [s for s, _ in splits]
+        if split not in names:
+            raise DataError(layout.source, f"no split {split!r}; the dataset has "
+                                           f"{', '.join(n or '(none)' for n in names)}")
+        splits = [(s, d) for s, d in splits if s == split]
+    shape = layout.config.get("kpt_shape")
     if shape is not None:
         try:
             J, D = int(shape[0]), int(shape[1])
-        except (TypeError, ValueError, IndexError):
-            raise DataError(yaml_path, f"bad kpt_shape {shape!r}; expected [J, 2 or 3]") from None
-        if sk is not None and sk.num_joints != J:
-            raise DataError(yaml_path, f"kpt_shape has {J} joints, skeleton {sk.name!r} "
-                                       f"has {sk.num_joints}")
-    elif sk is not None:
-        J, D = sk.num_joints, None
+            assert D in (2, 3) and J > 0
+        except (TypeError, ValueError, IndexError, AssertionError):
+            raise DataError(layout.yaml, f"bad kpt_shape {shape!r}; expected [J, 2 or 3]") \
+                from None
+    elif skeleton is not None:
+        J, D = get_skeleton(skeleton).num_joints, None
     else:
-        raise DataError(root, "YOLO labels need a skeleton or a data.yaml with kpt_shape")
-    if sk is None:
-        names = [f"kpt_{j}" for j in range(J)]
-        flip = cfg.get("flip_idx")
-        pairs = tuple((j, int(f)) for j, f in enumerate(flip) if int(f) > j) \
-            if isinstance(flip, list) and len(flip) == J else guess_left_right(names)
-        sk = Skeleton(str(cfg.get("name") or "yolo"), tuple(names), (), pairs)
+        raise DataError(layout.root, "YOLO labels need a skeleton or a dataset yaml with "
+                                     "kpt_shape")
+    sk = _skeleton(layout, J, skeleton)
 
-    rows, image_paths, sizes, inst, cls_ids = [], [], [], [], []
-    for img in find_images(root / "images", max_depth=4):
-        rel = img.relative_to(root / "images")
-        label = (root / "labels" / rel).with_suffix(".txt")
-        if not label.is_file():
-            continue
-        lines = [ln.split() for ln in label.read_text().splitlines() if ln.strip()]
-        if not lines:
-            continue
-        w, h = image_size(img)
-        for k, vals in enumerate(lines):
-            n = len(vals) - 5
-            d = D if D is not None else (3 if n == 3 * J else 2)
-            if n != d * J:
-                raise DataError(label, f"line {k + 1} has {n} keypoint values, expected "
-                                       f"{d * J} ({J} landmarks × {d}); landmark counts differ")
-            try:
-                arr = np.asarray(vals, np.float64)
-            except ValueError:
-                raise DataError(label, f"line {k + 1} has a non-numeric value") from None
-            kp = arr[5:].reshape(J, d)
-            xy = kp[:, :2] * (w, h)
-            if d == 3:
-                v = kp[:, 2].round()
-                if ((v != 0) & (v != 1) & (v != 2)).any():
-                    raise DataError(label, f"line {k + 1}: visibility outside {{0, 1, 2}}")
-            else:
-                v = np.where((kp[:, :2] == 0).all(-1), 0, 2)
+    seen: set[Path] = set()
+    items: list[tuple[str, Path, Path]] = []
+    for name, entries in splits:
+        for entry in entries:
+            for img in _split_images(entry):
+                key = Path(os.path.normpath(img))
+                if key in seen:
+                    continue
+                seen.add(key)
+                label = label_path(key)
+                if label.is_file():
+                    items.append((name, key, label))
+    sizes, problems = probe_images([img for _, img, _ in items])
+    rows, out_paths, out_sizes, inst, cls_ids, out_split, ids = [], [], [], [], [], [], []
+    for (name, img, label), (w, h) in zip(items, sizes if sizes is not None else [],
+                                          strict=True):
+        try:
+            text = label.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DataError(label, "not UTF-8 text") from None
+        lines = [(n, ln.split()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+        for k, (line_no, vals) in enumerate(lines):
+            xy, v, cls = _parse_line(label, line_no, vals, J, D)
+            if w and h:
+                xy = xy * (w, h)
+            else:  # no readable header: size unknown, landmarks unusable
+                xy, v = np.zeros_like(xy), np.zeros_like(v)
             rows.append((xy, v))
-            image_paths.append(img)
-            sizes.append((w, h))
+            out_paths.append(img)
+            out_sizes.append((w, h))
             inst.append(k)
-            cls_ids.append(int(arr[0]))
+            cls_ids.append(cls)
+            out_split.append(name)
+            ids.append(f"{_sample_name(layout.root, img)}#{k}")
     if not rows:
-        raise DataError(root, "no label files match the images (labels/<same path>.txt)")
-    ids = [f"{p.relative_to(root / 'images').as_posix()}#{k}"
-           for p, k in zip(image_paths, inst, strict=True)]
-    return PoseCollection(
+        raise DataError(layout.source, "no label files match the images "
+                                       "(labels/<same path>.txt)")
+    coll = PoseCollection(
         skeleton=sk, keypoints_2d=np.stack([r[0] for r in rows]),
-        visibility=np.stack([r[1] for r in rows]).astype(np.uint8), image_paths=image_paths,
-        sample_ids=ids, image_sizes=np.asarray(sizes), source=yaml_path or root / "labels",
-        metadata={"per_sample": {"instance": np.asarray(inst, np.int32),
-                                 "class_id": np.asarray(cls_ids, np.int32)}},
+        visibility=np.stack([r[1] for r in rows]).astype(np.uint8), image_paths=out_paths,
+        sample_ids=ids, image_sizes=np.asarray(out_sizes), source=layout.source,
+        metadata={"split": split, "per_sample": {
+            "split": np.asarray(out_split, dtype=str),
+            "instance": np.asarray(inst, np.int32),
+            "class_id": np.asarray(cls_ids, np.int32)}},
     )
+    from poselab.io.folder import flag_images
+
+    flag_images(coll, problems)
+    return coll
+
+
+def _sample_name(root: Path, img: Path) -> str:
+    """The image path relative to the root without its ``images`` folder
+    (``images/train/a.jpg`` and ``train/images/a.jpg`` both give ``train/a.jpg``)."""
+    try:
+        parts = list(img.relative_to(root).parts)
+    except ValueError:
+        parts = list(img.parts[-2:])
+    if "images" in parts[:-1]:
+        i = len(parts) - 2 - parts[:-1][::-1].index("images")
+        del parts[i]
+    return "/".join(parts)
+
+
+def _parse_line(label: Path, line_no: int, vals: list[str], J: int, D: int | None):
+    n = len(vals) - 5
+    d = D if D is not None else (3 if n == 3 * J else 2)
+    if n != d * J:
+        raise DataError(label, f"line {line_no} has {n} keypoint values, expected {d * J} "
+                               f"({J} landmarks × {d}); landmark counts differ")
+    try:
+        arr = np.asarray(vals, np.float64)
+    except ValueError:
+        raise DataError(label, f"line {line_no} has a non-numeric value") from None
+    if not np.isfinite(arr).all():
+        raise DataError(label, f"line {line_no} has a NaN or infinite value")
+    kp = arr[5:].reshape(J, d)
+    outside = (kp[:, :2] < 0) | (kp[:, :2] > 1)
+    if outside.any():
+        j = int(np.argwhere(outside)[0][0])
+        raise DataError(label, f"line {line_no}: keypoint {j} = ({kp[j, 0]:g}, {kp[j, 1]:g}) "
+                               "is outside [0, 1]; YOLO coordinates are normalised by the "
+                               "image size")
+    if d == 3:
+        v = kp[:, 2].round()
+        if ((v != 0) & (v != 1) & (v != 2)).any():
+            raise DataError(label, f"line {line_no}: visibility outside {{0, 1, 2}}")
+    else:
+        v = np.where((kp[:, :2] == 0).all(-1), 0, 2)
+    return kp[:, :2].copy(), v.astype(np.uint8), int(arr[0])
+
+
+def yolo_root(path: Path) -> Path | None:
+    """The dataset root of the YOLO layout ``path`` belongs to, or None (no yaml errors)."""
+    try:
+        layout = find_yolo(path)
+    except DataError:
+        return None
+    return None if layout is None else layout.root
+
+
+__all__ = ["YoloLayout", "find_yolo", "label_path", "read_yolo", "yolo_root"]
