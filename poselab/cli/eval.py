@@ -43,6 +43,8 @@ def register(subparsers) -> None:
     p.add_argument("prediction", type=Path, help="result .npz (keypoints_3d, sample_ids, ...)")
     p.add_argument("--gt", type=Path, required=True,
                    help="collection with ground truth: a folder or annotation file")
+    p.add_argument("--split", metavar="NAME", help="only this split of --gt (train, val, "
+                   "test); default: all")
     p.add_argument("--reflection", default="set", choices=["set", "none", "+1", "-1"],
                    help="depth reflection: one sign chosen for the whole set (default), none, "
                         "or forced")
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace, read_result, open_folder, evaluate) -> int:
     pred = read_result(args.prediction)
-    gt = open_folder(args.gt)
+    gt = open_folder(args.gt, split=args.split)
     kp = np.asarray(pred.keypoints_3d, dtype=np.float64)
     if kp.shape[1] != gt.num_joints:
         raise DataError(args.prediction, f"{kp.shape[1]} joints per pose, the ground truth "

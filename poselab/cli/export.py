@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--with-ground-truth", action="store_true",
                    help="also export INPUT's 3D ground truth (source 'ground_truth')")
     p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for reading INPUT")
+    p.add_argument("--split", metavar="NAME",
+                   help="only this split of the dataset (train, val, test); default: all")
     p.add_argument("--force", action="store_true",
                    help="overwrite --out even when it is an annotation file")
     p.set_defaults(func=run)
@@ -69,7 +71,7 @@ def _export(args) -> int:
     name = args.source or _DEFAULT_SOURCE.get(result.kind, result.kind)
     units, frame = {name: result.units}, {name: result.frame}
     if args.data is not None:
-        data = open_folder(args.data, skeleton=args.skeleton)
+        data = open_folder(args.data, skeleton=args.skeleton, split=args.split)
         if data.skeleton.joint_names != result.skeleton.joint_names:
             raise DataError(args.data, f"skeleton {data.skeleton.name!r} differs from the "
                                        f"result's {result.skeleton.name!r}")

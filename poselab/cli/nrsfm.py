@@ -19,6 +19,8 @@ def register(subparsers) -> None:
     p.add_argument("input", type=Path, help="folder, annotation file or .npz with 2D landmarks")
     p.add_argument("--out", type=Path, default=Path("nrsfm.npz"), help="result file (.npz)")
     p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for formats without one")
+    p.add_argument("--split", metavar="NAME",
+                   help="only this split of the dataset (train, val, test); default: all")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1 ...")
     p.add_argument("--steps", type=int, help="optimisation steps")
     p.add_argument("--restarts", type=int, help="random restarts (one is kept, no 3D used)")
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
                if v is not None}
     config = config.replace(**changes)
     with output_lock(args.out):
-        collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
+        collection = open_folder(args.input, skeleton=args.skeleton, check_images=False,
+                                 split=args.split)
         check_output(args.out, inputs=(collection.source,), force=args.force)
         print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
               f"{collection.source}")

@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda ...")
     p.add_argument("--skeleton", metavar="NAME|JSON",
                    help="skeleton for formats without one (default: the checkpoint's)")
+    p.add_argument("--split", metavar="NAME",
+                   help="only this split of the dataset (train, val, test); default: all")
     p.add_argument("--force", action="store_true",
                    help="overwrite --out even when it is an annotation file or image")
     p.set_defaults(func=run)
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     with output_lock(args.out):
         ckpt = load_checkpoint(args.checkpoint)
         skeleton = args.skeleton or Skeleton.from_dict(ckpt["skeleton"], ckpt["path"])
-        collection = open_folder(args.input, skeleton=skeleton, check_images=False)
+        collection = open_folder(args.input, skeleton=skeleton, check_images=False,
+                                 split=args.split)
         check_output(args.out, inputs=(collection.source,), force=args.force)
         pred = predict(ckpt, collection, device=args.device)
         bad = ~np.isfinite(np.asarray(pred)).all(axis=(1, 2))

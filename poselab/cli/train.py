@@ -77,6 +77,8 @@ def register(subparsers) -> None:
     p.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: OUT/checkpoint.pt)")
     p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for formats without one")
+    p.add_argument("--split", metavar="NAME",
+                   help="only this split of the dataset (train, val, test); default: all")
     p.set_defaults(func=run)
 
 
@@ -148,7 +150,8 @@ def _run(args: argparse.Namespace, resume: Path | None, rank: int) -> int:
 
     state = load_checkpoint(resume) if resume is not None else None
     config = _config(args, state)
-    collection = open_folder(args.input, skeleton=args.skeleton, check_images=False)
+    collection = open_folder(args.input, skeleton=args.skeleton, check_images=False,
+                             split=args.split)
     teacher = None
     if args.teacher is not None:
         teacher = NRSfMResult.load(args.teacher)
