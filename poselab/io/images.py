@@ -148,7 +148,7 @@ def image_size(path: str | Path, check: bool = True) -> tuple[int, int]:
     return size
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, reduce: int = 1) -> np.ndarray:
     """Decode an image as ``(H, W, 3)`` uint8 RGB with its EXIF orientation applied.
 
     The one pixel reader of poselab (GUI view, thumbnails, training crops, prediction), so
@@ -156,32 +156,13 @@ def read_image(path: str | Path) -> np.ndarray:
     warnings (damaged entropy-coded data, extraneous bytes) load; files whose data stop
     early do not.
 
+    Args:
+        path: the image file.
+        reduce: 1, 2, 4 or 8: decode at 1/reduce of the size in each direction (JPEGs at a
+            reduced DCT scale, others resized), ``(ceil(H / reduce), ceil(W / reduce), 3)``.
+
     Raises:
         DataError: missing, truncated or not an image (names the file).
-    """
-    from PIL import ImageOps
-
-    path = Path(path)
-    with _open(path) as im:
-        try:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            rgb = im.convert("RGB")
-        except DataError:
-            raise
-        except Exception as err:  # Pillow: OSError("image file is truncated"), SyntaxError, ...
-            raise DataError(path, f"cannot decode image ({err})") from None
-    return np.asarray(rgb, np.uint8)
-
-
-def read_thumbnail(path: str | Path, height: int) -> np.ndarray:
-    """A ``(≤height, w, 3)`` uint8 RGB preview, EXIF orientation applied, aspect kept.
-
-    JPEGs are decoded at a reduced DCT scale (Pillow ``draft``), so a 12-megapixel photo costs
-    a fraction of a full decode.
-
-    Raises:
-        DataError: as :func:`read_image`.
     """
     from PIL import Image, ImageOps
 
@@ -189,20 +170,40 @@ def read_thumbnail(path: str | Path, height: int) -> np.ndarray:
     with _open(path) as im:
         try:
             w, h = im.size
-            side = h if _orientation(im) not in _SWAPS_AXES else w
-            if im.format == "JPEG" and side > 2 * height:
-                scale = side / height
-                im.draft("RGB", (int(im.size[0] / scale), int(im.size[1] / scale)))
+            full = (h, w) if _orientation(im) in _SWAPS_AXES else (w, h)
+            if reduce > 1 and im.format == "JPEG":
+                im.draft("RGB", (-(-w // reduce), -(-h // reduce)))
             im.load()
-            im = ImageOps.exif_transpose(im).convert("RGB")
+            im = ImageOps.exif_transpose(im)
+            rgb = im.convert("RGB")
         except DataError:
             raise
-        except Exception as err:
+        except Exception as err:  # Pillow: OSError("image file is truncated"), SyntaxError, ...
             raise DataError(path, f"cannot decode image ({err})") from None
-    if im.height > height:
-        im = im.resize((max(1, round(im.width * height / im.height)), height),
-                       Image.Resampling.BOX)
-    return np.asarray(im, np.uint8)
+    target = (-(-full[0] // reduce), -(-full[1] // reduce))
+    if rgb.size != target:
+        rgb = rgb.resize(target, Image.Resampling.BOX)
+    return np.asarray(rgb, np.uint8)
+
+
+def read_thumbnail(path: str | Path, height: int) -> np.ndarray:
+    """A ``(≤height, w, 3)`` uint8 RGB preview, EXIF orientation applied, aspect kept.
+
+    JPEGs are decoded at a reduced DCT scale (``read_image(reduce=…)``), so a 12-megapixel
+    photo costs a fraction of a full decode.
+
+    Raises:
+        DataError: as :func:`read_image`.
+    """
+    from PIL import Image
+
+    _, h = image_size(path, check=False)
+    reduce = next((r for r in (8, 4, 2) if h / r >= height), 1)
+    img = Image.fromarray(read_image(path, reduce))
+    if img.height > height:
+        img = img.resize((max(1, round(img.width * height / img.height)), height),
+                         Image.Resampling.BOX)
+    return np.asarray(img, np.uint8)
 
 
 def probe_images(paths: Sequence[str | Path | None], check: bool = True

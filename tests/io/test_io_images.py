@@ -101,3 +101,13 @@ def test_corrupt_data_loads_but_truncated_is_flagged(tmp_path):
     assert "truncated JPEG" in problems[truncated]
     with pytest.raises(DataError, match="truncated"):
         read_image(truncated)
+
+
+@pytest.mark.parametrize("reduce", [2, 4, 8])
+def test_reduced_decode_keeps_orientation(tmp_path, reduce):
+    f = exif_rotated_jpeg(tmp_path / "phone.jpg", (160, 64))
+    full = read_image(f)
+    small = read_image(f, reduce)
+    assert small.shape == (-(-160 // reduce), -(-64 // reduce), 3)
+    assert small[0, -1, 0] > 200 and small[0, -1, 1] < 80  # red block top right
+    assert abs(float(small.mean()) - float(full.mean())) < 8
