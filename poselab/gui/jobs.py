@@ -43,11 +43,14 @@ def _reconstruct_job(collection, config, out_path: Path):
         from poselab.core.process_job import run_in_process
         from poselab.nrsfm.fit_job import fit_and_save
 
-        if not JOBS_IN_PROCESS:
-            return (yield from fit_and_save(collection, config, out_path, cancel=cancel))
-        return (yield from run_in_process(fit_and_save, collection, config, out_path,
-                                          cancel=cancel, name="reconstruction",
-                                          niceness=JOB_NICENESS))
+        from poselab.core.lock import output_lock
+
+        with output_lock(out_path):  # a second writer fails: "another poselab job is writing"
+            if not JOBS_IN_PROCESS:
+                return (yield from fit_and_save(collection, config, out_path, cancel=cancel))
+            return (yield from run_in_process(fit_and_save, collection, config, out_path,
+                                              cancel=cancel, name="reconstruction",
+                                              niceness=JOB_NICENESS))
 
     return factory
 
@@ -60,11 +63,14 @@ def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, 
         from poselab.core.process_job import run_in_process
         from poselab.distill.train_predict import train_and_predict
 
+        from poselab.core.lock import output_lock
+
         args = (collection, teacher, config, out_dir, resume, pred_path)
-        if not JOBS_IN_PROCESS:
-            return (yield from train_and_predict(*args, cancel=cancel))
-        return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
-                                          name="training", niceness=JOB_NICENESS))
+        with output_lock(out_dir, pred_path):
+            if not JOBS_IN_PROCESS:
+                return (yield from train_and_predict(*args, cancel=cancel))
+            return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
+                                              name="training", niceness=JOB_NICENESS))
 
     return factory
 
@@ -136,8 +142,10 @@ class JobsMixin:
     def _on_reconstruct_dialog_accepted(self) -> None:
         self.start_reconstruct(self.job_dialog.config())
 
-    def start_reconstruct(self, config=None) -> None:
-        """Fit the teacher on the open collection in a worker (``config`` default: defaults)."""
+    def start_reconstruct(self, config=None, force: bool = False) -> None:
+        """Fit the teacher on the open collection in a worker (``config`` default: defaults).
+        The output is checked first (:mod:`poselab.gui.output_check`); ``force``: the user
+        confirmed replacing a protected file."""
         if self.doc is None or self.job.running:
             return
         if config is None:
@@ -146,6 +154,12 @@ class JobsMixin:
             config = NRSfMConfig()
         snapshot = self.doc.collection.copy()
         out = teacher_path(self.doc.collection)
+        from poselab.gui.output_check import outputs_ok
+
+        if not outputs_ok(self, "Reconstruct (NRSfM)", [(out, False, ())],
+                          [self.doc.collection.source], force,
+                          lambda: self.start_reconstruct(config, force=True)):
+            return
         self._job_kind = "reconstruct"
         self._job_doc = self.doc
         self.bottom_tabs.setCurrentWidget(self.job_panel)
@@ -174,8 +188,10 @@ class JobsMixin:
         tp = teacher_path(self.doc.collection)
         return tp.parent / (tp.name.replace("nrsfm.npz", "student").lstrip("."))
 
-    def start_training(self, config=None, resume: Path | None = None) -> None:
-        """Train a student from the teacher in a child process driven by a worker thread."""
+    def start_training(self, config=None, resume: Path | None = None,
+                       force: bool = False) -> None:
+        """Train a student from the teacher in a child process driven by a worker thread.
+        The outputs are checked first (:mod:`poselab.gui.output_check`)."""
         if self.doc is None or self.doc.teacher is None or self.job.running:
             return
         if config is None:
@@ -184,6 +200,14 @@ class JobsMixin:
             config = TrainConfig()
         snapshot = self.doc.collection.copy()
         tp = teacher_path(self.doc.collection)
+        from poselab.distill.checkpoint import FILENAME as CKPT
+        from poselab.gui.output_check import outputs_ok
+
+        if not outputs_ok(self, "Train student",
+                          [(self.student_dir(), True, (CKPT,)), (student_path(tp), False, ())],
+                          [self.doc.collection.source, tp], force,
+                          lambda: self.start_training(config, resume, force=True)):
+            return
         self._job_kind = "train"
         self._job_doc = self.doc
         self.bottom_tabs.setCurrentWidget(self.job_panel)
