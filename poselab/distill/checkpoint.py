@@ -5,7 +5,11 @@ A checkpoint is a plain dict (loadable with ``torch.load(..., weights_only=True)
     kind="poselab-student", format=1, student, epoch (epochs done), step (optimiser steps done),
     model, optimizer, scheduler (state dicts), rng (torch CPU/CUDA generator states),
     config (TrainConfig.to_dict()), skeleton (Skeleton.to_dict()), sample_ids (list[str]),
-    history (list of per-epoch metric dicts), metrics (the last epoch's), extra (free dict)
+    history (list of per-epoch metric dicts), metrics (the last epoch's), extra (free dict),
+    content_sha256 (SHA-256 of the model weights, :mod:`poselab.core.digest`)
+
+Loading verifies the weights: all finite, and (for checkpoints that store one) the content
+hash matches, so a damaged file is an error instead of a student that predicts NaN.
 
 The lifter students (``poselab.distill.lifter_train``) write the same layout, so
 :func:`poselab.distill.predict.predict` can dispatch on ``student``.
@@ -14,11 +18,15 @@ The lifter students (``poselab.distill.lifter_train``) write the same layout, so
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
 from poselab.core.atomic import atomic_write_bytes
+from poselab.core.digest import DIGEST_KEY, content_digest, verify_digest
 from poselab.core.errors import DataError
+
+log = logging.getLogger(__name__)
 
 KIND = "poselab-student"
 FORMAT = 1
@@ -27,11 +35,15 @@ REQUIRED = ("student", "epoch", "step", "model", "config", "skeleton", "sample_i
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write ``state`` (see module docstring) to ``path`` atomically; returns the path."""
+    """Write ``state`` (see module docstring) to ``path`` atomically; returns the path.
+
+    The model weights' content hash is stored under ``content_sha256``.
+    """
     import torch
 
     buf = io.BytesIO()
-    torch.save({"kind": KIND, "format": FORMAT, **state}, buf)
+    digest = content_digest(_weights_as_arrays(state["model"])) if "model" in state else None
+    torch.save({"kind": KIND, "format": FORMAT, **state, DIGEST_KEY: digest}, buf)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 
@@ -42,7 +54,8 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, An
     ``path`` may also be a run folder holding ``checkpoint.pt``.
 
     Raises:
-        DataError: missing file, not a torch file, or not a poselab student checkpoint.
+        DataError: missing file, not a torch file, not a poselab student checkpoint, weights
+            with NaN or infinite values, or weights that no longer match the stored hash.
     """
     import torch
 
@@ -60,5 +73,36 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict[str, An
     missing = [k for k in REQUIRED if k not in state]
     if missing:
         raise DataError(path, f"checkpoint lacks {missing}")
+    _verify_weights(path, state)
     state["path"] = str(path)
     return state
+
+
+def _weights_as_arrays(model_state: dict) -> dict:
+    """name → the tensor's raw bytes as a uint8 numpy array (any dtype, bfloat16 included),
+    with dtype and shape in the name, for :func:`content_digest`."""
+    import torch
+
+    out = {}
+    for name, t in model_state.items():
+        if isinstance(t, torch.Tensor):
+            t = t.detach().cpu().contiguous()
+            out[f"{name}|{t.dtype}|{tuple(t.shape)}"] = t.reshape(-1).view(torch.uint8).numpy()
+    return out
+
+
+def _verify_weights(path: Path, state: dict) -> None:
+    import torch
+
+    model = state["model"]
+    if not isinstance(model, dict):
+        raise DataError(path, "checkpoint's model is not a state dict")
+    bad = next((k for k in sorted(model) if isinstance(model[k], torch.Tensor)
+                and model[k].is_floating_point() and not bool(torch.isfinite(model[k]).all())),
+               None)
+    if bad is not None:
+        raise DataError(path, f"checkpoint weight {bad!r} holds NaN or infinite values (the "
+                              "file is damaged or the training diverged)")
+    if not verify_digest(path, _weights_as_arrays(model), state.get(DIGEST_KEY)):
+        log.info("%s has no content hash (written by an older poselab); weights are finite",
+                 path)

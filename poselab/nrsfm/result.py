@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from poselab.core.atomic import atomic_savez
+from poselab.core.digest import DIGEST_KEY, content_digest, load_npz_verified
 from poselab.core.errors import DataError
 from poselab.core.skeleton import Skeleton
 
@@ -112,6 +113,7 @@ class NRSfMResult:
             arrays[f"loss/{k}"] = np.asarray(v, np.float32)
         for k, v in self.model_state.items():
             arrays[f"state/{k}"] = np.asarray(v)
+        arrays[DIGEST_KEY] = np.array(content_digest(arrays))  # checked by load()
         atomic_savez(path, **arrays)
 
     @classmethod
@@ -119,11 +121,12 @@ class NRSfMResult:
         """Read a file written by :meth:`save`.
 
         Raises:
-            DataError: not a poselab NRSfM result (names the file and the missing key).
+            DataError: not a poselab NRSfM result (names the file and the missing key), a
+                damaged file (content hash, :mod:`poselab.core.digest`), non-finite 3D.
         """
         path = Path(path)
         try:
-            z = np.load(path, allow_pickle=False)
+            z = load_npz_verified(path, finite=("keypoints_3d", "dictionary", "rotations"))
         except (OSError, ValueError) as err:
             raise DataError(path, f"cannot read NRSfM result ({err})") from None
         with z:
