@@ -1,0 +1,388 @@
+"""Noise-aware output 3D: each sample's joints fitted by least squares (beyond paper 000).
+
+:mod:`poselab.nrsfm.articulation` puts every landmark exactly on its observed ray and derives
+each bone's front/back depth from its foreshortened 2D length — exact labels become exact 3D,
+but noisy labels become noisy depth. Here every sample's joints ``Y (J, 3)`` (box units,
+camera frame of :mod:`poselab.nrsfm.camera`) minimise
+
+    Σ_j m_j ‖A_j Y_j − b_j‖² s_i² / ((1 + σ_i z_j)² ς_2D²)             (2D labels, px)
+  + Σ_j ‖Y_j,xy − X_j,xy‖² / ς_xy²  +  (Y_j,z − X_j,z)² / ς_z²         (the network's shape)
+  + Σ_e (‖Y_c − Y_p‖ − s p_e)² / (s ς_b)²                             (rigid bones, when rigid)
+
+with ``A_j Y_j − b_j = Y_j,xy + τ − r_c z_j − n_j (1 + σ z_j)`` the perspective reprojection
+error of :func:`poselab.nrsfm.camera.project` times ``1 + σ z_j`` (σ = 0, r_c = 0 for weak
+perspective), ``s_i`` the sample's box side in pixels, ``X`` the network's shape, ``p_e`` the
+set's bone proportions and ``s`` the sample's body scale (least squares on its bone lengths).
+It is a maximum a posteriori estimate with Gaussian label noise ς_2D (px), a Gaussian prior
+around the network (ς_xy, ς_z) and nearly rigid bones (ς_b, a fraction of the body scale).
+
+**The variances are estimated from the data alone** by variance-component estimation
+(Helmert; Förstner, "Ein Verfahren zur Schätzung von Varianz- und Kovarianzkomponenten",
+AVN 1979): at the solution, group k's component is ``ς_k² = Σ v_kᵀ v_k / r_k``, with ``v_k``
+its residuals and ``r_k = n_k − tr(H⁻¹ H_k)`` its redundancy (observations minus the
+parameters it determines), summed over a subset of samples and iterated. The 2D noise is
+identifiable because the bones and the network both say where a joint should be: the part of
+the label residual that neither explains is noise. Without rigid bones the 2D and the network's
+x, y are two readings of the same coordinates and cannot be told apart: the 2D noise is then
+estimated as the network's label residual minus what it costs on noise-free data
+(:data:`FREE_BONES_MODEL_SHARE`), a rougher figure.
+
+The posterior covariance ``H⁻¹`` (Gauss–Newton Hessian at the solution, with the estimated
+variances) gives each joint's uncertainty ``std_j = √tr Σ_jj`` (the RMS 3D error the model
+expects). An unobserved joint has no 2D term, so its uncertainty is that of the bones and the
+network's prior: larger than an observed joint's. It rises with the estimated label noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+#: Samples (evenly spaced) on which the variance components are estimated.
+VCE_SAMPLES = 3000
+#: Variance-component iterations, and Gauss–Newton (Levenberg–Marquardt) steps per solve.
+VCE_ITERATIONS = 6
+GN_STEPS = 4
+#: Smallest label noise considered (px): exact labels are rounded to about this much.
+MIN_NOISE_PX = 0.05
+#: Without rigid bones: the share of the network's squared label residual that is model error
+#: on noise-free data (see the module docstring).
+FREE_BONES_MODEL_SHARE = 0.0
+
+
+@dataclass
+class NoiseModel:
+    """Standard deviations of the least-squares terms (estimated, GT-free).
+
+    Attributes:
+        noise_px: label noise ς_2D, pixels (per coordinate).
+        prior_xy, prior_z: the network's error per coordinate, box units (DESIGN §3).
+        bone: bone-length deviation as a fraction of the body scale s (0 = bones free).
+        network_px: RMS per-coordinate label residual of the network, pixels.
+    """
+
+    noise_px: float
+    prior_xy: float
+    prior_z: float
+    bone: float
+    network_px: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def _ray_terms(n, mask, tau, sigma, ray_centre):
+    """``A (N, J, 2, 3)`` and ``b (N, J, 2)`` of the linear reprojection residual."""
+    N, J = n.shape[:2]
+    A = np.zeros((N, J, 2, 3))
+    A[..., 0, 0] = A[..., 1, 1] = 1.0
+    A[..., :, 2] = -(ray_centre[:, None, :] + sigma[:, None, None] * n)
+    b = n - tau[:, None, :]
+    return A, b
+
+
+def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``H⁻¹ g`` for ``(N, P, P)`` symmetric positive definite H and ``(N, P)`` g (torch
+    Cholesky, float64: faster than numpy's LU on many small systems)."""
+    import torch
+
+    L = torch.linalg.cholesky(torch.from_numpy(H))
+    return torch.cholesky_solve(torch.from_numpy(g)[..., None], L)[..., 0].numpy()
+
+
+def _diagonal_blocks_of_inverse(H: np.ndarray, J: int) -> np.ndarray:
+    """``(N, J, 3, 3)`` diagonal 3×3 blocks of ``H⁻¹`` (H ``(N, 3J, 3J)`` SPD)."""
+    import torch
+
+    L = torch.linalg.cholesky(torch.from_numpy(H))
+    inv = torch.cholesky_inverse(L).numpy()
+    return np.stack([inv[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3] for j in range(J)], 1)
+
+
+def body_scale(Y: np.ndarray, bones: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``(N,)`` least-squares scale ``s = Σ p_e L_e / Σ p_e²`` of the bone lengths of ``Y``."""
+    L = np.linalg.norm(Y[:, bones[:, 0]] - Y[:, bones[:, 1]], axis=-1)
+    return np.maximum((L * p).sum(1) / max(float((p * p).sum()), 1e-12), 1e-9)
+
+
+class _Problem:
+    """One batch of samples: data, weights and the Gauss–Newton system."""
+
+    def __init__(self, X, n, mask, tau, sigma, ray_centre, scale, bones, p, model):
+        self.X = np.asarray(X, np.float64)
+        self.n = np.asarray(n, np.float64)
+        self.mask = np.asarray(mask, np.float64)
+        self.sigma = np.asarray(sigma, np.float64)
+        self.scale = np.asarray(scale, np.float64)
+        self.A, self.b = _ray_terms(self.n, self.mask, np.asarray(tau, np.float64), self.sigma,
+                                    np.asarray(ray_centre, np.float64))
+        self.bones = np.zeros((0, 2), int) if bones is None else np.asarray(bones, int)
+        self.p = None if p is None else np.asarray(p, np.float64)
+        self.model = model
+        self.N, self.J = self.X.shape[:2]
+
+    # -- residuals ------------------------------------------------------------------------
+    def w2d(self, Y):
+        """``(N, J)`` weight of each landmark's linear 2D residual (normalised units)."""
+        den = np.maximum(1 + self.sigma[:, None] * Y[..., 2], 0.2)
+        return self.mask * (self.scale[:, None] / den) ** 2 / self.model.noise_px ** 2
+
+    def r2d(self, Y):
+        return np.einsum("njck,njk->njc", self.A, Y) - self.b
+
+    def px_residual(self, Y):
+        """``(N, J, 2)`` reprojection error in pixels (0 where unobserved)."""
+        den = np.maximum(1 + self.sigma[:, None] * Y[..., 2], 0.2)
+        return self.r2d(Y) * (self.mask * self.scale[:, None] / den)[..., None]
+
+    @property
+    def rigid(self) -> bool:
+        return self.p is not None and len(self.bones) > 0 and self.model.bone > 0
+
+    def bone_terms(self, Y, s):
+        d = Y[:, self.bones[:, 1]] - Y[:, self.bones[:, 0]]
+        L = np.maximum(np.linalg.norm(d, axis=-1), 1e-9)
+        return d / L[..., None], L - s[:, None] * self.p
+
+    def cost(self, Y, s):
+        c = (self.w2d(Y) * (self.r2d(Y) ** 2).sum(-1)).sum(1)
+        dx = Y - self.X
+        c += ((dx[..., :2] ** 2).sum(-1) / self.model.prior_xy ** 2
+              + dx[..., 2] ** 2 / self.model.prior_z ** 2).sum(1)
+        if self.rigid:
+            _, r = self.bone_terms(Y, s)
+            c += ((r / (s[:, None] * self.model.bone)) ** 2).sum(1)
+        return c
+
+    # -- Gauss–Newton system ----------------------------------------------------------------
+    def system(self, Y, s, parts: bool = False):
+        """Hessian ``H (N, 3J, 3J)``, gradient ``g (N, 3J)`` (of half the cost); with
+        ``parts`` also the block-diagonal 2D and prior Hessians ``(N, J, 3, 3)``."""
+        N, J, m = self.N, self.J, self.model
+        w = self.w2d(Y)
+        H2 = np.einsum("nj,njck,njcl->njkl", w, self.A, self.A)
+        g = np.einsum("nj,njck,njc->njk", w, self.A, self.r2d(Y))
+        prior = np.array([1 / m.prior_xy ** 2, 1 / m.prior_xy ** 2, 1 / m.prior_z ** 2])
+        Hp = np.broadcast_to(np.diag(prior), (N, J, 3, 3))
+        g = g + (Y - self.X) * prior
+        H = np.zeros((N, 3 * J, 3 * J))
+        Hd = H2 + Hp
+        for j in range(J):
+            H[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3] = Hd[:, j]
+        if self.rigid:
+            u, r = self.bone_terms(Y, s)
+            wb = 1.0 / (s * m.bone) ** 2
+            for e, (a, c) in enumerate(self.bones):
+                uu = wb[:, None, None] * u[:, e, :, None] * u[:, e, None, :]
+                ia, ic = slice(3 * a, 3 * a + 3), slice(3 * c, 3 * c + 3)
+                H[:, ic, ic] += uu
+                H[:, ia, ia] += uu
+                H[:, ia, ic] -= uu
+                H[:, ic, ia] -= uu
+                ge = (wb * r[:, e])[:, None] * u[:, e]
+                g[:, c] += ge
+                g[:, a] -= ge
+        g = g.reshape(N, 3 * J)
+        return (H, g, H2, Hp) if parts else (H, g)
+
+    def solve(self, Y, steps: int = GN_STEPS):
+        """Levenberg–Marquardt steps from ``Y``; returns ``Y`` and the body scales ``s``."""
+        Y = Y.copy()
+        s = body_scale(Y, self.bones, self.p) if self.rigid else np.ones(self.N)
+        lam = np.full(self.N, 1e-3)
+        diag = np.arange(3 * self.J)
+        cost = self.cost(Y, s)
+        for _ in range(steps):
+            H, g = self.system(Y, s)
+            H[:, diag, diag] *= (1 + lam)[:, None]  # Levenberg–Marquardt damping
+            step = -_solve(H, g).reshape(Y.shape)
+            Yn = Y + step
+            sn = body_scale(Yn, self.bones, self.p) if self.rigid else s
+            cn = self.cost(Yn, sn)
+            ok = cn <= cost
+            Y = np.where(ok[:, None, None], Yn, Y)
+            s = np.where(ok, sn, s)
+            cost = np.where(ok, cn, cost)
+            lam = np.where(ok, np.maximum(lam / 3, 1e-7), lam * 10)
+        return Y, s
+
+    def covariance_blocks(self, Y, s):
+        """Posterior ``(N, J, 3, 3)`` covariance blocks of each joint (box units²), and the
+        redundancies of the 2D, prior-xy, prior-z and bone groups (summed over samples)."""
+        H, _, H2, Hp = self.system(Y, s, parts=True)
+        J = self.J
+        blocks = _diagonal_blocks_of_inverse(H, J)
+        t2 = np.einsum("njkl,njlk->", blocks, H2)
+        txy = np.einsum("njkl,njlk->", blocks[..., :2, :2], Hp[..., :2, :2])
+        tz = np.einsum("nj,nj->", blocks[..., 2, 2], Hp[..., 2, 2])
+        tb = self.N * 3 * J - t2 - txy - tz  # tr(H⁻¹ H) = number of parameters
+        red = {"2d": 2 * self.mask.sum() - t2, "xy": 2 * self.N * J - txy,
+               "z": self.N * J - tz, "bone": (self.N * len(self.bones) - tb) if self.rigid
+               else 0.0}
+        return blocks, red
+
+
+def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
+    """``(N,)`` RMS reprojection error of the network's shapes over the observed landmarks,
+    pixels (per landmark, both coordinates: ``√(Σ_j m_j ‖Δ_j‖² / Σ_j m_j)``)."""
+    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
+                    NoiseModel(1.0, 1.0, 1.0, 0.0))
+    r = prob.px_residual(prob.X)
+    return np.sqrt((r ** 2).sum((1, 2)) / np.maximum(prob.mask.sum(1), 1))
+
+
+def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
+                   iterations: int = VCE_ITERATIONS, bone: float | None = None,
+                   start: NoiseModel | None = None) -> NoiseModel:
+    """Variance components of the least-squares refinement, from the data alone.
+
+    Args:
+        X: ``(M, J, 3)`` the network's shapes (box units, camera frame). Y0: ``(M, J, 3)`` a
+            starting point (e.g. the rigid-bone shapes on the rays). n, mask, tau, sigma,
+            ray_centre, scale: the normalised 2D and its camera (:class:`NRSfMInputs`, the
+            fit's τ), scale in px. bones ``(E, 2)`` and proportions p ``(E,)``: rigid bones
+            (None: free). iterations: variance-component rounds. bone: keep the bone term's
+            deviation fixed at this value (None: estimate it). start: initial variances.
+
+    Returns:
+        :class:`NoiseModel` (label noise in px; see the module docstring for the method).
+    """
+    prob0 = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
+                     NoiseModel(1.0, 1.0, 1.0, 0.0))
+    res = prob0.px_residual(prob0.X)
+    obs = max(float(prob0.mask.sum()), 1.0)
+    net_px = float(np.sqrt((res ** 2).sum() / (2 * obs)))
+    rigid = p is not None and bones is not None and len(bones) > 0
+    # the network's label residual, in box units, bounds its x, y error from below
+    net_box = float(np.sqrt(((res / prob0.scale[:, None, None]) ** 2).sum() / (2 * obs)))
+    if not rigid:
+        noise = max(net_px * np.sqrt(max(1 - FREE_BONES_MODEL_SHARE, 0.0)), MIN_NOISE_PX)
+        return NoiseModel(noise, max(net_box, 1e-4), max(net_box, 1e-4), 0.0, net_px)
+    model = NoiseModel(max(net_px / 2, MIN_NOISE_PX), max(net_box, 1e-3),
+                       max(net_box, 1e-3), 0.05 if bone is None else bone, net_px)
+    if start is not None and start.bone > 0:
+        model = NoiseModel(start.noise_px, start.prior_xy, start.prior_z,
+                           start.bone if bone is None else bone, net_px)
+    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model)
+    Y = np.asarray(Y0, np.float64)
+    for _ in range(iterations):
+        Y, s = prob.solve(Y)
+        _, red = prob.covariance_blocks(Y, s)
+        v2 = float((prob.px_residual(Y) ** 2).sum())
+        dx = Y - prob.X
+        vxy, vz = float((dx[..., :2] ** 2).sum()), float((dx[..., 2] ** 2).sum())
+        _, rb = prob.bone_terms(Y, s)
+        vb = float(((rb / s[:, None]) ** 2).sum())
+        model.noise_px = max(np.sqrt(v2 / max(red["2d"], 1e-6)), MIN_NOISE_PX)
+        model.prior_xy = max(np.sqrt(vxy / max(red["xy"], 1e-6)), 1e-4)
+        model.prior_z = max(np.sqrt(vz / max(red["z"], 1e-6)), 1e-4)
+        if bone is None:
+            model.bone = float(np.clip(np.sqrt(vb / max(red["bone"], 1e-6)), 1e-4, 1.0))
+    return model
+
+
+def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel, bones=None,
+               p=None, steps: int = GN_STEPS, full_covariance: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares joints of each sample and their uncertainty.
+
+    Args:
+        X, Y0, n, mask, tau, sigma, ray_centre, scale, bones, p: as :func:`estimate_noise`
+            (``N`` samples). model: the estimated :class:`NoiseModel`.
+
+    Returns:
+        ``Y (N, J, 3)`` float64 box units, camera frame; ``std (N, J)`` float64 box units:
+        ``√tr`` of each joint's posterior covariance (``full_covariance`` False: of its
+        covariance given the other joints, cheaper and smaller).
+    """
+    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale,
+                    bones if model.bone > 0 else None, p, model)
+    Y, s = prob.solve(np.asarray(Y0, np.float64), steps)
+    if full_covariance:
+        blocks, _ = prob.covariance_blocks(Y, s)
+    else:
+        H, _ = prob.system(Y, s)
+        blocks = np.linalg.inv(np.stack([H[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3]
+                                         for j in range(prob.J)], 1))
+    std = np.sqrt(np.maximum(np.einsum("njkk->nj", blocks), 0.0))
+    return Y, std
+
+
+#: Samples per chunk of :func:`refine_noise_aware` (its ``(chunk, 3J, 3J)`` systems stay small).
+CHUNK = 2048
+
+
+@dataclass
+class Refined:
+    """Output of :func:`refine_noise_aware`.
+
+    Attributes:
+        shapes: ``(N, J, 3)`` float32 box units, camera frame.
+        std: ``(N, J)`` float32 per-joint uncertainty, box units (√tr of the posterior
+            covariance).
+        confidence: ``(N, J)`` float32 in [0.05, 1]: the share of the network's prior variance
+            the data removed, ``1 − std² / (2 ς_xy² + ς_z²)`` (the self-training weight).
+        proportions: ``(E,)`` bone proportions used, or None (bones free).
+        model: the :class:`NoiseModel` used.
+        network_px: ``(N,)`` float32 RMS label residual of the network's shapes, pixels.
+    """
+
+    shapes: np.ndarray
+    std: np.ndarray
+    confidence: np.ndarray
+    proportions: np.ndarray | None
+    model: NoiseModel
+    network_px: np.ndarray
+
+
+def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
+                       proportions: np.ndarray | None = None, model: NoiseModel | None = None,
+                       start: NoiseModel | None = None, full_covariance: bool = True,
+                       iterations: int = VCE_ITERATIONS) -> Refined:
+    """The teacher's output 3D for noisy labels (module docstring).
+
+    Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
+    (the same front/back order of each bone), estimates the variances on at most
+    :data:`VCE_SAMPLES` evenly spaced samples (unless ``model`` is given), then solves every
+    sample in chunks of :data:`CHUNK`.
+
+    Args:
+        X: ``(N, J, 3)`` network shapes, camera frame, box units. inputs:
+            :class:`poselab.nrsfm.data.NRSfMInputs`. tau: ``(N, 2)`` the fit's 2D offsets.
+        skeleton: the landmarks' skeleton; bone_mode: ``NRSfMConfig.bone_lengths``.
+        proportions: ``(E,)`` to impose (None: estimate). model: variances to use (None:
+            estimate from these samples, ``iterations`` rounds from ``start``).
+            full_covariance: see :func:`refine_lsq`.
+
+    Returns:
+        :class:`Refined`.
+    """
+    from poselab.nrsfm.articulation import refine, rigid_wanted
+
+    X = np.asarray(X)
+    Y0, proportions = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
+    rigid = rigid_wanted(bone_mode, skeleton, warn=False) and proportions is not None
+    bones = skeleton.bones_array if rigid else None
+    N = len(X)
+
+    def args(sel):
+        return (inputs.n[sel], inputs.mask[sel], tau[sel], inputs.sigma[sel],
+                inputs.ray_centre[sel], inputs.scale[sel])
+
+    if model is None:
+        sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
+        model = estimate_noise(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
+                               start=start)
+    out = np.empty(X.shape, np.float32)
+    std = np.empty(X.shape[:2], np.float32)
+    net = np.empty(N, np.float32)
+    for start in range(0, N, CHUNK):
+        sel = slice(start, start + CHUNK)
+        Y, sd = refine_lsq(X[sel], Y0[sel], *args(sel), model, bones, proportions,
+                           full_covariance=full_covariance)
+        out[sel], std[sel] = Y, sd
+        net[sel] = network_residual_px(X[sel], *args(sel))
+    prior = 2 * model.prior_xy ** 2 + model.prior_z ** 2
+    conf = np.clip(1 - std.astype(np.float64) ** 2 / prior, 0.05, 1.0).astype(np.float32)
+    return Refined(out, std, conf, proportions, model, net)
