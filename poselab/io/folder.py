@@ -190,7 +190,13 @@ def _load(annotation: Path, skeleton, prefer_edits: bool, split: str | None = No
         log.info("loading edits %s instead of %s", edits, annotation)
         if annotation.exists() and annotation.stat().st_mtime > edits.stat().st_mtime:
             log.warning("%s is newer than its edits %s; the edits are loaded", annotation, edits)
-        coll = read_coco(edits)
+        from poselab.io.edits import edits_or_original
+
+        whole = edits != edits_path(annotation, split)  # whole-dataset edits, read as a split
+        coll = edits_or_original(edits, annotation, lambda: read_annotation(
+            opened or annotation, skeleton, None if whole else split))
+        if coll.source is None or Path(coll.source) != edits:
+            return coll  # edits of another dataset: the original (a warning was logged)
         coll.metadata["edits_of"] = str(annotation)
         if split and edits == edits_path(annotation, split):
             coll.metadata["split"] = split
