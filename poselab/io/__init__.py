@@ -18,9 +18,10 @@ from poselab.io.folder import (
 )
 from poselab.io.npz import read_npz, write_npz
 from poselab.io.results import Result3D, read_result
+from poselab.io.sleap import read_slp, write_slp
 
 __all__ = [
     "Result3D", "SkeletonNeeded", "edits_path", "export_csv", "export_json", "find_annotations",
     "open_folder", "read_annotation", "read_coco", "read_export", "read_npz", "read_result",
-    "write_coco", "write_npz", "write_sidecar_3d",
+    "read_slp", "write_coco", "write_npz", "write_sidecar_3d", "write_slp",
 ]

@@ -1,13 +1,14 @@
 """Open what a user drops: a folder (images + one annotation file) or an annotation file.
 
 A folder is scanned for images (jpg, jpeg, png, bmp, tif, tiff; up to three folder levels) and
-annotation files (COCO ``.json``, DeepLabCut/long ``.csv`` and ``.h5``, ``.mat``, ``.npz``, a YOLO
-``images/`` + ``labels/`` layout). Exactly one annotation file must be found — two are reported,
-never guessed between (DESIGN §8). GUI edits live beside the annotation file in
-``<stem>.poselab.json`` (:func:`edits_path`); when present they are loaded instead of the
-original. Images are checked without decoding: a listed image that is missing, truncated or
-unreadable flags its samples (``metadata["per_sample"]["image_problem"]``) and the rest of the
-dataset opens; image sizes come from the headers with EXIF orientation applied.
+annotation files (COCO or Label Studio ``.json``, SLEAP ``.slp``, DeepLabCut/long ``.csv`` and
+``.h5``, ``.mat``, ``.npz``, an Ultralytics YOLO dataset — :mod:`poselab.io.yolo`). Exactly
+one annotation file must be found — two are reported, never guessed between (DESIGN §8). GUI
+edits live beside the annotation file in ``<stem>.poselab.json`` (:func:`edits_path`); when
+present they are loaded instead of the original. Images are checked without decoding: a
+listed image that is missing, truncated or unreadable flags its samples
+(``metadata["per_sample"]["image_problem"]``) and the rest of the dataset opens; image sizes
+come from the headers with EXIF orientation applied.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from poselab.io.yolo import find_yolo, read_yolo, yolo_root
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_SUFFIXES = (".json", ".csv", ".h5", ".hdf5", ".mat", ".npz")
+ANNOTATION_SUFFIXES = (".json", ".csv", ".h5", ".hdf5", ".mat", ".npz", ".slp")
+#: Every file type :func:`open_folder` reads (the GUI's Open dialog lists these).
+READABLE_SUFFIXES = (*ANNOTATION_SUFFIXES, ".yaml", ".yml")
 UNLABELLED_EDITS = "annotations.poselab.json"
 _RESULT_KINDS = ("nrsfm", "prediction")
 
@@ -161,7 +164,14 @@ def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = N
     if path.is_dir() or suffix in (".yaml", ".yml"):
         return read_yolo(path, skeleton, split)
     if suffix == ".json":
+        from poselab.io.sleap import is_labelstudio, read_labelstudio
+
+        if is_labelstudio(_peek(path, 65536)):
+            return read_labelstudio(path, skeleton)
         return read_coco(path)
+    if suffix == ".slp":
+        from poselab.io.sleap import read_slp
+        return read_slp(path, skeleton)
     if suffix == ".csv":
         if _peek(path, 16).lstrip("\ufeff").lower().startswith("scorer"):
             from poselab.io.dlc import read_dlc

@@ -3,10 +3,12 @@
 Layouts (Ultralytics docs, "Pose estimation datasets"):
 
 * a dataset yaml (any name, e.g. ``coco8-pose.yaml``) with ``kpt_shape: [J, 2|3]``, optional
-  ``kpt_names`` (a list, or ``{class: list}``) and ``flip_idx``, ``path`` (the dataset root,
-  relative to the yaml; when that folder does not exist, the yaml's own folder — as datasets
-  are shipped with ``path: ../datasets/<name>``) and ``train``/``val``/``test`` (folders of
-  images relative to the root, lists of them, or ``.txt`` files listing images);
+  ``kpt_names`` (a list, or ``{class: list}``; sleap-io writes ``node_names``), ``flip_idx``
+  (left/right pairs) and ``skeleton`` (bones as index pairs, written by sleap-io), ``path``
+  (the dataset root, relative to the yaml; when that folder does not exist, the yaml's own
+  folder — as datasets are shipped with ``path: ../datasets/<name>``) and
+  ``train``/``val``/``test`` (folders of images relative to the root, lists of them, or
+  ``.txt`` files listing images);
 * without a yaml: ``<root>/images/{train,val,test}`` + ``<root>/labels/{...}``,
   ``<root>/{train,val,test}/{images,labels}``, or a flat ``<root>/images`` + ``<root>/labels``.
 
@@ -237,7 +239,7 @@ def _skeleton(layout: YoloLayout, J: int, skeleton) -> Skeleton:
                             f"kpt_shape has {J} joints, skeleton {sk.name!r} has {sk.num_joints}")
         return sk
     cfg = layout.config
-    names = cfg.get("kpt_names")
+    names = cfg.get("kpt_names", cfg.get("node_names"))  # node_names: sleap-io's export
     if isinstance(names, dict) and names:
         names = names.get(0, next(iter(names.values())))
     if not (isinstance(names, list) and len(names) == J and len(set(map(str, names))) == J):
@@ -257,7 +259,14 @@ def _skeleton(layout: YoloLayout, J: int, skeleton) -> Skeleton:
     else:
         pairs = guess_left_right(names)
     name = str(cfg.get("name") or (layout.yaml.stem if layout.yaml else "yolo"))
-    return Skeleton(name, tuple(names), (), pairs)
+    edges = cfg.get("skeleton") or ()  # not Ultralytics; sleap-io writes its edges here
+    try:
+        bones = tuple((int(a), int(b)) for a, b in edges if 0 <= int(a) < J and 0 <= int(b) < J
+                      and int(a) != int(b))
+    except (TypeError, ValueError):
+        log.warning("%s: 'skeleton' is not a list of joint index pairs; ignored", layout.yaml)
+        bones = ()
+    return Skeleton(name, tuple(names), bones, pairs)
 
 
 def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
