@@ -110,8 +110,8 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         empty, 2 elsewhere; ``metadata["per_sample"]`` holds ``individual`` and ``instance``.
 
     Raises:
-        DataError: not a DeepLabCut header, a non-numeric cell, or body parts the skeleton
-            lacks (names ``path``).
+        DataError: not a DeepLabCut header, a body part without its x or y column (named),
+            a non-numeric cell, or body parts the skeleton lacks (names ``path``).
     """
     path = Path(path)
     if path.suffix.lower() in (".h5", ".hdf5"):
@@ -129,6 +129,12 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         raise DataError(path, "only unique ('single') body parts; no individual to read")
     parts = list(dict.fromkeys(p for p, i in zip(part, indiv, strict=True) if i == animals[0]))
     col_of = {(i, p, c): k for k, (i, p, c) in enumerate(zip(indiv, part, coord, strict=True))}
+    for a, p in dict.fromkeys((i, p) for i, p in zip(indiv, part, strict=True) if i in animals):
+        for c in ("x", "y"):
+            if (a, p, c) not in col_of:
+                who = f" of individual {a!r}" if multi else ""
+                raise DataError(path, f"body part {p!r}{who} lacks its {c} column in the "
+                                      "header (coords row)")
     if multi and "single" in indiv:
         log.warning("%s: unique ('single') body parts are skipped", path)
 

@@ -14,6 +14,8 @@ come from the headers with EXIF orientation applied.
 from __future__ import annotations
 
 import logging
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +162,29 @@ def read_annotation(path: str | Path, skeleton: str | Path | Skeleton | None = N
         DataError: unsupported file type, or whatever the format's reader raises.
     """
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(path, "empty file (0 bytes)")
+    try:
+        return _dispatch(path, skeleton, split)
+    except DataError:
+        raise
+    except UnicodeDecodeError as err:
+        raise DataError(path, f"not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset "
+                              f"{err.start}); save it as UTF-8") from None
+    except (EOFError, zipfile.BadZipFile, struct.error) as err:
+        raise DataError(path, f"damaged or truncated file ({_first_line(err)})") from None
+    except (ValueError, KeyError, OSError) as err:
+        if path.suffix.lower() in (".npz", ".mat", ".h5", ".hdf5", ".slp"):  # binary decoders
+            raise DataError(path, f"damaged or truncated file ({_first_line(err)})") from None
+        raise
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _dispatch(path: Path, skeleton, split: str | None) -> PoseCollection:
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in (".yaml", ".yml"):
         return read_yolo(path, skeleton, split)

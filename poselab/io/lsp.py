@@ -37,8 +37,12 @@ def _load_joints(path: Path) -> np.ndarray:
         mat = scipy.io.loadmat(path)
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
-    except (NotImplementedError, ValueError, OSError) as err:
-        raise DataError(path, f"not a readable MATLAB file ({err})") from None
+    except (NotImplementedError, ValueError, OSError, EOFError,
+            scipy.io.matlab.MatReadError) as err:
+        problem = "damaged or truncated" if "truncated" in str(err) or isinstance(
+            err, EOFError) else "not a readable MATLAB file"
+        raise DataError(path, f"{problem} ({str(err).splitlines()[0] if str(err) else err!r})"
+                        ) from None
     arrays = {k: v for k, v in mat.items() if not k.startswith("__") and isinstance(v, np.ndarray)}
     if "joints" in arrays:
         return arrays["joints"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,15 @@ _MOCAP_META = ("subject", "action", "subaction", "camera", "frame", "sequence", 
 
 def _open(path: Path):
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic[:2] != b"PK":
+            raise DataError(path, "not a NumPy .npz (zip) file" if magic else "empty file")
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
+    except (EOFError, zipfile.BadZipFile) as err:
+        raise DataError(path, f"damaged or truncated .npz ({err})") from None
     except (OSError, ValueError) as err:
         raise DataError(path, f"not a readable .npz file ({err})") from None
 

@@ -18,8 +18,9 @@ Formats poselab keeps its own reader for — checked by the round-trip tests in
 * COCO keypoints JSON: ``sleap_io.load_coco`` turns COCO ``v = 1`` (labelled, occluded) into
   visible, losing the occlusion flag, and drops instances without a visible point.
 * DeepLabCut: sleap-io reads the CSV only (``.h5`` label files are not read), and a header
-  without a body part's x or y column must be an error naming the part (sleap-io leaves it
-  unlabelled); poselab's reader does both, and reads ``.h5`` without unpickling.
+  without a body part's x or y column must be an error naming the part (sleap-io 0.9.5
+  silently returns no labelled frame at all); poselab's reader does both, and reads ``.h5``
+  without unpickling. Both readers agree on well-formed CSVs (tested).
 * Ultralytics: ``load_ultralytics`` (0.9.5) looks only for a file named ``data.yaml`` in the
   folder given (a shipped ``<name>.yaml`` is "not found"), ignores ``path:``, reads one split,
   and finds labels only for ``<split>/images`` (not ``images/<split>``); datasets as shipped

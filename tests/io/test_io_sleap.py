@@ -195,3 +195,15 @@ def test_why_poselab_keeps_its_ultralytics_reader(tmp_path):
     assert len(open_folder(root)) == 4
     with pytest.raises(FileNotFoundError, match="data.yaml"):
         sio.load_ultralytics(str(root))
+
+
+def test_why_poselab_keeps_its_dlc_reader(tmp_path):
+    """A header missing a body part's y column: sleap-io returns no frame, poselab names it."""
+    from poselab.core import DataError
+
+    f = tmp_path / "CollectedData_me.csv"
+    f.write_text("scorer,me,me,me\nbodyparts,nose,nose,tail\ncoords,x,y,x\n"
+                 "labeled-data/v/img0.png,1,2,3\n")
+    assert len(sio.load_dlc(str(f)).labeled_frames) == 0
+    with pytest.raises(DataError, match="'tail' lacks its y column"):
+        read_annotation(f)
