@@ -10,7 +10,9 @@
 - mocap17: ``keypoints_2d`` (N, 17, 2) px, ``keypoints_3d_cam`` (N, 17, 3) mm camera frame,
   ``K`` (N, 3, 3), ``joint_names`` + ``parents`` → the built-in ``h36m17`` when the names match,
   per-sample ``subject``/``action``/``camera``/... in ``metadata["per_sample"]``, 1000×1000 images
-  that do not exist (2D only).
+  that do not exist (2D only). The 2D-only variant (``keypoints_2d``, ``joint_names``,
+  ``parents``, optional ``K`` and ``visibility``, no 3D) opens the same way; NaN landmarks are
+  unlabelled.
 
 A 3D *result* file (``kind`` = ``"nrsfm"`` or ``"prediction"``) is not a collection: read it
 with :func:`poselab.io.results.read_result`.
@@ -58,7 +60,7 @@ def read_npz(path: str | Path) -> PoseCollection:
     Returns:
         PoseCollection; classic sequences: ``keypoints_2d`` = W (mocap units, centred),
         ``keypoints_3d`` = S (``units_3d = "units"``); mocap17: ``keypoints_3d`` in mm with
-        ``intrinsics`` = K and ``image_sizes`` 1000×1000.
+        ``intrinsics`` = K and ``image_sizes`` 1000×1000 (2D-only files: no 3D, K if given).
 
     Raises:
         DataError: a result file, an unknown layout, bad shapes or NaN in observed landmarks
@@ -72,10 +74,11 @@ def read_npz(path: str | Path) -> PoseCollection:
                                   "collection; use 'poselab export' or poselab.io.read_result")
         if {"W", "S"} <= files:
             return _read_classic(z, path)
-        if {"keypoints_2d", "keypoints_3d_cam", "K"} <= files:
-            return _read_mocap(z, path)
         if {"keypoints_2d", "skeleton_json"} <= files:
             return _read_poselab(z, path)
+        if {"keypoints_2d", "keypoints_3d_cam", "K"} <= files or \
+                {"keypoints_2d", "joint_names", "parents"} <= files:
+            return _read_mocap(z, path)
         raise DataError(path, f"unknown .npz layout (keys {sorted(files)[:8]}); expected poselab "
                               "(keypoints_2d, skeleton_json), classic NRSfM (W, S) or mocap17")
 
@@ -129,9 +132,11 @@ def _read_mocap(z, path: Path) -> PoseCollection:
     else:
         ids = None
     size = np.asarray(z["image_size"]) if "image_size" in z.files else np.array([1000, 1000])
+    vis = np.asarray(z["visibility"]) if "visibility" in z.files else None  # None: finite = 2
     return PoseCollection(
-        skeleton=skeleton, keypoints_2d=kp, visibility=np.full((N, J), 2, np.uint8),
-        sample_ids=ids, keypoints_3d=z["keypoints_3d_cam"], intrinsics=z["K"], units_3d="mm",
+        skeleton=skeleton, keypoints_2d=kp, visibility=vis, sample_ids=ids,
+        keypoints_3d=z["keypoints_3d_cam"] if "keypoints_3d_cam" in z.files else None,
+        intrinsics=z["K"] if "K" in z.files else None, units_3d="mm",
         image_sizes=size, source=path,
         metadata={"layout": "mocap17", "frame_3d": "camera", "per_sample": per},
     )

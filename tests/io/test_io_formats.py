@@ -9,7 +9,7 @@ import pytest
 from conftest import write_image
 
 from poselab.core import DataError, Skeleton
-from poselab.io import read_npz, write_npz
+from poselab.io import open_folder, read_npz, write_npz
 from poselab.io.csv_long import read_csv_long
 from poselab.io.dlc import read_dlc
 from poselab.io.lsp import read_lsp
@@ -236,3 +236,25 @@ def test_npz_nan_observed_is_reported(tmp_path):
     with pytest.raises(DataError, match="NaN") as err:
         read_npz(f)
     assert err.value.path == f
+
+
+def test_npz_mocap17_2d_only(tmp_path):
+    """keypoints_2d + joint_names + parents (optional K, no 3D) opens like the full layout."""
+    from poselab.core import get_skeleton
+
+    sk = get_skeleton("h36m17")
+    parents = np.full(17, -1)
+    for a, b in sk.bones:
+        parents[b] = a
+    rng = np.random.default_rng(0)
+    kp = rng.uniform(0, 1000, (5, 17, 2)).astype(np.float32)
+    kp[2, 4] = np.nan
+    f = tmp_path / "walk_2d.npz"
+    np.savez(f, keypoints_2d=kp, joint_names=np.array(sk.joint_names), parents=parents)
+    c = open_folder(f)
+    assert c.skeleton is sk and len(c) == 5 and not c.has_3d and c.intrinsics is None
+    np.testing.assert_allclose(c.keypoints_2d[0], kp[0])
+    assert c.visibility[2, 4] == 0 and c.visibility.sum() == 2 * (5 * 17 - 1)
+    K = np.tile(np.diag([1000.0, 1000.0, 1.0]).astype(np.float32), (5, 1, 1))
+    np.savez(f, keypoints_2d=kp, joint_names=np.array(sk.joint_names), parents=parents, K=K)
+    np.testing.assert_allclose(open_folder(f).intrinsics, K)
