@@ -1,4 +1,5 @@
-"""3D export to CSV and JSON (DESIGN §8), atomic, with units and frame written in the file.
+"""3D export to CSV and JSON (DESIGN §8), atomic and streamed (memory independent of the
+number of samples), with units and frame written in the file.
 
 CSV (long, one row per sample × source × joint)::
 
@@ -22,13 +23,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from poselab import __version__
-from poselab.core.atomic import atomic_write_text
+from poselab.core.atomic import atomic_open
 from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.io.images import relative_name
@@ -46,8 +47,13 @@ def _per_source(value: str | Mapping[str, str], sources: Sequence[str], what: st
     return {s: str(value[s]) for s in sources}
 
 
+#: samples formatted and written at a time: memory is bounded by one chunk, not the data set
+CHUNK = 2048
+
+
 def _select(collection: PoseCollection, sources: Mapping[str, np.ndarray],
             samples) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Indices of the exported samples and the sources, checked but not copied."""
     N, J = len(collection), collection.num_joints
     if samples is None:
         idx = np.arange(N)
@@ -63,14 +69,19 @@ def _select(collection: PoseCollection, sources: Mapping[str, np.ndarray],
             idx = np.arange(N)[np.asarray(samples)]
     out = {}
     for name, arr in sources.items():
-        arr = np.asarray(arr, np.float64)
+        arr = np.asarray(arr)
         if arr.shape != (N, J, 3):
             raise DataError(None, f"3D source {name!r} has shape {arr.shape}, expected "
                                   f"({N}, {J}, 3) (one pose per sample of the collection)")
-        out[str(name)] = arr[idx]
+        out[str(name)] = arr
     if not out:
         raise DataError(None, "nothing to export: no 3D source given")
     return idx, out
+
+
+def _chunks(idx: np.ndarray) -> Iterator[np.ndarray]:
+    for start in range(0, len(idx), CHUNK):
+        yield idx[start:start + CHUNK]
 
 
 def _image_names(collection: PoseCollection, idx: np.ndarray, folder: Path) -> list[str]:
@@ -99,7 +110,10 @@ def export_csv(path: str | Path, collection: PoseCollection, sources: Mapping[st
                units: str | Mapping[str, str], frame: str | Mapping[str, str],
                samples: Sequence[int] | Sequence[str] | np.ndarray | None = None,
                include_2d: bool = False) -> Path:
-    """Write 3D poses as a long CSV (DESIGN §8), atomically.
+    """Write 3D poses as a long CSV (DESIGN §8), atomically and streamed.
+
+    The rows are formatted and written :data:`CHUNK` samples at a time, so the memory used
+    does not grow with the number of samples (scripts/bench_export.py).
 
     Args:
         path: output ``.csv``.
@@ -119,25 +133,31 @@ def export_csv(path: str | Path, collection: PoseCollection, sources: Mapping[st
     idx, arrays = _select(collection, sources, samples)
     names = list(arrays)
     units_d, frame_d = _per_source(units, names, "units"), _per_source(frame, names, "frame")
-    images = _image_names(collection, idx, path.parent)
-    inst = _instances(collection, idx).tolist()
     joints = [_quote(j) for j in collection.skeleton.joint_names]
-    prefixes = [f"{_quote(img)},{k}," for img, k in zip(images, inst, strict=True)]
-    heads = [p + j for p in prefixes for j in joints]  # (n*J,) "image,instance,joint"
-    lines = [",".join(CSV_COLUMNS)]
-    if include_2d:
-        kp = collection.keypoints_2d[idx].astype(np.float64)
-        kp[collection.visibility[idx] == 0] = np.nan
-        xy = _fmt(kp)
-        tail = f",{SOURCE_2D}," + "{},{},,px,image"
-        lines += [h + tail.format(xy[2 * r], xy[2 * r + 1]) for r, h in enumerate(heads)]
-    for name in names:
-        v = _fmt(arrays[name])
-        tail = (f",{_quote(name)}," + "{},{},{},"
-                + f"{_quote(units_d[name])},{_quote(frame_d[name])}")
-        lines += [h + tail.format(v[3 * r], v[3 * r + 1], v[3 * r + 2])
-                  for r, h in enumerate(heads)]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+
+    def heads(chunk: np.ndarray) -> list[str]:  # (n*J,) "image,instance,joint"
+        images = _image_names(collection, chunk, path.parent)
+        inst = _instances(collection, chunk).tolist()
+        prefixes = [f"{_quote(img)},{k}," for img, k in zip(images, inst, strict=True)]
+        return [p + j for p in prefixes for j in joints]
+
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(CSV_COLUMNS) + "\n")
+        if include_2d:
+            tail = f",{SOURCE_2D}," + "{},{},,px,image"
+            for chunk in _chunks(idx):
+                kp = collection.keypoints_2d[chunk].astype(np.float64)
+                kp[collection.visibility[chunk] == 0] = np.nan
+                xy = _fmt(kp)
+                fh.write("".join(h + tail.format(xy[2 * r], xy[2 * r + 1]) + "\n"
+                                 for r, h in enumerate(heads(chunk))))
+        for name in names:
+            tail = (f",{_quote(name)}," + "{},{},{},"
+                    + f"{_quote(units_d[name])},{_quote(frame_d[name])}")
+            for chunk in _chunks(idx):
+                v = _fmt(arrays[name][chunk])
+                fh.write("".join(h + tail.format(v[3 * r], v[3 * r + 1], v[3 * r + 2]) + "\n"
+                                 for r, h in enumerate(heads(chunk))))
     return path
 
 
@@ -153,10 +173,12 @@ def export_json(path: str | Path, collection: PoseCollection,
                 sources: Mapping[str, np.ndarray], units: str | Mapping[str, str],
                 frame: str | Mapping[str, str],
                 samples: Sequence[int] | Sequence[str] | np.ndarray | None = None) -> Path:
-    """Write 3D poses and the 2D landmarks as JSON (DESIGN §8), atomically.
+    """Write 3D poses and the 2D landmarks as JSON (DESIGN §8), atomically and streamed.
 
     Arguments as :func:`export_csv`. Each sample holds ``landmarks_2d`` ``(J, 3)`` as
     ``[x px, y px, visibility]`` and ``keypoints_3d[source]`` ``(J, 3)``; NaN is ``null``.
+    The samples are written :data:`CHUNK` at a time (memory independent of their number);
+    the bytes are those of one ``json.dumps`` of the whole document.
 
     Raises:
         DataError: as :func:`export_csv`.
@@ -164,24 +186,7 @@ def export_json(path: str | Path, collection: PoseCollection,
     path = Path(path)
     idx, arrays = _select(collection, sources, samples)
     names = list(arrays)
-    images = _image_names(collection, idx, path.parent)
-    inst = _instances(collection, idx)
-    kp = _rows(collection.keypoints_2d[idx])
-    vis = collection.visibility[idx].tolist()
-    rows3d = {s: _rows(arrays[s]) for s in names}
-    out_samples = []
-    for k, i in enumerate(idx):
-        size = None if collection.image_sizes is None else \
-            [int(v) for v in collection.image_sizes[i]]
-        out_samples.append({
-            "sample_id": collection.sample_ids[i],
-            "image": images[k] if collection.image_paths[i] is not None else None,
-            "instance": int(inst[k]),
-            "image_size": size,
-            "landmarks_2d": [xy + [v] for xy, v in zip(kp[k], vis[k], strict=True)],
-            "keypoints_3d": {s: rows3d[s][k] for s in names},
-        })
-    doc = {
+    head = {
         "format": "poselab-export",
         "poselab_version": __version__,
         "skeleton": collection.skeleton.to_dict(),
@@ -189,9 +194,32 @@ def export_json(path: str | Path, collection: PoseCollection,
         "units": _per_source(units, names, "units"),
         "frame": _per_source(frame, names, "frame"),
         "num_samples": len(idx),
-        "samples": out_samples,
     }
-    atomic_write_text(path, json.dumps(doc, separators=(",", ":")))
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(dumps(head)[:-1] + ',"samples":[')
+        first = True
+        for chunk in _chunks(idx):
+            images = _image_names(collection, chunk, path.parent)
+            inst = _instances(collection, chunk)
+            kp = _rows(collection.keypoints_2d[chunk])
+            vis = collection.visibility[chunk].tolist()
+            rows3d = {s: _rows(arrays[s][chunk]) for s in names}
+            parts = []
+            for k, i in enumerate(chunk):
+                size = None if collection.image_sizes is None else \
+                    [int(v) for v in collection.image_sizes[i]]
+                parts.append(dumps({
+                    "sample_id": collection.sample_ids[i],
+                    "image": images[k] if collection.image_paths[i] is not None else None,
+                    "instance": int(inst[k]),
+                    "image_size": size,
+                    "landmarks_2d": [xy + [v] for xy, v in zip(kp[k], vis[k], strict=True)],
+                    "keypoints_3d": {s: rows3d[s][k] for s in names},
+                }))
+            fh.write(("" if first else ",") + ",".join(parts))
+            first = False
+        fh.write("]}")
     return path
 
 
