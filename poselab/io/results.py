@@ -59,12 +59,22 @@ def read_result(path: str | Path) -> Result3D:
     """Read any poselab 3D result ``.npz`` (teacher or student).
 
     Raises:
-        DataError: unreadable, a key of ``RESULT_FILE_KEYS`` missing, or shapes that disagree
-            (names ``path``).
+        DataError: unreadable or damaged (a member fails its zip CRC), a key of
+            ``RESULT_FILE_KEYS`` missing, or shapes that disagree (names ``path``).
     """
-    from poselab.nrsfm.result import RESULT_FILE_KEYS  # lazily: keep poselab.io light
+    import zipfile
+    import zlib
 
     path = Path(path)
+    try:
+        return _read_result(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # a member fails its CRC
+        raise DataError(path, f"damaged file ({err})") from None
+
+
+def _read_result(path: Path) -> Result3D:
+    from poselab.nrsfm.result import RESULT_FILE_KEYS  # lazily: keep poselab.io light
+
     try:
         z = np.load(path, allow_pickle=False)
     except FileNotFoundError:

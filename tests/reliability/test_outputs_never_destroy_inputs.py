@@ -197,6 +197,20 @@ def test_damaged_teacher_is_an_error(workdir, capsys):
     assert rc == 2 and "damaged" in err and not (workdir / "r" / "checkpoint.pt").exists()
 
 
+def test_export_of_a_result_with_flipped_bytes_is_an_error(workdir, capsys):
+    """A bad copy of a result .npz: the member's zip CRC fails — one line, no traceback."""
+    import zipfile
+
+    path = workdir / "t.npz"
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("keypoints_3d.npy")
+    raw = bytearray(path.read_bytes())
+    raw[info.header_offset + 30 + len(info.filename) + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    rc, _, err = run_cli(["export", path, "--out", workdir / "e.json"], capsys)
+    assert rc == 2 and "damaged" in err and not (workdir / "e.json").exists()
+
+
 # ------------------------------------------- row 8: kill -9 during a write leaves a temporary
 def test_temporary_of_a_killed_write_is_removed_by_the_next_write(workdir, capsys):
     target = workdir / "e.csv"
