@@ -120,8 +120,12 @@ def build_crops(image_paths, centre: np.ndarray, scale: np.ndarray, size: int,
     Returns:
         ``(N, size, size, 3)`` uint8 RGB crops.
 
+    An image that cannot be decoded gives blank (zero) crops and one warning for all of them,
+    instead of failing; leave such samples out first with :func:`drop_unusable_images`.
+
     Raises:
-        DataError: an image path is None or cannot be decoded. Cancelled: via ``cancel``.
+        DataError: an image path is None, or no image can be decoded. Cancelled: via
+            ``cancel``.
     """
     paths = [None if p is None else Path(p) for p in image_paths]
     key = (tuple(str(p) for p in paths), np.round(centre, 3).tobytes(),
@@ -133,17 +137,32 @@ def build_crops(image_paths, centre: np.ndarray, scale: np.ndarray, size: int,
     order = sorted(range(n), key=lambda i: str(paths[i]))
     clock = EtaClock(n)
     current, image = None, None
+    unreadable: dict[Path, str] = {}
     for done, i in enumerate(order, 1):
         if paths[i] is None:
             raise DataError(None, f"sample {i} has no image; the integral student needs images")
         if paths[i] != current:
-            image, current = _read_image(paths[i]), paths[i]
-        out[i] = crop_image(image, centre[i], float(scale[i]), size)
+            current = paths[i]
+            try:
+                image = _read_image(current)
+            except DataError as err:  # one bad image must not sink the job: blank crop
+                image, unreadable[current] = None, err.problem
+        if image is not None:
+            out[i] = crop_image(image, centre[i], float(scale[i]), size)
         if done % 256 == 0 or done == n:
             if cancel is not None:
                 cancel.check()
             yield Progress("crops", done, n, {}, clock.eta(done), f"cropping images {done}/{n}",
                            kind="step")
+    if unreadable:
+        if len(unreadable) == len(set(paths)):
+            first = next(iter(unreadable))
+            raise DataError(first, f"no image can be decoded ({unreadable[first]})")
+        first = next(iter(unreadable))
+        log.warning("%d unreadable image(s) give blank crops (e.g. %s: %s); "
+                    "drop_unusable_images() leaves their samples out", len(unreadable), first,
+                    unreadable[first])
+        return out  # not memoised: the files may be repaired
     _MEMO.clear()  # keep one crop set in memory
     _MEMO[key] = out
     return out

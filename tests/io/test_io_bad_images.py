@@ -50,3 +50,16 @@ def test_image_training_leaves_them_out(folder_with_truncated_jpeg, caplog):
     # unchecked collection (check_images=False, as nrsfm/train do): probed on demand
     kept_coll2, _ = drop_unusable_images(open_folder(folder, check_images=False))
     assert kept_coll2.sample_ids == kept_coll.sample_ids
+
+
+def test_crops_do_not_fail_on_a_truncated_image(folder_with_truncated_jpeg, caplog):
+    from poselab.core.progress import drain
+    from poselab.distill.data import build_crops
+
+    folder, coll, bad = folder_with_truncated_jpeg
+    n = len(coll)
+    centre = np.full((n, 2), 20.0)
+    crops = drain(build_crops(coll.image_paths, centre, np.full(n, 30.0), 16))
+    is_bad = np.array([p == bad for p in coll.image_paths])
+    assert (crops[is_bad] == 0).all() and (crops[~is_bad].reshape(n - 1, -1).max(1) > 0).all()
+    assert "1 unreadable image(s) give blank crops" in caplog.text
