@@ -25,6 +25,8 @@ Formats poselab keeps its own reader for — checked by the round-trip tests in
   folder given (a shipped ``<name>.yaml`` is "not found"), ignores ``path:``, reads one split,
   and finds labels only for ``<split>/images`` (not ``images/<split>``); datasets as shipped
   need :mod:`poselab.io.yolo` (its round trip with sleap-io's writer is tested).
+* NWB is not offered: sleap-io 0.9.5 cannot read back its own ``save_nwb`` of labelled image
+  folders (``load_nwb``: "Unknown video file type: <StrDataset ...>"), so it does not round-trip.
 * joints ``.mat`` (LSP/MPII layouts), classic/mocap ``.npz``, long CSV: not sleap-io formats
   (its ``.mat`` is LEAP's).
 
