@@ -180,3 +180,70 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         metadata={"scorer": cols[0][0], "per_sample": {
             "individual": np.asarray(who, dtype=str), "instance": np.asarray(inst, np.int32)}},
     )
+
+
+def dlc_project_config(path: str | Path) -> Path | None:
+    """The ``config.yaml`` of the DeepLabCut project ``path`` is (the project folder or its
+    config), or None: a config with ``bodyparts``/``multianimalbodyparts`` and a
+    ``labeled-data`` folder beside it."""
+    path = Path(path)
+    cfg = path / "config.yaml" if path.is_dir() else path
+    if cfg.name.lower() not in ("config.yaml", "config.yml") or not cfg.is_file():
+        return None
+    if not (cfg.parent / "labeled-data").is_dir():
+        return None
+    try:
+        head = cfg.read_bytes()[:200_000]
+    except OSError:
+        return None
+    return cfg if b"bodyparts" in head else None
+
+
+def read_dlc_project(path: str | Path, skeleton: str | Path | Skeleton | None = None
+                     ) -> PoseCollection:
+    """Read every labelled video of a DeepLabCut project as one collection.
+
+    Args:
+        path: the project folder or its ``config.yaml``.
+        skeleton: as :func:`read_dlc`.
+
+    Returns:
+        The ``labeled-data/<video>/CollectedData_<scorer>.csv`` files (``.h5`` where a video
+        has no CSV) of the config's ``scorer`` (all scorers' files when none match),
+        concatenated; ``metadata["per_sample"]["video"]`` names each sample's video folder;
+        bones from the config's ``skeleton``.
+
+    Raises:
+        DataError: not a project, no labelled video, or a file's error (naming the file).
+    """
+    from poselab.io.yaml_file import read_yaml
+
+    cfg_path = dlc_project_config(path)
+    if cfg_path is None:
+        raise DataError(path, "not a DeepLabCut project (config.yaml with bodyparts and a "
+                              "labeled-data folder)")
+    cfg = read_yaml(cfg_path)
+    scorer = str(cfg.get("scorer") or "")
+    found = []
+    for video in sorted(d for d in (cfg_path.parent / "labeled-data").iterdir() if d.is_dir()):
+        files = sorted(f for f in video.iterdir() if f.name.startswith("CollectedData_")
+                       and f.suffix.lower() in (".csv", ".h5", ".hdf5"))
+        mine = [f for f in files if f.stem == f"CollectedData_{scorer}"] or files
+        csv_stems = {f.stem for f in mine if f.suffix.lower() == ".csv"}
+        found += [f for f in mine if f.suffix.lower() == ".csv" or f.stem not in csv_stems]
+    if not found:
+        raise DataError(cfg_path, "no labeled-data/<video>/CollectedData_*.csv or .h5 found")
+    parts = []
+    sk = skeleton
+    for f in found:
+        c = read_dlc(f, sk)
+        sk = c.skeleton  # every video in the joint order of the first
+        c.metadata["per_sample"]["video"] = np.full(len(c), f.parent.name)
+        parts.append(c)
+    out = PoseCollection.concatenate(parts) if len(parts) > 1 else parts[0]
+    per = {k: np.concatenate([np.asarray(c.metadata["per_sample"][k]) for c in parts])
+           for k in ("individual", "instance", "video")}
+    out.metadata = {"scorer": scorer or parts[0].metadata.get("scorer"), "per_sample": per,
+                    "files": [str(f) for f in found]}
+    out.source = cfg_path
+    return out

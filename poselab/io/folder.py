@@ -187,6 +187,10 @@ def _first_line(err: BaseException) -> str:
 def _dispatch(path: Path, skeleton, split: str | None) -> PoseCollection:
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in (".yaml", ".yml"):
+        from poselab.io.dlc import dlc_project_config, read_dlc_project
+
+        if dlc_project_config(path) is not None:
+            return read_dlc_project(path, skeleton)
         return read_yolo(path, skeleton, split)
     if suffix == ".json":
         from poselab.io.sleap import is_labelstudio, read_labelstudio
@@ -286,10 +290,15 @@ def open_folder(path: str | Path, skeleton: str | Path | Skeleton | None = None,
 
 def _open(path: Path, skeleton, prefer_edits: bool, check_images: bool,
           split: str | None) -> PoseCollection:
+    from poselab.io.dlc import dlc_project_config
+
     folder = path if path.is_dir() else path.parent
-    layout = find_yolo(path) if path.is_dir() or path.suffix.lower() in (".yaml", ".yml") \
-        else None
-    if layout is not None:
+    project = dlc_project_config(path)
+    layout = find_yolo(path) if project is None and (
+        path.is_dir() or path.suffix.lower() in (".yaml", ".yml")) else None
+    if project is not None:  # a DeepLabCut project: every labelled video
+        coll = _load(project, skeleton, prefer_edits, None, path)
+    elif layout is not None:
         coll = _load(layout.source, skeleton, prefer_edits, split or layout.split, path)
     elif path.is_dir():
         candidates = find_annotations(path, max_depth=1)

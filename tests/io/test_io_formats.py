@@ -258,3 +258,28 @@ def test_npz_mocap17_2d_only(tmp_path):
     K = np.tile(np.diag([1000.0, 1000.0, 1.0]).astype(np.float32), (5, 1, 1))
     np.savez(f, keypoints_2d=kp, joint_names=np.array(sk.joint_names), parents=parents, K=K)
     np.testing.assert_allclose(open_folder(f).intrinsics, K)
+
+
+def test_dlc_project_folder_and_config(tmp_path):
+    """A project (config.yaml with a Windows video key, two labelled videos) opens whole."""
+    (tmp_path / "config.yaml").write_text(
+        "Task: \"my #1 task\"\nscorer: me\nvideo_sets:\n  C:\\videos\\m1.avi:\n"
+        "    crop: 0, 640, 0, 480\nbodyparts:\n- nose\n- tail\nskeleton:\n- - nose\n  - tail\n")
+    for v, rows in (("m1", "labeled-data/m1/a.png,1,2,3,4\n"),
+                    ("m2", "labeled-data/m2/b.png,5,6,,\nlabeled-data/m2/c.png,7,8,9,10\n")):
+        folder = tmp_path / "labeled-data" / v
+        folder.mkdir(parents=True)
+        for name in ("a", "b", "c"):
+            if name in rows:
+                write_image(folder / f"{name}.png", 20, 20)
+        (folder / "CollectedData_me.csv").write_text(
+            "scorer,me,me,me,me\nbodyparts,nose,nose,tail,tail\ncoords,x,y,x,y\n" + rows)
+        (folder / "CollectedData_other.csv").write_text("not read: another scorer\n")
+    for target in (tmp_path, tmp_path / "config.yaml"):
+        c = open_folder(target)
+        assert len(c) == 3 and c.source == tmp_path / "config.yaml"
+        assert c.metadata["per_sample"]["video"].tolist() == ["m1", "m2", "m2"]
+        assert c.skeleton.bones == ((0, 1),)
+        np.testing.assert_allclose(c.keypoints_2d[:, 0], [[1, 2], [5, 6], [7, 8]])
+        assert c.visibility[:, 1].tolist() == [2, 0, 2]
+        assert c.image_sizes.tolist() == [[20, 20]] * 3
