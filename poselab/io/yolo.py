@@ -91,8 +91,11 @@ def _pose_yaml(path: Path) -> dict | None:
 
 
 def _yaml_near(folder: Path) -> tuple[Path, dict] | None:
-    """A pose dataset yaml in ``folder`` or its two parents (nearest first; ``data.yaml``
-    preferred; two others in one folder are an error)."""
+    """A pose dataset yaml in ``folder`` or its two parents (nearest first). In the folder
+    itself ``data.yaml``/``dataset.yaml`` wins and two other yamls are an error; in a parent
+    only a yaml whose dataset root holds the folder counts (a ``datasets/`` folder may hold
+    the yamls of several datasets)."""
+    here = folder.resolve()
     for d in (folder, folder.parent, folder.parent.parent):
         try:
             files = sorted(p for p in d.iterdir()
@@ -100,6 +103,9 @@ def _yaml_near(folder: Path) -> tuple[Path, dict] | None:
         except OSError:
             continue
         found = [(p, cfg) for p in files if (cfg := _pose_yaml(p)) is not None]
+        if d is not folder:
+            found = [(p, cfg) for p, cfg in found
+                     if here.is_relative_to(_resolve_yaml(p, cfg)[0].resolve())]
         if len(found) > 1:
             named = [f for f in found if f[0].stem.lower() in ("data", "dataset")]
             if len(named) != 1:

@@ -176,3 +176,15 @@ def test_cli_info_split(tmp_path, capsys):
     assert "samples:   1" in capsys.readouterr().out
     assert main(["info", str(root), "--split", "nope"]) == 2
     assert "no split 'nope'" in capsys.readouterr().err
+
+
+def test_parent_with_several_dataset_yamls(tmp_path):
+    """``datasets/`` holding the yamls of two datasets: each dataset folder opens its own."""
+    datasets = tmp_path / "datasets"
+    root = _write(datasets / "tiger", True, yaml=None)
+    (datasets / "tiger.yaml").write_text(YAML.replace("../datasets/tiger-pose", "tiger"))
+    (datasets / "other.yaml").write_text(YAML.replace("../datasets/tiger-pose", "other"))
+    (datasets / "other").mkdir()
+    c = open_folder(root)
+    assert len(c) == 4 and c.source == datasets / "tiger.yaml"
+    assert open_folder(root / "val").metadata["split"] == "val"
