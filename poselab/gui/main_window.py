@@ -484,10 +484,21 @@ class MainWindow(JobsMixin, QMainWindow):
     def _on_export_dialog_accepted(self) -> None:
         choice = self.export_dialog.choice()
         if choice is not None:
-            try:
-                self.export(choice.sources, choice.fmt, choice.selected_only, choice.path)
-            except (PoselabError, OSError) as err:
-                self.show_error("Export failed", str(err))
+            self._export_checked(choice, force=False)
+
+    def _export_checked(self, choice, force: bool) -> None:
+        """Export after checking the file (:mod:`poselab.gui.output_check`): never over the
+        data's own annotation file without a confirmation."""
+        from poselab.gui.output_check import outputs_ok
+
+        if not outputs_ok(self, "Export", [(Path(choice.path), False, ())],
+                          [self.doc.collection.source if self.doc else None], force,
+                          lambda: self._export_checked(choice, force=True)):
+            return
+        try:
+            self.export(choice.sources, choice.fmt, choice.selected_only, choice.path)
+        except (PoselabError, OSError) as err:
+            self.show_error("Export failed", str(err))
 
     def export(self, sources: tuple[str, ...], fmt: str, selected_only: bool,
                path: Path) -> Path:
@@ -510,7 +521,10 @@ class MainWindow(JobsMixin, QMainWindow):
         units = {s.replace(" ", "_"): units_of[s] for s in chosen}
         samples = [self.current] if selected_only and self.current is not None else None
         writer = export_csv if fmt == "csv" else export_json
-        writer(path, doc.collection, arrays, units, "camera", samples=samples)
+        from poselab.core.lock import output_lock
+
+        with output_lock(path):  # "another poselab job is writing ..." when one is
+            writer(path, doc.collection, arrays, units, "camera", samples=samples)
         log.info("exported %s (%s) to %s", ", ".join(chosen), fmt.upper(), path)
         self.statusBar().showMessage(f"Exported to {path}", 8000)
         return Path(path)
