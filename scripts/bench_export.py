@@ -82,8 +82,10 @@ def main() -> None:
                                str(target)], capture_output=True, text=True, check=True)
         wall = time.perf_counter() - t0
         rec = json.loads(proc.stdout.strip().splitlines()[-1])
+        whole = max(rec["peak_mib"], rec["peak_before_export_mib"],
+                    rec["peak_during_export_mib"])  # resetting VmHWM resets ru_maxrss too
         print(f"{fmt}: poselab export of {args.samples} samples × 17 joints: peak RSS "
-              f"{rec['peak_mib']:.0f} MiB for the whole command; reading the result "
+              f"{whole:.0f} MiB for the whole command; reading the result "
               f"{rec['peak_before_export_mib']:.0f} MiB peak, {rec['rss_before_export_mib']:.0f}"
               f" MiB held; during the export {rec['peak_during_export_mib']:.0f} MiB peak; "
               f"{target.stat().st_size / 2**20:.0f} MiB file, {wall:.0f} s", flush=True)

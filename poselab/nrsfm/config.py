@@ -102,8 +102,7 @@ class NRSfMConfig(ConfigBase):
                                          "not the paper's 0.01 scale)"))
     lr: float = field(default=3e-3, metadata=hint("Learning rate", (1e-6, 1.0), "",
                                                     typical=(1e-5, 0.05)))
-    batch_size: int = field(default=256, metadata=hint("Batch size", (2, 65536), "samples",
-                                                            typical=(16, 8192)))
+    batch_size: int = field(default=256, metadata=hint("Batch size", (2, 65536), "samples"))
     steps: int = field(default=6000, metadata=hint("Steps", (1, 10**7), "steps",
                                                       typical=(1, 200_000)))
     restarts: int = field(default=3, metadata=hint(
