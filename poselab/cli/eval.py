@@ -105,10 +105,6 @@ def write_per_sample(path: Path, sample_ids: list[str], result: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from poselab.io import open_folder
-    from poselab.io.results import read_result
-    from poselab.metrics import evaluate
-
     from poselab.core.lock import output_lock
     from poselab.core.outputs import check_output
 
@@ -116,10 +112,14 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.per_sample, inputs=(args.prediction, args.gt), force=args.force,
                      suffixes=(".csv",))
     with output_lock(args.per_sample):
-        return _evaluate(args, read_result, open_folder, evaluate)
+        return _evaluate(args)
 
 
-def _evaluate(args: argparse.Namespace, read_result, open_folder, evaluate) -> int:
+def _evaluate(args: argparse.Namespace) -> int:
+    from poselab.io import open_folder
+    from poselab.io.results import read_result
+    from poselab.metrics import evaluate
+
     pred = read_result(args.prediction)
     gt = open_folder(args.gt, split=args.split)
     kp = np.asarray(pred.keypoints_3d, dtype=np.float64)
