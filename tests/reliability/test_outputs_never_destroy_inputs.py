@@ -67,7 +67,7 @@ def test_export_over_annotations_needs_force(workdir, capsys, target, kind):
 @pytest.mark.parametrize("case", [
     "nrsfm-out-folder", "nrsfm-parent-is-file", "export-out-folder", "export-parent-is-file",
     "train-out-file", "predict-out-folder", "predict-parent-is-file", "synth-out-file",
-    "nrsfm-unwritable", "export-unwritable"])
+    "nrsfm-unwritable", "export-unwritable", "synth-out-holds-poses", "eval-per-sample-dlc"])
 def test_unusable_output_fails_before_any_work(workdir, capsys, no_work, case):
     w = workdir
     (w / "afolder").mkdir()
@@ -93,6 +93,10 @@ def test_unusable_output_fails_before_any_work(workdir, capsys, no_work, case):
                                     w / "afile.txt" / "p.npz"], "is a file"),
         "synth-out-file": (["synth", "--poses", w / "in.npz", "--out", w / "afile.txt"],
                            "run folder is expected"),
+        "synth-out-holds-poses": (["synth", "--poses", w / "in.npz", "--out", w, "--overwrite"],
+                                  "replacing the folder would destroy it"),
+        "eval-per-sample-dlc": (["eval", w / "t.npz", "--gt", w / "data", "--per-sample",
+                                 w / "labeled" / "CollectedData.csv"], "DeepLabCut"),
         "nrsfm-unwritable": (["nrsfm", w / "in.npz", "--out", ro / "o.npz"], "not writable"),
         "export-unwritable": (["export", w / "t.npz", "--out", ro / "o.csv"], "not writable"),
     }[case]
