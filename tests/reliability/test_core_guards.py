@@ -243,3 +243,19 @@ def test_gui_asks_before_replacing_a_protected_file(tmp_path, qtbot):
     assert outputs_ok(window, "Train", [(f["dlc"], True, ("checkpoint.pt",))], [], False,
                       list) is False
     assert window.errors and "run folder is expected" in window.errors[-1][1]
+
+
+def test_unwritable_folder_is_reported_even_when_running_as_root(tmp_path, monkeypatch):
+    """As root every folder is writable, so the permission answer is simulated here (the CLI
+    test with a chmod-ed folder runs for ordinary users)."""
+    import poselab.core.outputs as outputs
+
+    real_access = os.access
+    monkeypatch.setattr(outputs.os, "access",
+                        lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    with pytest.raises(outputs.OutputError, match="folder is not writable"):
+        outputs.check_output(tmp_path / "o.npz")
+    with pytest.raises(outputs.OutputError, match="cannot be created"):
+        outputs.check_output(tmp_path / "new" / "o.npz")
+    with pytest.raises(outputs.OutputError, match="not writable"):
+        outputs.check_output(tmp_path, folder=True)
