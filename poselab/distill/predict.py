@@ -93,13 +93,19 @@ def save_predictions(path: str | Path, keypoints_3d: np.ndarray, collection: Pos
         extra: JSON-ready information stored as ``extra_json`` (e.g. the checkpoint path).
 
     Raises:
-        DataError: shape does not match the collection.
+        DataError: shape does not match the collection; NaN or infinite predictions (a
+            diverged or damaged student: no file is written).
     """
     skeleton = skeleton or collection.skeleton
     kp = np.asarray(keypoints_3d, np.float32)
     if kp.shape != (len(collection), skeleton.num_joints, 3):
         raise DataError(path, f"predictions of shape {kp.shape} do not match "
                               f"{len(collection)} samples of {skeleton.num_joints} joints")
+    bad = ~np.isfinite(kp).all(axis=(1, 2))
+    if bad.any():
+        raise DataError(path, f"not written: the student predicted NaN or infinite 3D for "
+                              f"{int(bad.sum())} of {len(bad)} samples (first: "
+                              f"{collection.sample_ids[int(np.argmax(bad))]!r})")
     atomic_savez(path, kind=np.array("prediction"), keypoints_3d=kp,
                  sample_ids=np.asarray(list(collection.sample_ids), dtype=str),
                  skeleton_json=np.array(json.dumps(skeleton.to_dict())), units=np.array("px"),
