@@ -56,6 +56,7 @@ def test_bad_teacher_is_one_line_error(folder, tmp_path, capsys):
     t = np.load(folder / "t.npz")
     arrays = {k: t[k] for k in t.files}
     arrays["sample_ids"] = np.array([f"x{i}" for i in range(32)])
+    arrays.pop("content_sha256")  # a valid teacher of other samples, not a damaged file
     np.savez(tmp_path / "bad.npz", **arrays)
     rc = main(["train", str(folder / "data"), "--teacher", str(tmp_path / "bad.npz"), "--out",
                str(tmp_path / "run"), "--epochs", "1"])
