@@ -58,8 +58,8 @@ def _head(path: Path, n: int) -> str:
 def recognised_kind(path: str | Path) -> str | None:
     """What poselab recognises ``path`` as, when it is an input a job must not overwrite.
 
-    Sniffs the content as :func:`poselab.io.open_folder` does (COCO JSON with
-    ``"annotations"``, DeepLabCut CSV starting with ``scorer``, long landmark CSV, ``.h5``,
+    Sniffs the content as :func:`poselab.io.open_folder` does (COCO and Label Studio JSON
+    with ``"annotations"``, skeleton JSON with ``"joint_names"``, DeepLabCut CSV starting with ``scorer``, long landmark CSV, ``.h5``,
     ``.mat``, ``.slp``, a pose ``.npz`` with ``keypoints_2d`` / ``W``, YOLO ``data.yaml`` and
     ``labels/*.txt``, GUI edits ``*.poselab.json``, images, torch checkpoints).
 
@@ -92,7 +92,9 @@ def recognised_kind(path: str | Path) -> str | None:
         head = _head(path, 65536)
         if '"poselab-export"' in head:
             return None
-        return "a COCO annotation file" if '"annotations"' in head else None
+        if '"annotations"' in head:
+            return "a COCO or Label Studio annotation file"
+        return "a skeleton file" if '"joint_names"' in head else None
     if suffix == ".csv":
         head = _head(path, 512).lower()
         first = head.splitlines()[0] if head else ""

@@ -44,6 +44,8 @@ def _files(tmp_path: Path) -> dict[str, Path]:
     f["label"].parent.mkdir()
     f["label"].write_text("0 0.5 0.5 1 1\n")
     f["other_txt"].write_text("hello")
+    f["skeleton"] = tmp_path / "my_skeleton.json"
+    f["skeleton"].write_text(json.dumps(sk.to_dict()))
     return f
 
 
@@ -53,7 +55,7 @@ def test_recognised_kind_protects_annotations_but_not_poselab_outputs(tmp_path):
     f = _files(tmp_path)
     kinds = {k: recognised_kind(p) for k, p in f.items()}
     assert kinds == {
-        "coco": "a COCO annotation file", "npz": "a landmark .npz file",
+        "coco": "a COCO or Label Studio annotation file", "skeleton": "a skeleton file", "npz": "a landmark .npz file",
         "dlc": "a DeepLabCut annotation file", "long": "a landmark CSV file",
         "export_csv": None, "export_json": None, "result": None,
         "edits": "a poselab edits file", "image": "an image",

@@ -52,7 +52,7 @@ def test_nrsfm_out_is_the_annotation_inside_the_input_folder(workdir, capsys, no
 
 # ------------------------------------------------------ row 2: export over DeepLabCut labels
 @pytest.mark.parametrize("target,kind", [("labeled/CollectedData.csv", "DeepLabCut"),
-                                         ("data/annotations.json", "COCO annotation")])
+                                         ("data/annotations.json", "COCO or Label Studio")])
 def test_export_over_annotations_needs_force(workdir, capsys, target, kind):
     before = digests(workdir)
     rc, _, err = run_cli(["export", workdir / "t.npz", "--out", workdir / target], capsys)
