@@ -59,9 +59,10 @@ def recognised_kind(path: str | Path) -> str | None:
     """What poselab recognises ``path`` as, when it is an input a job must not overwrite.
 
     Sniffs the content as :func:`poselab.io.open_folder` does (COCO and Label Studio JSON
-    with ``"annotations"``, skeleton JSON with ``"joint_names"``, DeepLabCut CSV starting with ``scorer``, long landmark CSV, ``.h5``,
-    ``.mat``, ``.slp``, a pose ``.npz`` with ``keypoints_2d`` / ``W``, YOLO ``data.yaml`` and
-    ``labels/*.txt``, GUI edits ``*.poselab.json``, images, torch checkpoints).
+    with ``"annotations"``, skeleton JSON with ``"joint_names"``, DeepLabCut CSV starting
+    with ``scorer``, long landmark CSV, ``.h5``, ``.mat``, ``.slp``, a pose ``.npz`` with
+    ``keypoints_2d`` / ``W``, YOLO ``data.yaml`` and ``labels/*.txt``, GUI edits
+    ``*.poselab.json``, images, torch checkpoints).
 
     Returns:
         A short description (``"a DeepLabCut annotation file"``) or None for files that are

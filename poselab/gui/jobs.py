@@ -40,10 +40,9 @@ def _reconstruct_job(collection, config, out_path: Path):
     """Fit and save the teacher (:func:`poselab.nrsfm.fit_job.fit_and_save`) in a child process
     (see :data:`JOBS_IN_PROCESS`)."""
     def factory(cancel):
+        from poselab.core.lock import output_lock
         from poselab.core.process_job import run_in_process
         from poselab.nrsfm.fit_job import fit_and_save
-
-        from poselab.core.lock import output_lock
 
         with output_lock(out_path):  # a second writer fails: "another poselab job is writing"
             if not JOBS_IN_PROCESS:
@@ -60,10 +59,9 @@ def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, 
     process: training in a thread of this process would hold the interpreter lock between its
     many small steps and make the event loop and the 3D view stutter (issue 6, bench_gui.py)."""
     def factory(cancel):
+        from poselab.core.lock import output_lock
         from poselab.core.process_job import run_in_process
         from poselab.distill.train_predict import train_and_predict
-
-        from poselab.core.lock import output_lock
 
         args = (collection, teacher, config, out_dir, resume, pred_path)
         with output_lock(out_dir, pred_path):

@@ -55,7 +55,8 @@ def test_recognised_kind_protects_annotations_but_not_poselab_outputs(tmp_path):
     f = _files(tmp_path)
     kinds = {k: recognised_kind(p) for k, p in f.items()}
     assert kinds == {
-        "coco": "a COCO or Label Studio annotation file", "skeleton": "a skeleton file", "npz": "a landmark .npz file",
+        "coco": "a COCO or Label Studio annotation file", "skeleton": "a skeleton file",
+        "npz": "a landmark .npz file",
         "dlc": "a DeepLabCut annotation file", "long": "a landmark CSV file",
         "export_csv": None, "export_json": None, "result": None,
         "edits": "a poselab edits file", "image": "an image",

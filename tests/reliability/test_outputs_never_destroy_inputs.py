@@ -15,7 +15,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from reliability_helpers import digests, flip_weight_bytes, run_cli
 
 TINY_FIT = {"dict_sizes": [8, 4], "steps": 5, "restarts": 1, "batch_size": 8, "log_every": 5,
