@@ -70,6 +70,11 @@ class NRSfMConfig(ConfigBase):
             depth, onto its observed 2D (:func:`poselab.nrsfm.articulation.on_rays`), so
             ``keypoints_3d`` reprojects exactly onto the labels (h36m17_train35k: MPJPE 96.0 →
             84.8 mm); False keeps the teacher's own projection.
+        noise_aware: with ``exact_2d``: the output joints are fitted by least squares — the
+            2D labels weighted by their noise level (estimated from the data alone), the
+            network's shape as a prior, rigid bones when rigid
+            (:mod:`poselab.nrsfm.least_squares`) — and self-training weights its targets by
+            their confidence; False: exactly through the labels (issue 15).
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -144,6 +149,9 @@ class NRSfMConfig(ConfigBase):
     exact_2d: bool = field(default=True, metadata=hint(
         "3D through the 2D labels", None, "", help="Move each landmark along its ray, at the "
         "teacher's depth, onto its observed 2D"))
+    noise_aware: bool = field(default=True, metadata=hint(
+        "Noise-aware output", None, "", help="Fit each sample's joints by least squares with "
+        "the 2D label noise estimated from the data, instead of exactly through the labels"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "

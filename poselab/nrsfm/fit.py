@@ -67,12 +67,15 @@ def _setup_torch(config: NRSfMConfig) -> str:
 
 
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
-                 history: dict, extra: dict, proportions: np.ndarray | None = None
-                 ) -> NRSfMResult:
+                 history: dict, extra: dict, proportions: np.ndarray | None = None,
+                 noise_model: dict | None = None) -> NRSfMResult:
     """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
 
     ``proportions``: bone proportions to impose when the bones are rigid (those of the fitted
     set when reconstructing new samples); None = estimate them from these samples.
+    ``noise_model``: the variances of the least-squares output step
+    (:class:`poselab.nrsfm.least_squares.NoiseModel` as a dict, e.g. the fitted set's);
+    None = estimate them from these samples.
     """
     from poselab.nrsfm.articulation import refine
 
@@ -83,15 +86,26 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     codes = out["phi1"].astype(np.float32, copy=False)  # (N, K1): the largest array
     R = out["R"].astype(np.float32, copy=False)
     X = np.einsum("nk,jk->nj", codes, dictionary).reshape(-1, J, 3) @ R.transpose(0, 2, 1)
-    # the output 3D: on the observed rays, bones rigid when asked (articulation.py)
-    Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
-                            config.bone_lengths, proportions)
+    extra = dict(extra)
+    std = net_px = None
+    if config.noise_aware and config.exact_2d:
+        # least squares with the label noise estimated from the data (least_squares.py)
+        from poselab.nrsfm.least_squares import NoiseModel, refine_noise_aware
+
+        given = noise_model if noise_model is None else NoiseModel(**noise_model)
+        ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
+                                 proportions, given)
+        Y, proportions, std, net_px = ref.shapes, ref.proportions, ref.std, ref.network_px
+        extra.update(noise_px=float(ref.model.noise_px), noise_model=ref.model.to_dict(),
+                     labels_exact=ref.exact)
+    else:  # on the observed rays, bones rigid when asked (articulation.py)
+        Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
+                                config.bone_lengths, proportions)
     # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
     scale = inputs.scale.astype(np.float32)
     kp3d = Y * scale[:, None, None]
     kp3d[..., :2] += centre[:, None, :]
-    extra = dict(extra)
     extra.update(num_joints=J, reproj_final=float(out["err"].mean()),
                  sigma_mean=float(inputs.sigma.mean()),
                  bone_proportions=None if proportions is None else proportions.tolist())
@@ -102,7 +116,9 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         dictionary=dictionary,
         centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=1,
         loss_history={k: np.asarray(v, np.float32) for k, v in history.items()},
-        config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra)
+        config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra,
+        keypoints_3d_std=None if std is None else std * scale[:, None],
+        reprojection_error_network=net_px)
 
 
 def _sign_fixed(X: np.ndarray) -> tuple[np.ndarray, int]:
@@ -260,10 +276,13 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         total += rounds * n_self
         clock.total = total
         extra["self_training"] = {"rounds": rounds, "steps": n_self}
+        noise = None
         for k in range(rounds):
-            anchor = _rigid_targets(run, data, inputs, collection.skeleton, config)
+            anchor, weight, noise = _rigid_targets(run, data, inputs, collection.skeleton,
+                                                   config, noise)
             yield from steps(run, n_self, f"self-training {k + 1}/{rounds}", False,
-                             dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
+                             dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3,
+                                  anchor_joint_weight=weight))
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
@@ -289,18 +308,37 @@ def _reflection_targets(run, data, extra: dict):
     return torch.as_tensor(fixed, dtype=torch.float32, device=run.device)
 
 
-def _rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig):
-    """The network's current 3D with rigid bones (:func:`poselab.nrsfm.articulation.refine`),
-    centred, as a ``(N, J, 3)`` tensor for the anchor term of
-    :func:`poselab.nrsfm.train.forward` (camera frame, box units)."""
+def _rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig,
+                   noise=None):
+    """The network's current 3D with rigid bones, centred, as a ``(N, J, 3)`` tensor for the
+    anchor term of :func:`poselab.nrsfm.train.forward` (camera frame, box units), with the
+    ``(N, J)`` per-joint confidence weights (None without ``config.noise_aware``) and the
+    noise model used (:mod:`poselab.nrsfm.least_squares`; ``noise`` starts its estimate —
+    the previous round's — with fewer iterations).
+
+    ``noise_aware``: least squares with the estimated label noise
+    (:func:`poselab.nrsfm.least_squares.refine_noise_aware`, cheap conditional variances);
+    else :func:`poselab.nrsfm.articulation.refine` (exact rays).
+    """
     import torch
 
     from poselab.nrsfm.articulation import refine
 
     out = run.infer(data)
-    Y, _ = refine(out["X"], inputs, out["tau"], skeleton, config.exact_2d, config.bone_lengths)
+    weight = None
+    if config.noise_aware and config.exact_2d:
+        from poselab.nrsfm.least_squares import refine_noise_aware
+
+        ref = refine_noise_aware(out["X"], inputs, out["tau"], skeleton, config.bone_lengths,
+                                 start=noise, full_covariance=False,
+                                 iterations=4 if noise is None else 2)
+        Y, noise = ref.shapes, ref.model
+        weight = torch.as_tensor(ref.confidence, dtype=torch.float32, device=run.device)
+    else:
+        Y, _ = refine(out["X"], inputs, out["tau"], skeleton, config.exact_2d,
+                      config.bone_lengths)
     Y -= Y.mean(1, keepdims=True)
-    return torch.as_tensor(Y, dtype=torch.float32, device=run.device)
+    return torch.as_tensor(Y, dtype=torch.float32, device=run.device), weight, noise
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
@@ -338,4 +376,5 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     ids = [str(i) for i in range(inputs.n.shape[0])]
     proportions = result.extra.get("bone_proportions")
     return build_result(run, data, inputs, result.skeleton, ids, config, {}, {},
-                        None if proportions is None else np.asarray(proportions))
+                        None if proportions is None else np.asarray(proportions),
+                        result.extra.get("noise_model"))

@@ -58,7 +58,21 @@ class NRSfMResult:
         loss_history: name → ``(T,)`` float32 arrays (per logged step).
         config: the NRSfMConfig as a dict.
         model_state: name → numpy arrays needed to rebuild the network (reconstruct new data).
-        extra: free-form JSON-ready information (restarts, selection scores, timings).
+        extra: free-form JSON-ready information (restarts, selection scores, timings);
+            with the noise-aware output (``NRSfMConfig.noise_aware``) ``extra["noise_px"]`` is
+            the 2D label noise σ estimated from the data alone (pixels, per coordinate) and
+            ``extra["noise_model"]`` all the variances of :mod:`poselab.nrsfm.least_squares`.
+        keypoints_3d_std: ``(N, J)`` float32 or None: per-joint uncertainty of
+            ``keypoints_3d``, same units (pixels): the square root of the trace of the joint's
+            posterior covariance in the least-squares output step, i.e. the RMS 3D error the
+            model expects, computed without ground truth. Unobserved (hidden) joints have no
+            2D term and get larger values; it rises with the estimated label noise. A
+            confidence, not a calibrated error bar: the network's errors are correlated, which
+            the model does not know. None for results without the noise-aware step (older
+            files).
+        reprojection_error_network: ``(N,)`` float32 or None: RMS distance, pixels, between
+            the observed 2D and the projection of the network's own shape
+            (``shapes_normalized``) over each sample's observed landmarks.
     """
 
     skeleton: Skeleton
@@ -76,6 +90,8 @@ class NRSfMResult:
     config: dict[str, Any] = field(default_factory=dict)
     model_state: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    keypoints_3d_std: np.ndarray | None = None
+    reprojection_error_network: np.ndarray | None = None
 
     @property
     def num_samples(self) -> int:
@@ -109,6 +125,11 @@ class NRSfMResult:
             "config_json": np.array(json.dumps(self.config)),
             "extra_json": np.array(json.dumps(self.extra)),
         }
+        if self.keypoints_3d_std is not None:
+            arrays["keypoints_3d_std"] = np.asarray(self.keypoints_3d_std, np.float32)
+        if self.reprojection_error_network is not None:
+            arrays["reprojection_error_network"] = np.asarray(self.reprojection_error_network,
+                                                              np.float32)
         for k, v in self.loss_history.items():
             arrays[f"loss/{k}"] = np.asarray(v, np.float32)
         for k, v in self.model_state.items():
@@ -149,6 +170,11 @@ class NRSfMResult:
                     config=json.loads(str(z["config_json"])),
                     model_state={k[6:]: z[k] for k in z.files if k.startswith("state/")},
                     extra=json.loads(str(z["extra_json"])),
+                    keypoints_3d_std=(z["keypoints_3d_std"] if "keypoints_3d_std" in z.files
+                                      else None),
+                    reprojection_error_network=(z["reprojection_error_network"]
+                                                if "reprojection_error_network" in z.files
+                                                else None),
                 )
             except KeyError as err:
                 raise DataError(path, f"NRSfM result lacks {err}") from None

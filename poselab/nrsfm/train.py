@@ -77,7 +77,8 @@ class BonePriors:
 
 def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
             impute: bool = True, solver: str = "encoder", priors: BonePriors | None = None,
-            anchor: torch.Tensor | None = None, anchor_weight: float = 0.0):
+            anchor: torch.Tensor | None = None, anchor_weight: float = 0.0,
+            anchor_joint_weight: torch.Tensor | None = None):
     """Encode (with the imputation pass when inputs are missing), project, score.
 
     Args:
@@ -87,6 +88,8 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
         anchor: ``(B, J, 3)`` camera-frame target shapes (box units, centred) or None; adds
         ``anchor_weight · ‖X − anchor‖_F / ‖W ⊙ m‖_F`` per sample (used to pull mirrored
         samples onto the set's depth sign, :mod:`poselab.nrsfm.reflection`).
+        anchor_joint_weight: ``(B, J)`` weights of each joint in that distance (the
+        refinement's confidence in its target, :mod:`poselab.nrsfm.least_squares`), or None.
 
     Returns:
         dict: ``loss`` (scalar), ``reproj`` and ``sparsity`` (batch means), and of the last
@@ -109,7 +112,10 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
         obj = err + sparsity * l1
         loss = obj
         if anchor is not None and anchor_weight > 0:
-            gap = (X - anchor).pow(2).sum((1, 2)).add(1e-12).sqrt()
+            sq = (X - anchor).pow(2).sum(-1)
+            if anchor_joint_weight is not None:
+                sq = sq * anchor_joint_weight
+            gap = sq.sum(1).add(1e-12).sqrt()
             loss = loss + anchor_weight * gap / wnorm
         if priors is not None and priors.active:
             loss = loss + priors(out["S"])
@@ -147,11 +153,13 @@ class Run:
         return c.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
     def train_step(self, data: Batches, anchor: torch.Tensor | None = None,
-                   anchor_weight: float = 0.0, lr: float | None = None) -> dict[str, float]:
+                   anchor_weight: float = 0.0, lr: float | None = None,
+                   anchor_joint_weight: torch.Tensor | None = None) -> dict[str, float]:
         """One Adam step on a random batch; returns plain floats.
 
         ``anchor``: ``(N, J, 3)`` target camera-frame shapes for every sample (see
-        :func:`forward`), weighted by ``anchor_weight``; ``lr`` overrides the schedule.
+        :func:`forward`), weighted by ``anchor_weight`` and per joint by
+        ``anchor_joint_weight`` ``(N, J)``; ``lr`` overrides the schedule.
         """
         c = self.config
         B = min(c.batch_size, data.N)
@@ -167,7 +175,8 @@ class Run:
             g["lr"] = self.lr_at(self.step) if lr is None else lr
         out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing,
                       c.camera_solver, self.priors,
-                      None if anchor is None else anchor[idx], anchor_weight)
+                      None if anchor is None else anchor[idx], anchor_weight,
+                      None if anchor_joint_weight is None else anchor_joint_weight[idx])
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         self.opt.step()

@@ -16,7 +16,7 @@ from poselab.nrsfm.data import prepare_inputs
 torch = pytest.importorskip("torch")
 
 TINY = NRSfMConfig(dict_sizes=(16, 8), steps=120, restarts=2, explore_steps=40,
-                   batch_size=64, log_every=10)
+                   batch_size=64, log_every=10, noise_aware=False)
 SKEL = Skeleton("six", tuple("abcdef"))
 
 
@@ -111,6 +111,33 @@ def test_invariant_rotations_and_pixels(fitted):
     assert r.extra["restarts"] == 2 and r.extra["selected"] in (0, 1)
     assert r.extra["bone_proportions"] is None
     assert len(r.loss_history["loss"]) > 0
+
+
+def test_noise_aware_output_saves_its_uncertainty_and_old_files_still_load(fitted, tmp_path):
+    coll, r = fitted
+    assert r.keypoints_3d_std is None and r.reprojection_error_network is None
+    r.save(tmp_path / "old.npz")  # a file without the new arrays
+    assert NRSfMResult.load(tmp_path / "old.npz").keypoints_3d_std is None
+    aware = NRSfMResult(**{**r.__dict__, "config": {**r.config, "noise_aware": True}})
+    again = reconstruct(aware, coll.keypoints_2d, coll.visibility)
+    N, J = coll.num_samples, coll.num_joints
+    assert again.keypoints_3d_std.shape == (N, J) and again.keypoints_3d_std.dtype == np.float32
+    assert np.isfinite(again.keypoints_3d_std).all() and (again.keypoints_3d_std > 0).all()
+    obs = coll.visibility > 0
+    assert again.keypoints_3d_std[~obs].mean() > again.keypoints_3d_std[obs].mean()
+    # the network's reprojection error, px, as computed from the saved arrays
+    kp = r.shapes_normalized * r.scale[:, None, None]
+    kp[..., :2] += r.centre[:, None, :]
+    d = np.linalg.norm(kp[..., :2] - coll.keypoints_2d, axis=-1)  # weak perspective
+    want = np.sqrt((d ** 2 * obs).sum(1) / obs.sum(1))
+    np.testing.assert_allclose(again.reprojection_error_network, want, rtol=1e-3, atol=1e-3)
+    assert again.extra["noise_px"] > 0
+    again.save(tmp_path / "new.npz")
+    back = NRSfMResult.load(tmp_path / "new.npz")
+    np.testing.assert_array_equal(back.keypoints_3d_std, again.keypoints_3d_std)
+    np.testing.assert_array_equal(back.reprojection_error_network,
+                                  again.reprojection_error_network)
+    assert back.extra["noise_px"] == again.extra["noise_px"]
 
 
 def test_without_exact_2d_the_output_is_the_networks_shape(fitted):
