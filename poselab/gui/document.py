@@ -83,8 +83,12 @@ class Document(QObject):
     Attributes:
         collection: the :class:`PoseCollection` being edited (arrays changed in place).
         undo_stack: the ``QUndoStack`` of landmark edits.
-        edited: ``(N,)`` bool, samples changed since opening (or marked edited in the file).
-        teacher: the :class:`~poselab.nrsfm.result.NRSfMResult`, or None.
+        edited: ``(N,)`` bool, samples that differ from their state at opening, or were marked
+            edited in the file (an undo back to the opened state clears the mark).
+        excluded: ``(N,)`` bool, samples left out of NRSfM and training (kept in the file;
+            saved in the sidecar's metadata).
+        teacher: the :class:`~poselab.nrsfm.result.NRSfMResult`, or None. It may cover only
+            some samples (those included when it was fitted): :meth:`teacher_3d` maps it.
         student_3d: ``(N, J, 3)`` float32 student predictions (camera frame), or None.
         checkpoint: path of the student checkpoint, or None.
     """
@@ -93,6 +97,7 @@ class Document(QObject):
     saved = Signal(str)
     save_failed = Signal(str)
     results_changed = Signal()
+    excluded_changed = Signal()
 
     def __init__(self, collection: PoseCollection, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +108,14 @@ class Document(QObject):
         self.edited = np.zeros(n, bool)
         if isinstance(edited, list | tuple | np.ndarray) and len(edited) == n:
             self.edited = np.asarray(edited, bool).copy()
+        self.edited_in_file = self.edited.copy()
+        self._opened_kp = collection.keypoints_2d.copy()
+        self._opened_vis = collection.visibility.copy()
+        excluded = collection.metadata.get("excluded")
+        self.excluded = np.zeros(n, bool)
+        if isinstance(excluded, list | tuple | np.ndarray) and len(excluded) == n:
+            self.excluded = np.asarray(excluded, bool).copy()
+        self._changed_since_open = False
         self.teacher = None
         self.student_3d: np.ndarray | None = None
         self.checkpoint: Path | None = None
@@ -154,7 +167,11 @@ class Document(QObject):
         x, y, v = state
         self.collection.keypoints_2d[i, j] = (x, y) if v > 0 else (0.0, 0.0)
         self.collection.visibility[i, j] = v
-        self.edited[i] = True
+        c = self.collection
+        same = (np.array_equal(c.visibility[i], self._opened_vis[i])
+                and np.allclose(c.keypoints_2d[i], self._opened_kp[i], atol=1e-4))
+        self.edited[i] = bool(self.edited_in_file[i]) or not same
+        self._changed_since_open = True
         self.sample_changed.emit(i)
         self.request_save()
 
@@ -169,8 +186,7 @@ class Document(QObject):
         from superqt.utils import create_worker
 
         path = sidecar_path(self.collection)
-        snapshot = self.collection.copy()
-        snapshot.metadata = {**snapshot.metadata, "edited": self.edited.tolist()}
+        snapshot = self._snapshot()
         worker = create_worker(_write_sidecar, snapshot, path, _start_thread=False,
                                _ignore_errors=True)
         worker.returned.connect(self._on_save_returned)
@@ -181,12 +197,31 @@ class Document(QObject):
 
     def save_now(self) -> Path | None:
         """Write the sidecar synchronously (on close); returns its path."""
-        if self.collection.source is None or not self.edited.any():
+        if self.collection.source is None or not self._changed_since_open:
             return None
-        path = sidecar_path(self.collection)
+        return _write_sidecar(self._snapshot(), sidecar_path(self.collection))
+
+    def _snapshot(self) -> PoseCollection:
         snapshot = self.collection.copy()
-        snapshot.metadata = {**snapshot.metadata, "edited": self.edited.tolist()}
-        return _write_sidecar(snapshot, path)
+        snapshot.metadata = {**snapshot.metadata, "edited": self.edited.tolist(),
+                             "excluded": self.excluded.tolist()}
+        return snapshot
+
+    # ------------------------------------------------------------------ exclusion
+    def set_excluded(self, indices, excluded: bool) -> None:
+        """Exclude (or include again) samples ``indices`` from NRSfM and training; saved in
+        the sidecar; the samples stay in the file."""
+        idx = np.asarray(list(indices), int)
+        if idx.size == 0 or bool(np.all(self.excluded[idx] == excluded)):
+            return
+        self.excluded[idx] = excluded
+        self._changed_since_open = True
+        self.excluded_changed.emit()
+        self.request_save()
+
+    def included(self) -> np.ndarray:
+        """Indices of the samples not excluded, ``(M,)`` int."""
+        return np.flatnonzero(~self.excluded)
 
     @property
     def saving(self) -> bool:
@@ -214,12 +249,44 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ results
     def set_teacher(self, result) -> None:
-        """Attach an NRSfMResult (its sample ids must match the collection's)."""
+        """Attach an NRSfMResult fitted on some (or all) of the collection's samples."""
         self.teacher = result
         self.results_changed.emit()
 
-    def set_student(self, keypoints_3d: np.ndarray | None, checkpoint: Path | None) -> None:
-        """Attach student predictions ``(N, J, 3)`` and the checkpoint they came from."""
+    def rows_of(self, sample_ids) -> np.ndarray:
+        """Collection index of each of ``sample_ids`` ``(M,)`` int (−1 where unknown)."""
+        where = {s: i for i, s in enumerate(self.collection.sample_ids)}
+        return np.asarray([where.get(s, -1) for s in sample_ids], int)
+
+    def expand(self, values: np.ndarray, sample_ids) -> np.ndarray:
+        """Per-sample ``values`` ``(M, ...)`` of ``sample_ids`` → ``(N, ...)`` float32 rows
+        of the collection, NaN for samples not among them."""
+        values = np.asarray(values, np.float32)
+        if len(sample_ids) == len(self.collection) and list(sample_ids) == list(
+                self.collection.sample_ids):
+            return values
+        out = np.full((len(self.collection), *values.shape[1:]), np.nan, np.float32)
+        rows = self.rows_of(sample_ids)
+        ok = rows >= 0
+        out[rows[ok]] = values[ok]
+        return out
+
+    def teacher_3d(self) -> np.ndarray | None:
+        """The teacher's ``keypoints_3d`` as ``(N, J, 3)``, NaN for samples it did not fit."""
+        if self.teacher is None:
+            return None
+        ids = getattr(self.teacher, "sample_ids", None)
+        k3 = np.asarray(self.teacher.keypoints_3d)
+        if ids is None:
+            return k3
+        return self.expand(k3, list(ids))
+
+    def set_student(self, keypoints_3d: np.ndarray | None, checkpoint: Path | None,
+                    sample_ids=None) -> None:
+        """Attach student predictions ``(M, J, 3)`` for ``sample_ids`` (default: every
+        sample, ``M = N``) and the checkpoint they came from."""
+        if keypoints_3d is not None and sample_ids is not None:
+            keypoints_3d = self.expand(keypoints_3d, list(sample_ids))
         self.student_3d = None if keypoints_3d is None else np.asarray(keypoints_3d, np.float32)
         self.checkpoint = checkpoint
         self.results_changed.emit()
@@ -228,7 +295,7 @@ class Document(QObject):
         """Available 3D sources by name: ``teacher``, ``student``, ``ground truth``."""
         out: dict[str, np.ndarray] = {}
         if self.teacher is not None:
-            out["teacher"] = np.asarray(self.teacher.keypoints_3d)
+            out["teacher"] = self.teacher_3d()
         if self.student_3d is not None:
             out["student"] = self.student_3d
         if self.collection.keypoints_3d is not None:

@@ -146,11 +146,17 @@ class JobsMixin:
         confirmed replacing a protected file."""
         if self.doc is None or self.job.running:
             return
+        from poselab.gui.preflight import check_reconstruct, job_inputs
+
+        problem = check_reconstruct(self.doc.collection, self.doc.excluded)
+        if problem:  # at once, not after a worker process has started
+            self.show_error("Cannot reconstruct", problem)
+            return
         if config is None:
             from poselab.nrsfm import NRSfMConfig
 
             config = NRSfMConfig()
-        snapshot = self.doc.collection.copy()
+        self._job_rows, snapshot, _ = job_inputs(self.doc.collection, self.doc.excluded)
         out = teacher_path(self.doc.collection)
         from poselab.gui.output_check import outputs_ok
 
@@ -196,7 +202,15 @@ class JobsMixin:
             from poselab.distill import TrainConfig
 
             config = TrainConfig()
-        snapshot = self.doc.collection.copy()
+        from poselab.gui.preflight import check_train, job_inputs
+
+        problem = check_train(self.doc.collection, self.doc.excluded, self.doc.teacher,
+                              config.student, resume)
+        if problem:  # at once, not after a worker process has started
+            self.show_error("Cannot train", problem)
+            return
+        self._job_rows, snapshot, teacher = job_inputs(self.doc.collection, self.doc.excluded,
+                                                       self.doc.teacher)
         tp = teacher_path(self.doc.collection)
         from poselab.distill.checkpoint import FILENAME as CKPT
         from poselab.gui.output_check import outputs_ok
@@ -208,9 +222,11 @@ class JobsMixin:
             return
         self._job_kind = "train"
         self._job_doc = self.doc
+        self._job_ids = list(snapshot.sample_ids)
         self.bottom_tabs.setCurrentWidget(self.job_panel)
+        self.job_panel.set_units_3d(self.doc.collection.units_3d)
         self.job.start("Train student",
-                       _train_job(snapshot, self.doc.teacher, config, self.student_dir(), resume,
+                       _train_job(snapshot, teacher, config, self.student_dir(), resume,
                                   student_path(tp)))
         self._update_actions()
 
@@ -227,16 +243,34 @@ class JobsMixin:
                                          f"{teacher_path(doc.collection)}", 8000)
         elif self._job_kind == "train":
             train_result, pred = result
-            doc.set_student(pred, Path(train_result.checkpoint))
+            doc.set_student(pred, Path(train_result.checkpoint), sample_ids=self._job_ids)
             self.statusBar().showMessage(f"Student trained: {train_result.checkpoint}", 8000)
 
     @Slot(str)
     def _on_job_failed(self, message: str) -> None:
-        self.show_error(f"{self.job.name} failed", message)
+        from poselab.gui.preflight import translate_error
+
+        self.show_error(f"{self.job.name} failed",
+                        translate_error(message, getattr(self, "_job_rows", None)))
 
     @Slot()
     def _on_job_cancelled(self) -> None:
-        self.statusBar().showMessage(f"{self.job.name} cancelled; nothing was saved", 5000)
+        msg = f"{self.job.name} cancelled; nothing was saved"
+        doc = getattr(self, "_job_doc", None)
+        if getattr(self, "_job_kind", "") == "train" and doc is not None and doc is self.doc:
+            from poselab.distill.checkpoint import FILENAME
+
+            ckpt = self.student_dir() / FILENAME
+            if ckpt.is_file():  # written after every finished epoch (poselab.distill.train)
+                doc.checkpoint = ckpt
+                msg = (f"{self.job.name} cancelled; the checkpoint of the last finished epoch "
+                       f"is kept ({ckpt}) — Train student ▸ Resume from checkpoint continues "
+                       "from it")
+            else:
+                msg = (f"{self.job.name} cancelled before its first epoch ended; no checkpoint "
+                       "was saved")
+        self.statusBar().showMessage(msg, 15000)
+        self.job_panel.title.setText(msg)
 
     @Slot()
     def _on_job_stopped(self) -> None:

@@ -3,9 +3,9 @@
 :func:`load_job` is a progress generator returning a :class:`Loaded` bundle, or a
 :class:`NeedsSkeleton` marker when the path is a folder of images without annotations (the
 window then asks for a skeleton and opens it again with one). Saved results are reloaded when
-their sample ids match the collection: the teacher from ``nrsfm.npz`` (see
-:func:`poselab.gui.document.teacher_path`) and student predictions from
-``student_predictions.npz`` beside it (both read back only when their sample ids match).
+their samples are the collection's (all of them, or the ones included when they were made):
+the teacher from ``nrsfm.npz`` (see :func:`poselab.gui.document.teacher_path`) and student
+predictions from ``student_predictions.npz`` beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Loaded:
     collection: PoseCollection
     teacher: object | None = None
     student_3d: np.ndarray | None = None
+    student_ids: list[str] | None = None
     checkpoint: Path | None = None
 
 
@@ -71,7 +72,7 @@ def _load_results(loaded: Loaded) -> None:
     if tp.is_file():
         try:
             teacher = NRSfMResult.load(tp)
-            if list(teacher.sample_ids) == list(c.sample_ids):
+            if set(teacher.sample_ids) <= set(c.sample_ids):  # all, or the included ones
                 loaded.teacher = teacher
                 log.info("reloaded the teacher from %s", tp)
             else:
@@ -84,8 +85,9 @@ def _load_results(loaded: Loaded) -> None:
 
         try:
             res = read_result(sp)
-            if list(res.sample_ids) == list(c.sample_ids):
+            if set(res.sample_ids) <= set(c.sample_ids):
                 loaded.student_3d = np.asarray(res.keypoints_3d, np.float32)
+                loaded.student_ids = list(res.sample_ids)
                 ck = (res.extra or {}).get("checkpoint")
                 loaded.checkpoint = Path(ck) if ck else None
                 log.info("reloaded student predictions from %s", sp)

@@ -14,6 +14,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -64,10 +65,10 @@ class MainWindow(JobsMixin, QMainWindow):
         self.loader = JobRunner(self)
         self.loader.finished.connect(self._on_loader_finished)
         self.loader.failed.connect(self._on_loader_failed)
+        self.loader.stopped.connect(self._on_loader_stopped)
         self.job = JobRunner(self)  # reconstruct / train (one at a time)
         self.job.finished.connect(self._on_job_finished)
         self.job.failed.connect(self._on_job_failed)
-        self.job.cancelled.connect(self._on_job_cancelled)
         self.job.stopped.connect(self._on_job_stopped)
         self.metrics_runner = JobRunner(self)
         self.metrics_runner.finished.connect(self._on_metrics_finished)
@@ -86,6 +87,7 @@ class MainWindow(JobsMixin, QMainWindow):
         self.view3d = View3DWidget()
         self.metrics_panel = MetricsPanel()
         self.job_panel = JobPanel(self.job)
+        self.job.cancelled.connect(self._on_job_cancelled)  # after the panel's: its text wins
         self.log_panel = LogPanel()
         self.log_panel.install()
 
@@ -99,14 +101,14 @@ class MainWindow(JobsMixin, QMainWindow):
         centre.setSizes([800, 520])
         self.setCentralWidget(centre)
 
-        dock = QDockWidget("Samples", self)
+        self.samples_dock = dock = QDockWidget("Samples", self)
         dock.setObjectName("samples_dock")
         dock.setWidget(self.dataset)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.bottom_tabs = QTabWidget()
         self.bottom_tabs.addTab(self.job_panel, "Jobs")
         self.bottom_tabs.addTab(self.log_panel, "Log")
-        bottom = QDockWidget("Jobs and log", self)
+        self.jobs_dock = bottom = QDockWidget("Jobs and log", self)
         bottom.setObjectName("jobs_dock")
         bottom.setWidget(self.bottom_tabs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
@@ -117,6 +119,14 @@ class MainWindow(JobsMixin, QMainWindow):
         self.status_save = QLabel("")
         self.statusBar().addPermanentWidget(self.status_sample)
         self.statusBar().addPermanentWidget(self.status_save)
+        self.drop_overlay = QLabel("Drop to open", self)
+        self.drop_overlay.setObjectName("dropOverlay")
+        self.drop_overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_overlay.setStyleSheet(
+            "#dropOverlay { background: rgba(40, 120, 220, 60); border: 4px dashed "
+            "rgb(40, 120, 220); color: rgb(20, 60, 140); font-size: 28px; font-weight: bold; }")
+        self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.drop_overlay.hide()
         self._build_actions()
         self._update_actions()
         self.statusBar().showMessage("Drop a folder or an annotation file onto the window")
@@ -161,6 +171,23 @@ class MainWindow(JobsMixin, QMainWindow):
                                               "V", "Selected landmark: visible ↔ occluded")
         self.remove_action = self._action("Remove landmark", self._on_remove_triggered, "Delete",
                                           "Selected landmark: unlabelled")
+        self.label_mode_action = self._action(
+            "&Label mode", self._on_label_mode_toggled, "L",
+            "Clicks on the image place the next unlabelled landmark (off: clicks only select)")
+        self.label_mode_action.setCheckable(True)
+        self.exclude_action = self._action(
+            "E&xclude selected samples", self._on_exclude_triggered, "Ctrl+Shift+X",
+            "Leave the selected samples out of Reconstruct and Train (kept in the file)")
+        self.include_action = self._action(
+            "&Include selected samples", self._on_include_triggered, "Ctrl+Shift+I",
+            "Use the selected samples again in Reconstruct and Train")
+        self.skeleton_action = self._action(
+            "&Skeleton…", self._on_skeleton_triggered, None,
+            "Edit the skeleton: bones, left/right pairs, colours; save as skeleton JSON")
+        self.about_action = self._action("&About poselab", self._on_about_triggered)
+        self.shortcuts_action = self._action("&Keyboard and mouse", self._on_shortcuts_triggered,
+                                             keys.HelpContents)
+        self.docs_action = self._action("&Documentation (README)", self._on_docs_triggered)
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
@@ -170,8 +197,15 @@ class MainWindow(JobsMixin, QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
-        for a in (self.undo_action, self.redo_action, self.toggle_vis_action, self.remove_action):
-            edit_menu.addAction(a)
+        for a in (self.undo_action, self.redo_action, None, self.label_mode_action,
+                  self.toggle_vis_action, self.remove_action, None, self.skeleton_action):
+            if a is None:
+                edit_menu.addSeparator()
+            else:
+                edit_menu.addAction(a)
+        samples_menu = self.menuBar().addMenu("&Samples")
+        samples_menu.addAction(self.exclude_action)
+        samples_menu.addAction(self.include_action)
         go_menu = self.menuBar().addMenu("&Go")
         go_menu.addAction(self.prev_action)
         go_menu.addAction(self.next_action)
@@ -182,13 +216,25 @@ class MainWindow(JobsMixin, QMainWindow):
         for name in ("front", "side", "top"):
             view_menu.addAction(self._action(f"3D {name} view",
                                              getattr(self.view3d, f"_on_{name}_clicked")))
+        view_menu.addSeparator()
+        for dock in (self.samples_dock, self.jobs_dock):  # a closed dock comes back from here
+            view_menu.addAction(dock.toggleViewAction())
+        self.view_menu = view_menu
+        help_menu = self.menuBar().addMenu("&Help")
+        for a in (self.shortcuts_action, self.docs_action, None, self.about_action):
+            if a is None:
+                help_menu.addSeparator()
+            else:
+                help_menu.addAction(a)
+        self.help_menu = help_menu
         self._rebuild_recent_menu()
 
         bar = QToolBar("Main")
         bar.setObjectName("main_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for a in (self.open_action, None, self.undo_action, self.redo_action, None,
-                  self.prev_action, self.next_action, None, self.reconstruct_action,
+                  self.prev_action, self.next_action, self.label_mode_action, None,
+                  self.reconstruct_action,
                   self.train_action, self.cancel_action, None, self.export_action):
             if a is None:
                 bar.addSeparator()
@@ -206,6 +252,9 @@ class MainWindow(JobsMixin, QMainWindow):
         self.export_action.setEnabled(has and bool(self.doc.sources_3d()) if has else False)
         self.undo_action.setEnabled(has and self.doc.undo_stack.canUndo() if has else False)
         self.redo_action.setEnabled(has and self.doc.undo_stack.canRedo() if has else False)
+        self.exclude_action.setEnabled(has and not busy)
+        self.include_action.setEnabled(has and not busy)
+        self.skeleton_action.setEnabled(has and not busy)
 
     # ================================================================== opening
     def open_path(self, path: str | Path, skeleton=None) -> None:
@@ -227,6 +276,12 @@ class MainWindow(JobsMixin, QMainWindow):
         if isinstance(result, Loaded):
             self._set_loaded(result)
 
+    @Slot()
+    def _on_loader_stopped(self) -> None:
+        """Whatever the outcome (cancel included), "Opening …" does not stay."""
+        if self.statusBar().currentMessage().startswith("Opening"):
+            self.statusBar().clearMessage()
+
     @Slot(str)
     def _on_loader_failed(self, message: str) -> None:
         self.statusBar().showMessage("Could not open the data", 5000)
@@ -238,13 +293,19 @@ class MainWindow(JobsMixin, QMainWindow):
         dialog = SkeletonDialog(str(need.path), self)
         self.skeleton_dialog = dialog
         dialog.accepted.connect(self._on_skeleton_dialog_accepted)
+        dialog.rejected.connect(self._on_skeleton_dialog_rejected)
         self._pending_unlabelled = need.path
         dialog.open()
+
+    @Slot()
+    def _on_skeleton_dialog_rejected(self) -> None:
+        self.statusBar().showMessage(f"Not opened: {self._pending_unlabelled}", 5000)
 
     @Slot()
     def _on_skeleton_dialog_accepted(self) -> None:
         sk = self.skeleton_dialog.skeleton()
         if sk is not None:
+            self._label_after_open = True  # a folder to label: start in label mode
             self.open_path(self._pending_unlabelled, skeleton=sk)
 
     def _set_loaded(self, loaded: Loaded) -> None:
@@ -259,14 +320,20 @@ class MainWindow(JobsMixin, QMainWindow):
             old.deleteLater()
         doc = Document(loaded.collection, self)
         doc.teacher = loaded.teacher
-        doc.student_3d = loaded.student_3d
+        if loaded.student_3d is not None:
+            doc.student_3d = doc.expand(loaded.student_3d, loaded.student_ids
+                                        or list(loaded.collection.sample_ids))
         doc.checkpoint = loaded.checkpoint
         doc.sample_changed.connect(self._on_doc_sample_changed)
         doc.saved.connect(self._on_doc_saved)
         doc.save_failed.connect(self._on_doc_save_failed)
         doc.results_changed.connect(self._on_doc_results_changed)
         doc.undo_stack.indexChanged.connect(self._on_undo_index_changed)
+        doc.excluded_changed.connect(self._on_doc_excluded_changed)
         self.doc = doc
+        self.label_mode_action.setChecked(bool(getattr(self, "_label_after_open", False)))
+        self._label_after_open = False
+        self.view3d.set_view("side")  # every data set opens in side view (depth visible)
         self.current = None
         self.metrics = None
         if not self.job.running:
@@ -290,14 +357,29 @@ class MainWindow(JobsMixin, QMainWindow):
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
+            self.set_drop_highlight(True)
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.set_drop_highlight(False)
+        super().dragLeaveEvent(event)
+
+    def set_drop_highlight(self, on: bool) -> None:
+        """Show (or hide) the "Drop to open" overlay over the window's central area."""
+        if on:
+            self.drop_overlay.setGeometry(self.centralWidget().geometry())
+            self.drop_overlay.raise_()
+            self.drop_overlay.show()
+        else:
+            self.drop_overlay.hide()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.set_drop_highlight(False)
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if not urls:
             event.ignore()
@@ -306,18 +388,35 @@ class MainWindow(JobsMixin, QMainWindow):
         self.open_path(urls[0].toLocalFile())
 
     # ---- file dialogs and recent files
+    def dialog_dir(self) -> str:
+        """Where file dialogs start: the folder last opened, else the home folder (never the
+        working directory the app happened to be started in)."""
+        last = self.settings.value("last_dir", "")
+        if last and Path(str(last)).is_dir():
+            return str(last)
+        return str(Path.home())
+
+    def _remember_dir(self, path: str | Path) -> None:
+        p = Path(path)
+        self.settings.setValue("last_dir", str(p if p.is_dir() else p.parent))
+
     @Slot()
     def _on_open_triggered(self) -> None:
+        from poselab.io.folder import READABLE_SUFFIXES
+
+        patterns = " ".join(f"*{s}" for s in READABLE_SUFFIXES)
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open annotations", "",
-            "Annotations (*.json *.csv *.mat *.h5 *.npz);;All files (*)")
+            self, "Open annotations", self.dialog_dir(),
+            f"Annotations and datasets ({patterns});;All files (*)")
         if path:
+            self._remember_dir(path)
             self.open_path(path)
 
     @Slot()
     def _on_open_folder_triggered(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open folder")
+        path = QFileDialog.getExistingDirectory(self, "Open folder", self.dialog_dir())
         if path:
+            self._remember_dir(Path(path).parent)
             self.open_path(path)
 
     def recent_files(self) -> list[str]:
@@ -330,6 +429,7 @@ class MainWindow(JobsMixin, QMainWindow):
         p = str(Path(path).resolve())
         recent = [r for r in self.recent_files() if r != p]
         self.settings.setValue("recent", [p, *recent][:MAX_RECENT])
+        self._remember_dir(Path(p).parent)
         self._rebuild_recent_menu()
 
     def _rebuild_recent_menu(self) -> None:
@@ -379,17 +479,25 @@ class MainWindow(JobsMixin, QMainWindow):
         c = self.doc.collection
         nxt = self.doc.next_missing(i)
         text = f"<b>{c.sample_ids[i]}</b>"
-        if nxt is not None:
-            text += f" — click to place <b>{c.skeleton.joint_names[nxt]}</b>"
+        if self.doc.excluded[i]:
+            text += " <i>(excluded from Reconstruct and Train)</i>"
+        if nxt is not None and self.label_mode_action.isChecked():
+            text += f" — label mode: click to place <b>{c.skeleton.joint_names[nxt]}</b>"
+        elif nxt is not None:
+            text += (f" — {c.skeleton.joint_names[nxt]} and others unlabelled; press <b>L</b> "
+                     "(label mode) to place them by clicking")
         else:
             text += " — drag a landmark to move it; right click toggles occluded"
+        if not c.skeleton.bones:
+            text += " — <i>no bones: Edit ▸ Skeleton… adds them</i>"
         return text
 
     def _show_3d(self) -> None:
         doc, i = self.doc, self.current
         if doc is None or i is None:
             return
-        srcs = {k: v[i] for k, v in doc.sources_3d().items()}
+        # a source without 3D for this sample (it was excluded when fitted) is not drawn
+        srcs = {k: v[i] for k, v in doc.sources_3d().items() if np.isfinite(v[i]).all()}
         self.view3d.show_skeletons(doc.collection.skeleton, srcs)
 
     @Slot()
@@ -410,12 +518,42 @@ class MainWindow(JobsMixin, QMainWindow):
     def _on_image_place_requested(self, x: float, y: float) -> None:
         if self.doc is None or self.current is None:
             return
+        if not self.label_mode_action.isChecked():
+            return  # a stray click on data with deliberately missing points places nothing
         j = self.doc.next_missing(self.current)
         if j is None:
             return
         name = self.doc.collection.skeleton.joint_names[j]
         self.doc.set_landmark(self.current, j, (x, y), 2, f"place {name}")
         self.image_view.select_joint(j)
+
+    @Slot()
+    def _on_label_mode_toggled(self) -> None:
+        if self.current is not None:
+            self.show_sample(self.current)
+
+    def selected_samples(self) -> list[int]:
+        """Collection indices of the samples selected in the list (several with Ctrl/Shift)."""
+        return self.dataset.selected_indices()
+
+    @Slot()
+    def _on_exclude_triggered(self) -> None:
+        if self.doc is not None:
+            self.doc.set_excluded(self.selected_samples(), True)
+
+    @Slot()
+    def _on_include_triggered(self) -> None:
+        if self.doc is not None:
+            self.doc.set_excluded(self.selected_samples(), False)
+
+    @Slot()
+    def _on_doc_excluded_changed(self) -> None:
+        n = int(self.doc.excluded.sum())
+        self.dataset.apply_filter()
+        self.statusBar().showMessage(f"{n} of {len(self.doc.collection)} samples excluded from "
+                                     "Reconstruct and Train", 5000)
+        if self.current is not None:
+            self.show_sample(self.current)
 
     @Slot(int)
     def _on_image_visibility_toggled(self, j: int) -> None:
@@ -454,7 +592,10 @@ class MainWindow(JobsMixin, QMainWindow):
             self.dataset.select(i)
         else:
             self.show_sample(i)
-        self.dataset.refresh()
+        if self.dataset.filter_box.currentText() == "Edited":
+            self.dataset.apply_filter()  # an undo back to the opened state leaves the list
+        else:
+            self.dataset.refresh()
         self.status_save.setText("saving edits…")
 
     @Slot(str)
@@ -529,9 +670,106 @@ class MainWindow(JobsMixin, QMainWindow):
         self.statusBar().showMessage(f"Exported to {path}", 8000)
         return Path(path)
 
+    # ================================================================== help
+    def docs_url(self):
+        """The README: the installed copy beside the package, else the project page."""
+        from PySide6.QtCore import QUrl
+
+        readme = Path(__file__).resolve().parents[2] / "README.md"
+        if readme.is_file():
+            return QUrl.fromLocalFile(str(readme))
+        return QUrl("https://pypi.org/project/poselab/")
+
+    @Slot()
+    def _on_docs_triggered(self) -> None:
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(self.docs_url())
+
+    def _info_box(self, title: str, html: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Information, title, html,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        self.help_box = box
+        box.open()
+        return box
+
+    @Slot()
+    def _on_about_triggered(self) -> None:
+        from poselab import __version__
+
+        self._info_box("About poselab", f"<b>poselab {__version__}</b><br>2D landmarks → 3D "
+                       "poses with a Deep NRSfM teacher (Kong &amp; Lucey 2019) and distilled "
+                       "students.<br>No 3D ground truth needed; where present it is used for "
+                       f"scoring only.<br><a href='{self.docs_url().toString()}'>Documentation"
+                       "</a>")
+
+    def shortcuts_html(self) -> str:
+        """A table of every action with a shortcut, and the mouse gestures."""
+        rows = []
+        for a in self.actions():
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                             for k in a.shortcuts())
+            if keys:
+                rows.append(f"<tr><td>{a.text().replace('&', '')}</td><td><b>{keys}</b></td></tr>")
+        mouse = ("<tr><td>Move a landmark</td><td>drag it</td></tr>"
+                 "<tr><td>Occluded ↔ visible</td><td>right click it</td></tr>"
+                 "<tr><td>Place the next landmark</td><td>click (in label mode, L)</td></tr>"
+                 "<tr><td>Several samples</td><td>Ctrl / Shift click in the list</td></tr>"
+                 "<tr><td>Rotate / zoom the 3D view</td><td>drag / wheel</td></tr>")
+        return f"<table cellpadding='2'>{''.join(rows)}{mouse}</table>"
+
+    @Slot()
+    def _on_shortcuts_triggered(self) -> None:
+        self._info_box("Keyboard and mouse", self.shortcuts_html())
+
+    # ================================================================== skeleton
+    @Slot()
+    def _on_skeleton_triggered(self) -> None:
+        if self.doc is None:
+            return
+        from poselab.gui.dialogs.skeleton_editor import SkeletonEditorDialog
+
+        dialog = SkeletonEditorDialog(self.doc.collection.skeleton, self.dialog_dir(), self)
+        self.skeleton_editor = dialog
+        dialog.accepted.connect(self._on_skeleton_editor_accepted)
+        dialog.open()
+
+    @Slot()
+    def _on_skeleton_editor_accepted(self) -> None:
+        sk = self.skeleton_editor.result_skeleton()
+        if sk is not None and self.doc is not None:
+            self.image_view.side_colours = dict(self.skeleton_editor.side_colours)
+            self.set_skeleton(sk)
+
+    def set_skeleton(self, skeleton) -> None:
+        """Use ``skeleton`` (same joints, new bones / pairs / colours) for the open data; the
+        sidecar keeps its bones (COCO ``skeleton``)."""
+        c = self.doc.collection
+        if tuple(skeleton.joint_names) != tuple(c.skeleton.joint_names):
+            self.show_error("Skeleton not applied", "the edited skeleton has other joints")
+            return
+        c.skeleton = skeleton
+        self.doc._changed_since_open = True
+        self.doc.request_save()
+        if self.current is not None:
+            self.show_sample(self.current)
+
     # ================================================================== closing
+    def confirm_quit(self) -> bool:
+        """Ask before quitting while a job runs (Yes: cancel it and quit)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit poselab?",
+                          f"{self.job.name} is still running. Cancel it and quit?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.quit_box = box
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self.job.running:
+            if not self.confirm_quit():
+                event.ignore()
+                return
             self.job.cancel()
         self.dataset.thumbs.cancel()
         if self.warm_up.running:  # let an import finish: a thread inside it at exit can crash

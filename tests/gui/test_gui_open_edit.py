@@ -105,6 +105,14 @@ def test_place_toggle_and_navigate(qtbot, window, small_folder):
     open_and_wait(qtbot, window, small_folder)
     doc = window.doc
     assert doc.next_missing(0) == 3
+    # outside label mode a click on an incomplete sample places nothing (DLC data miss points
+    # on purpose; issue 18)
+    assert not window.label_mode_action.isChecked()
+    window.image_view.place_requested.emit(30.0, 40.0)
+    assert doc.collection.visibility[0, 3] == 0 and doc.undo_stack.count() == 0
+    assert "press <b>L</b>" in window.image_view.caption.text()
+    window.label_mode_action.trigger()  # key L
+    assert "label mode" in window.image_view.caption.text()
     window.image_view.place_requested.emit(30.0, 40.0)  # places the first unlabelled: joint 3
     assert doc.collection.visibility[0, 3] == 2
     np.testing.assert_allclose(doc.collection.keypoints_2d[0, 3], (30.0, 40.0))
@@ -120,9 +128,12 @@ def test_place_toggle_and_navigate(qtbot, window, small_folder):
     assert window.current == 1
     window.prev_action.trigger()
     assert window.current == 0
-    # the "edited" filter shows only sample 0
+    # place, occlude, show, remove: sample 0 is back as opened, so it is not "edited"
     window.dataset.filter_box.setCurrentText("Edited")
+    assert list(window.dataset.model.rows) == [] and not doc.edited.any()
+    window.undo_action.trigger()  # the landmark is placed again: edited
     assert list(window.dataset.model.rows) == [0]
+    assert "✎ edited" in window.dataset.model.data(window.dataset.model.index(0))
     qtbot.waitUntil(lambda: not doc.saving, timeout=10000)
 
 
@@ -137,6 +148,7 @@ def test_unlabelled_folder_asks_for_skeleton(qtbot, window, tmp_path):
         dialog._on_buttons_accepted()
     c = window.doc.collection
     assert len(c) == 3 and c.skeleton.name == "face14" and (c.visibility == 0).all()
+    assert window.label_mode_action.isChecked()  # a folder to label opens in label mode
     # label by clicking in order
     for k, xy in enumerate([(10, 10), (20, 10), (30, 10)]):
         window.image_view.place_requested.emit(*map(float, xy))

@@ -1,7 +1,12 @@
 """Dataset panel: the list of samples with thumbnails, and a filter.
 
-Filters: all samples, incomplete (some landmark unlabelled), edited in this session (or marked
-edited in the sidecar), and largest teacher–student disagreement first (needs both results).
+Filters: all samples, incomplete (some landmark unlabelled), edited (differs from the opened
+state, or marked edited in the sidecar), excluded (left out of Reconstruct and Train),
+unreadable images (missing, truncated or undecodable; kept for Reconstruct, left out of image
+training and prediction), least
+certain first (the teacher's GT-free uncertainty, :mod:`poselab.metrics.quality`), and largest
+teacher–student disagreement first (needs both results). Several samples can be selected
+(Ctrl / Shift click) to exclude or include them together.
 Thumbnails stream in from a worker (:mod:`poselab.gui.thumbnails`); rows show a grey
 placeholder until theirs arrives.
 """
@@ -13,14 +18,25 @@ import logging
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QLabel,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from poselab.gui.thumbnails import THUMB_HEIGHT, ThumbBatch, make_thumbnails
 from poselab.gui.workers import JobRunner
 
 log = logging.getLogger(__name__)
 
-FILTERS = ("All", "Incomplete", "Edited", "Largest disagreement")
+FILTERS = ("All", "Incomplete", "Edited", "Excluded", "Unreadable images",
+           "Least certain first", "Largest disagreement")
+#: Filters that sort by a per-sample score: (attribute of the panel, text when it is missing).
+SCORE_FILTERS = {"Least certain first": ("uncertainty", "needs a teacher (Reconstruct)"),
+                 "Largest disagreement": ("disagreement", "needs teacher and student results")}
 
 
 class SampleListModel(QAbstractListModel):
@@ -32,15 +48,18 @@ class SampleListModel(QAbstractListModel):
         self.rows = np.zeros(0, int)
         self.icons: dict[int, QIcon] = {}
         self.scores: np.ndarray | None = None
+        self.score_label = ""
         placeholder = QPixmap(THUMB_HEIGHT * 16 // 9, THUMB_HEIGHT)
         placeholder.fill(QColor(70, 70, 70))
         self.placeholder = QIcon(placeholder)
 
-    def set_rows(self, doc, rows: np.ndarray, scores: np.ndarray | None = None) -> None:
+    def set_rows(self, doc, rows: np.ndarray, scores: np.ndarray | None = None,
+                 score_label: str = "") -> None:
         self.beginResetModel()
         self.doc = doc
         self.rows = np.asarray(rows, int)
         self.scores = scores
+        self.score_label = score_label
         self.endResetModel()
 
     def rowCount(self, parent=None) -> int:  # noqa: N802 - Qt API
@@ -58,9 +77,13 @@ class SampleListModel(QAbstractListModel):
                 text += f"\n{missing} unlabelled"
             if self.doc.edited[i]:
                 text += "  ✎ edited"
+            if self.doc.excluded[i]:
+                text += "  ⊘ excluded"
             if self.scores is not None and np.isfinite(self.scores[i]):
-                text += f"\ndisagreement {self.scores[i]:.3g}"
+                text += f"\n{self.score_label.format(self.scores[i])}"
             return text
+        if role == Qt.ItemDataRole.ForegroundRole and self.doc.excluded[i]:
+            return QColor(140, 140, 140)
         if role == Qt.ItemDataRole.DecorationRole:
             return self.icons.get(i, self.placeholder)
         if role == Qt.ItemDataRole.UserRole:
@@ -94,6 +117,7 @@ class DatasetPanel(QWidget):
         self.view = QListView()
         self.view.setIconSize(QSize(THUMB_HEIGHT * 16 // 9, THUMB_HEIGHT))
         self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.model = SampleListModel(self)
         self.view.setModel(self.model)
         layout = QVBoxLayout(self)
@@ -108,6 +132,9 @@ class DatasetPanel(QWidget):
         self.thumbs.stopped.connect(self._on_thumbs_stopped)
         self.doc = None
         self.disagreement: np.ndarray | None = None
+        self.uncertainty: np.ndarray | None = None
+        self.labels = {"disagreement": "disagreement {:.3g} (no unit)",
+                       "uncertainty": "uncertainty {:.3g}"}
         self._pending_paths = None
 
     # ------------------------------------------------------------------ API
@@ -118,16 +145,49 @@ class DatasetPanel(QWidget):
         self.model.icons.clear()
         self.apply_filter()
         paths = list(doc.collection.image_paths) if doc is not None else []
+        boxes = None
+        if doc is not None:
+            from poselab.gui.thumbnails import landmark_boxes
+
+            boxes = landmark_boxes(doc.collection.keypoints_2d, doc.collection.visibility)
         if self.thumbs.running:
-            self._pending_paths = paths
+            self._pending_paths = (paths, boxes)
             self.thumbs.cancel()
         else:
-            self._start_thumbs(paths)
+            self._start_thumbs(paths, boxes)
 
     def set_disagreement(self, scores: np.ndarray | None) -> None:
         """Per-sample teacher–student disagreement ``(N,)`` (for the filter), or None."""
         self.disagreement = None if scores is None else np.asarray(scores, float)
         self.apply_filter()
+
+    def set_uncertainty(self, scores: np.ndarray | None, label: str = "uncertainty {:.3g}"
+                        ) -> None:
+        """Per-sample GT-free uncertainty ``(N,)`` (larger = less certain) for "Least certain
+        first", or None; ``label`` formats one value with its unit."""
+        self.uncertainty = None if scores is None else np.asarray(scores, float)
+        self.labels["uncertainty"] = label
+        self.apply_filter()
+
+    def selected_indices(self) -> list[int]:
+        """Collection indices of the selected rows (the current one when none is selected)."""
+        rows = sorted({ix.row() for ix in self.view.selectionModel().selectedIndexes()})
+        out = [int(self.model.rows[r]) for r in rows if r < len(self.model.rows)]
+        if not out and self.current_index() is not None:
+            out = [self.current_index()]
+        return out
+
+    def select_many(self, indices) -> None:
+        """Select collection samples ``indices`` (those the filter shows)."""
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        sel = QItemSelection()
+        for i in indices:
+            rows = np.flatnonzero(self.model.rows == i)
+            if rows.size:
+                ix = self.model.index(int(rows[0]))
+                sel.select(ix, ix)
+        self.view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def apply_filter(self) -> None:
         doc = self.doc
@@ -139,23 +199,32 @@ class DatasetPanel(QWidget):
         c = doc.collection
         n = len(c)
         mode = FILTERS[self.filter_box.currentIndex()]
-        scores = None
+        scores, missing, label = None, "", ""
         if mode == "Incomplete":
             rows = np.flatnonzero((c.visibility == 0).any(1))
         elif mode == "Edited":
             rows = np.flatnonzero(doc.edited)
-        elif mode == "Largest disagreement":
-            if self.disagreement is None:
+        elif mode == "Excluded":
+            rows = np.flatnonzero(doc.excluded)
+        elif mode == "Unreadable images":  # flagged on open (poselab.io.open_folder)
+            from poselab.io.images import image_problems
+
+            rows = np.flatnonzero(image_problems(c, probe=False) != "")
+        elif mode in SCORE_FILTERS:
+            attr, missing = SCORE_FILTERS[mode]
+            scores = getattr(self, attr)
+            label = self.labels[attr]
+            if scores is None:
                 rows = np.zeros(0, int)
-                self.count_label.setText("needs teacher and student results")
             else:
-                scores = self.disagreement
+                missing = ""
                 rows = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
         else:
             rows = np.arange(n)
-        self.model.set_rows(doc, rows, scores)
-        if not (mode == "Largest disagreement" and self.disagreement is None):
-            self.count_label.setText(f"{len(rows)} of {n} samples")
+        self.model.set_rows(doc, rows, scores, label)
+        excluded = int(doc.excluded.sum())
+        self.count_label.setText(missing or f"{len(rows)} of {n} samples"
+                                 + (f", {excluded} excluded" if excluded else ""))
         if current is not None and current in set(rows.tolist()):
             self.select(current)
 
@@ -201,17 +270,17 @@ class DatasetPanel(QWidget):
     @Slot()
     def _on_thumbs_stopped(self) -> None:
         if self._pending_paths is not None:
-            paths, self._pending_paths = self._pending_paths, None
-            self._start_thumbs(paths)
+            (paths, boxes), self._pending_paths = self._pending_paths, None
+            self._start_thumbs(paths, boxes)
 
-    def _start_thumbs(self, paths) -> None:
+    def _start_thumbs(self, paths, boxes=None) -> None:
         if not any(p is not None for p in paths):
             return
-        self.thumbs.start("Thumbnails", _thumb_factory(paths), quiet=True)
+        self.thumbs.start("Thumbnails", _thumb_factory(paths, boxes), quiet=True)
 
 
-def _thumb_factory(paths):
+def _thumb_factory(paths, boxes=None):
     def factory(cancel):
-        return make_thumbnails(paths, cancel=cancel)
+        return make_thumbnails(paths, cancel=cancel, boxes=boxes)
 
     return factory

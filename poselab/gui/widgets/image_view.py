@@ -1,11 +1,13 @@
 """Image view: the sample's image with its landmarks and bones, and landmark editing.
 
 pyqtgraph draws the image (y down, pixels), the bones and the landmarks coloured by
-``Skeleton.sides`` (left / right / centre). Occluded landmarks (visibility 1) are hollow; the
+``Skeleton.sides`` (left / right / centre), or one colour per landmark when the skeleton pairs
+no joints (:mod:`poselab.gui.colours`). Occluded landmarks (visibility 1) are hollow; the
 hovered landmark shows its name. Mouse, handled by :class:`LandmarkViewBox`:
 
 - drag a landmark: move it (one undoable edit on release);
-- left click away from landmarks: place the next unlabelled landmark (skeleton order);
+- left click away from landmarks: request to place the next unlabelled landmark (the window
+  places it only in label mode);
 - left click on a landmark: select it; right click on a landmark: toggle visible/occluded;
 - elsewhere the usual pan (drag) and zoom (wheel).
 
@@ -23,23 +25,25 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from poselab.gui.colours import SIDE_COLOURS, bone_colours, joint_colours
+
 log = logging.getLogger(__name__)
 
-#: Landmark colours by skeleton side (RGB).
-SIDE_COLOURS = {"left": (60, 140, 255), "right": (255, 110, 40), "centre": (60, 210, 90)}
 PICK_RADIUS_PX = 12.0
 
 
 def load_image(path: Path | None) -> np.ndarray | None:
-    """Read an image as ``(H, W, 3)`` uint8 RGB, or None when missing/unreadable."""
+    """Read an image as ``(H, W, 3)`` uint8 RGB (EXIF orientation applied, through
+    :func:`poselab.io.images.read_image`), or None when missing/unreadable."""
     if path is None:
         return None
-    import cv2
+    from poselab.core.errors import DataError
+    from poselab.io.images import read_image
 
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
+    try:
+        return read_image(path)
+    except DataError:
         return None
-    return img[:, :, ::-1]
 
 
 class LandmarkViewBox(pg.ViewBox):
@@ -105,11 +109,8 @@ class ImageViewWidget(QWidget):
         self.graphics.setCentralItem(self.viewbox)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.viewbox.addItem(self.image_item)
-        self.bone_items = {side: pg.PlotCurveItem(connect="pairs",
-                                                  pen=pg.mkPen(SIDE_COLOURS[side], width=2))
-                           for side in SIDE_COLOURS}
-        for item in self.bone_items.values():
-            self.viewbox.addItem(item)
+        self.bone_items: dict[tuple, pg.PlotCurveItem] = {}  # one per colour, made on demand
+        self.side_colours = dict(SIDE_COLOURS)
         self.scatter = pg.ScatterPlotItem(size=11, pxMode=True)
         self.viewbox.addItem(self.scatter)
         self.selected_ring = pg.ScatterPlotItem(size=20, pxMode=True, brush=None,
@@ -249,9 +250,19 @@ class ImageViewWidget(QWidget):
                 item.clear()
             return
         obs = self.visibility > 0
-        for side, item in self.bone_items.items():
-            segs = [(a, b) for a, b in sk.bones if obs[a] and obs[b]
-                    and sk.sides[b] == side]
+        colours = joint_colours(sk, self.side_colours)
+        self.joint_colours = colours
+        segs_by_colour: dict[tuple, list] = {}
+        for (a, b), colour in zip(sk.bones, bone_colours(sk, self.side_colours), strict=True):
+            if obs[a] and obs[b]:
+                segs_by_colour.setdefault(tuple(colour), []).append((a, b))
+        for colour in segs_by_colour:
+            if colour not in self.bone_items:
+                item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(colour, width=2))
+                self.viewbox.addItem(item)
+                self.bone_items[colour] = item
+        for colour, item in self.bone_items.items():
+            segs = segs_by_colour.get(colour)
             if segs:
                 pts = self.keypoints[np.asarray(segs).ravel()]
                 item.setData(pts[:, 0], pts[:, 1])
@@ -259,7 +270,7 @@ class ImageViewWidget(QWidget):
                 item.clear()
         spots = []
         for j in np.flatnonzero(obs):
-            colour = SIDE_COLOURS[sk.sides[j]]
+            colour = colours[j]
             occluded = self.visibility[j] == 1
             spots.append({
                 "pos": tuple(map(float, self.keypoints[j])),

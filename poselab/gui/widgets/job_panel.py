@@ -2,8 +2,15 @@
 
 It listens to a :class:`~poselab.gui.workers.JobRunner`. ``Progress`` records of kind
 ``"step"`` add their values to the loss plot (x = step); records of kind ``"epoch"`` add their
-evaluation metrics to the metrics plot (x = epoch): ``student_*`` solid and ``teacher_*`` dashed
-in the same colour, so teacher and student compare over epochs.
+evaluation metrics to a metrics plot (x = epoch): ``student_*`` solid and ``teacher_*`` dashed
+in the same colour, so teacher and student compare over epochs. Metrics of different units never
+share an axis: one plot per unit (:func:`metric_unit`: ``*_px`` pixels, MPJPE-like errors in the
+ground truth's unit, costs without unit). Records of stage ``"history"`` (a resumed run's earlier
+epochs, read from its checkpoint) are drawn like live epochs.
+
+The progress bar draws no text (its percentage went under the style's chunk, "5(%"); the title
+label above it says stage, step / total and percent, with the *same* step count as the plots'
+x axis (NRSfM restarts restart their own step counter; the axis does not).
 """
 
 from __future__ import annotations
@@ -26,6 +33,19 @@ from poselab.gui.widgets.plots import CurvePlotWidget
 
 #: Progress values that are not curves (bookkeeping).
 SKIPPED = frozenset({"samples_per_s", "lr", "epoch", "step", "restart"})
+#: Metrics measured in the ground truth's 3D unit (mm), with or without a teacher_/student_ prefix.
+GT_UNIT_METRICS = frozenset({"mpjpe", "pa_mpjpe", "depth_error", "mpjpe_unscaled", "n_mpjpe"})
+
+
+def metric_unit(name: str, units_3d: str = "mm") -> str:
+    """The unit of a per-epoch metric by name: ``"px"`` for ``*_px``, ``units_3d`` for
+    MPJPE-like errors, ``""`` (no unit) for costs and ratios."""
+    base = name.removeprefix("teacher_").removeprefix("student_")
+    if base.endswith("_px"):
+        return "px"
+    if base in GT_UNIT_METRICS:
+        return units_3d
+    return ""
 
 
 def format_eta(seconds: float | None) -> str:
@@ -50,24 +70,26 @@ class JobPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setValue(0)
+        self.bar.setTextVisible(False)  # the percentage is in the title (no text over the bar)
         self.eta_label = QLabel("")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.loss_plot = CurvePlotWidget("Losses", "step")  # linear: log axes crowd their labels
-        self.metric_plot = CurvePlotWidget("Metrics per epoch", "epoch")
+        #: one per-epoch plot per unit (``""`` = no unit), made when a metric of it arrives
+        self.metric_plots: dict[str, CurvePlotWidget] = {}
+        self.units_3d = "mm"
         row = QHBoxLayout()
         row.addWidget(self.title, 1)
         row.addWidget(self.eta_label)
         row.addWidget(self.cancel_button)
         self.plots = plots = QSplitter()
         plots.addWidget(self.loss_plot)
-        plots.addWidget(self.metric_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
         layout.addWidget(self.bar)
         layout.addWidget(plots, 1)
-        self.metric_plot.hide()
+        self._title_prefix = ""
         self._last_eta = 0.0
         self.last_record: Progress | None = None
         runner.started.connect(self._on_runner_started)
@@ -85,10 +107,41 @@ class JobPanel(QWidget):
         self.bar.setValue(0)
         self.eta_label.setText("")
         self.loss_plot.clear_curves()
-        self.metric_plot.clear_curves()
-        self.loss_plot.setTitle("Losses", color="k", size="10pt")
-        self.metric_plot.hide()
+        self._clear_metric_plots()
+        self.loss_plot.setTitle("Losses")
         self.last_record = None
+
+    def set_units_3d(self, units: str) -> None:
+        """The ground truth's 3D unit (for MPJPE-like epoch metrics), e.g. ``"mm"``."""
+        self.units_3d = units or "mm"
+
+    def metric_plot(self, unit: str) -> CurvePlotWidget:
+        """The per-epoch plot of ``unit`` (created and shown on first use)."""
+        plot = self.metric_plots.get(unit)
+        if plot is None:
+            label = f"{unit}" if unit else "no unit"
+            plot = CurvePlotWidget(f"{self.runner.name}: metrics per epoch ({label})", "epoch",
+                                   unit=unit)
+            self.metric_plots[unit] = plot
+            self.plots.addWidget(plot)
+            n = self.plots.count()
+            w = max(self.plots.width() // n, 1)
+            self.plots.setSizes([w] * n)
+        return plot
+
+    def metric_data(self) -> dict[str, tuple[list[float], list[float]]]:
+        """Every per-epoch curve of every unit, by name."""
+        out: dict = {}
+        for plot in self.metric_plots.values():
+            out.update(plot.data)
+        return out
+
+    def _clear_metric_plots(self) -> None:
+        for plot in self.metric_plots.values():
+            plot.hide()
+            plot.setParent(None)
+            plot.deleteLater()
+        self.metric_plots.clear()
 
     @Slot(str)
     def _on_runner_started(self, name: str) -> None:
@@ -98,10 +151,8 @@ class JobPanel(QWidget):
         self.eta_label.setText("")
         self.cancel_button.setEnabled(True)
         self.loss_plot.clear_curves()
-        self.metric_plot.clear_curves()
-        self.metric_plot.hide()  # shown when the first per-epoch record arrives
-        self.loss_plot.setTitle(f"{name}: losses", color="k", size="10pt")
-        self.metric_plot.setTitle(f"{name}: metrics per epoch", color="k", size="10pt")
+        self._clear_metric_plots()  # made when the first per-epoch record arrives
+        self.loss_plot.setTitle(f"{name}: losses")
 
     @Slot(object)
     def _on_runner_progressed(self, rec: object) -> None:
@@ -113,11 +164,6 @@ class JobPanel(QWidget):
             self.bar.setValue(int(1000 * rec.fraction))
         if rec.kind in ("step", "epoch"):
             epoch = rec.kind == "epoch"
-            plot = self.metric_plot if epoch else self.loss_plot
-            if epoch and not self.metric_plot.isVisible():
-                self.metric_plot.show()
-                half = max(self.plots.width() // 2, 1)
-                self.plots.setSizes([half, half])
             x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
             # with ground truth the record has student_* and teacher_* scores: plot those
             compared = epoch and any(k.startswith("student_") for k in rec.values)
@@ -127,15 +173,30 @@ class JobPanel(QWidget):
                 if compared and not name.startswith(("student_", "teacher_")):
                     continue  # with ground truth: only the teacher vs student metrics
                 try:
-                    plot.add_point(name, x, float(value))
+                    v = float(value)
                 except (TypeError, ValueError):
-                    pass
+                    continue
+                plot = (self.metric_plot(metric_unit(name, self.units_3d)) if epoch
+                        else self.loss_plot)
+                plot.add_point(name, x, v)
         now = time.perf_counter()
-        if now - self._last_eta > 0.25:
+        if now - self._last_eta > 0.25 or rec.kind in ("info", "epoch"):
             self._last_eta = now
             self.eta_label.setText(format_eta(rec.eta_s))
-            msg = rec.message or f"{rec.stage} {rec.step}/{rec.total or '?'}"
-            self.title.setText(f"{self.runner.name}: {msg}")
+            self.title.setText(f"{self.runner.name}: {self.status_text(rec)}")
+
+    @staticmethod
+    def status_text(rec: Progress) -> str:
+        """One line for a record: stage, step / total (the plots' x axis) and percent; the
+        record's message for info records and for jobs without a step count."""
+        if rec.kind == "info" or rec.total <= 0:
+            return rec.message or rec.stage
+        text = f"{rec.stage} — step {rec.step}/{rec.total} ({100 * rec.fraction:.0f} %)"
+        if rec.kind == "epoch" and rec.message:
+            text = f"{rec.message} — step {rec.step}/{rec.total} ({100 * rec.fraction:.0f} %)"
+        elif "loss" in rec.values:
+            text += f", loss {float(rec.values['loss']):.4g}"
+        return text
 
     @Slot()
     def _on_runner_stopped(self) -> None:

@@ -99,6 +99,8 @@ class View3DWidget(QWidget):
         self._spin_timer.timeout.connect(self._on_spin_timer_timeout)
         self._spin_step = 0.0
         self._spin_interval = 16
+        #: the named view the camera was last set to ("side" when a data set opens)
+        self.current_view = "side"
 
     # ------------------------------------------------------------------ API
     @property
@@ -124,7 +126,7 @@ class View3DWidget(QWidget):
 
             canvas = scene.SceneCanvas(keys=None, bgcolor="white", parent=self)
             view = canvas.central_widget.add_view()
-            elev, azim = VIEWS["side"]
+            elev, azim = VIEWS[self.current_view]
             view.camera = scene.TurntableCamera(fov=0.0, elevation=elev, azimuth=azim,
                                                 scale_factor=3.2, center=(0, 0, 0))
             self._scene = scene
@@ -172,6 +174,7 @@ class View3DWidget(QWidget):
     def set_view(self, name: str) -> None:
         """Switch the camera to ``"front"``, ``"side"`` or ``"top"``."""
         elev, azim = VIEWS[name]
+        self.current_view = name
         if self.view is not None:
             cam = self.view.camera
             cam.elevation, cam.azimuth = elev, azim
