@@ -1,0 +1,71 @@
+"""The window opens every readable type like the command line: the Open dialog lists them,
+a dropped Ultralytics dataset or .slp opens, unreadable images have their own filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from gui_helpers import make_folder, open_and_wait
+from PySide6.QtWidgets import QFileDialog
+
+
+def _write(root: Path) -> Path:
+    """An Ultralytics pose dataset as shipped: ``<name>.yaml`` (``path:`` elsewhere) and
+    ``{train,val}/{images,labels}``, 3 keypoints, 4 instances."""
+    from PIL import Image
+
+    lines = {"train": ["0 .5 .5 1 1 .1 .2 2 .5 .5 1 0 0 0", "0 .5 .5 1 1 .3 .3 2 .4 .4 2 .5 .5 2"],
+             "val": ["0 .5 .5 1 1 .2 .2 2 .3 .3 2 .6 .6 2", "0 .5 .5 1 1 .7 .7 2 .1 .1 2 0 0 0"]}
+    for split, rows in lines.items():
+        for k, row in enumerate(rows):
+            (root / split / "images").mkdir(parents=True, exist_ok=True)
+            (root / split / "labels").mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (64, 48), (90, 120, 150)).save(root / split / "images" / f"{k}.jpg")
+            (root / split / "labels" / f"{k}.txt").write_text(row + "\n")
+    (root / "tiger-pose.yaml").write_text(
+        "path: ../datasets/tiger-pose\ntrain: train/images\nval: val/images\n"
+        "kpt_shape: [3, 3]\nflip_idx: [0, 2, 1]\nkpt_names:\n  0: [nose, left_paw, right_paw]\n")
+    return root
+
+
+def test_open_dialog_lists_every_readable_type(qtbot, window, monkeypatch):
+    seen = {}
+
+    def fake(parent, caption, folder, filters):
+        seen["filters"] = filters
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(fake))
+    window._on_open_triggered()
+    for pattern in ("*.json", "*.csv", "*.h5", "*.mat", "*.npz", "*.slp", "*.yaml", "*.yml"):
+        assert pattern in seen["filters"]
+
+
+def test_drop_ultralytics_dataset_as_shipped(qtbot, window, tmp_path):
+    from test_gui_open_edit import drop
+
+    root = _write(tmp_path / "tiger")
+    with qtbot.waitSignal(window.loader.stopped, timeout=30000):
+        drop(window, root)
+    c = window.doc.collection
+    assert len(c) == 4 and c.skeleton.joint_names == ("nose", "left_paw", "right_paw")
+    with qtbot.waitSignal(window.loader.stopped, timeout=30000):
+        drop(window, root / "tiger-pose.yaml")
+    assert len(window.doc.collection) == 4
+
+
+def test_open_slp_and_unreadable_images_filter(qtbot, window, tmp_path):
+    from poselab.io import open_folder, write_slp
+
+    folder = make_folder(tmp_path / "data")
+    c = open_folder(folder)
+    slp = write_slp(c, tmp_path / "labels.slp")
+    bad = c.image_paths[1]
+    bad.write_bytes(bad.read_bytes()[:-60])
+    open_and_wait(qtbot, window, slp)
+    assert window.doc is not None and len(window.doc.collection) == len(c)
+    np.testing.assert_allclose(window.doc.collection.keypoints_2d, c.keypoints_2d, atol=1e-3)
+    window.dataset.filter_box.setCurrentText("Unreadable images")
+    rows = window.dataset.model.rows.tolist()
+    assert rows == [i for i, p in enumerate(c.image_paths) if p == bad]
