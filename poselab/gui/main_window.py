@@ -156,6 +156,9 @@ class MainWindow(JobsMixin, QMainWindow):
                                          "Distil the teacher into an image → 3D student")
         self.cancel_action = self._action("Cancel job", self.job.cancel, "Esc")
         self.export_action = self._action("&Export 3D…", self._on_export_triggered, "Ctrl+E")
+        self.export_2d_action = self._action(
+            "Export &landmarks (2D)…", self._on_export_2d_triggered, None,
+            "Save the 2D landmarks, edits included, as SLEAP .slp or COCO keypoints JSON")
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
         self.undo_action = self._action("&Undo", self._on_undo_triggered, keys.Undo)
         self.redo_action = self._action("&Redo", self._on_redo_triggered, keys.Redo)
@@ -194,6 +197,7 @@ class MainWindow(JobsMixin, QMainWindow):
         file_menu.addAction(self.open_folder_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.export_2d_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -250,6 +254,7 @@ class MainWindow(JobsMixin, QMainWindow):
                                      if has else False)
         self.cancel_action.setEnabled(busy)
         self.export_action.setEnabled(has and bool(self.doc.sources_3d()) if has else False)
+        self.export_2d_action.setEnabled(has)
         self.undo_action.setEnabled(has and self.doc.undo_stack.canUndo() if has else False)
         self.redo_action.setEnabled(has and self.doc.undo_stack.canRedo() if has else False)
         self.exclude_action.setEnabled(has and not busy)
@@ -609,6 +614,41 @@ class MainWindow(JobsMixin, QMainWindow):
         self.show_error("Could not save edits", message)
 
     # ================================================================== export
+    @Slot()
+    def _on_export_2d_triggered(self) -> None:
+        if self.doc is None:
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export landmarks (2D)", self.dialog_dir(),
+            "SLEAP labels (*.slp);;COCO keypoints (*.json)")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".json" if "COCO" in chosen else ".slp"
+        try:
+            self.export_landmarks(Path(path))
+        except PoselabError as err:
+            self.show_error("Export failed", str(err))
+
+    def export_landmarks(self, path: Path) -> Path:
+        """Write the current 2D landmarks (edits included) as ``.slp`` (sleap-io) or COCO
+        ``.json``; never over the data's own files.
+
+        Raises:
+            PoselabError: another suffix, an input file as output, or a writer error.
+        """
+        from poselab.core.outputs import check_output
+        from poselab.io import edits_path, write_coco, write_slp
+
+        c = self.doc.collection
+        inputs = [c.source, c.metadata.get("edits_of")]
+        if c.source is not None:
+            inputs.append(edits_path(c))
+        path = check_output(path, inputs=inputs, suffixes=(".slp", ".json"))
+        (write_slp if path.suffix.lower() == ".slp" else write_coco)(c, path)
+        self.statusBar().showMessage(f"Landmarks exported to {path}", 8000)
+        return path
+
     @Slot()
     def _on_export_triggered(self) -> None:
         if self.doc is None:

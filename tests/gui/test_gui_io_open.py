@@ -69,3 +69,26 @@ def test_open_slp_and_unreadable_images_filter(qtbot, window, tmp_path):
     window.dataset.filter_box.setCurrentText("Unreadable images")
     rows = window.dataset.model.rows.tolist()
     assert rows == [i for i, p in enumerate(c.image_paths) if p == bad]
+
+
+def test_export_landmarks_slp_and_coco_never_over_the_data(qtbot, window, tmp_path):
+    import pytest
+
+    from poselab.core.errors import PoselabError
+    from poselab.io import open_folder
+
+    folder = make_folder(tmp_path / "data")
+    open_and_wait(qtbot, window, folder)
+    doc = window.doc
+    with qtbot.waitSignal(doc.saved, timeout=10000):
+        window.image_view.landmark_moved.emit(0, 12.5, 7.25)  # an edit
+    assert window.export_2d_action.isEnabled()
+    for name in ("out.slp", "out.json"):
+        out = window.export_landmarks(tmp_path / name)
+        back = open_folder(out, check_images=False)
+        np.testing.assert_allclose(back.keypoints_2d, doc.collection.keypoints_2d, atol=1e-3)
+        np.testing.assert_array_equal(back.visibility, doc.collection.visibility)
+    with pytest.raises(PoselabError):
+        window.export_landmarks(doc.collection.source)
+    with pytest.raises(PoselabError):
+        window.export_landmarks(tmp_path / "out.csv")
