@@ -73,7 +73,7 @@ class NRSfMConfig(ConfigBase):
         noise_aware: with ``exact_2d``: the output joints are fitted by least squares — the
             2D labels weighted by their noise level (estimated from the data alone), the
             network's shape as a prior, rigid bones when rigid
-            (:mod:`poselab.nrsfm.least_squares`) — and self-training weights its targets by
+            (:mod:`poselab.nrsfm.noise_aware`) — and self-training weights its targets by
             their confidence; False: exactly through the labels (issue 15).
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without

@@ -89,8 +89,9 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     extra = dict(extra)
     std = net_px = None
     if config.noise_aware and config.exact_2d:
-        # least squares with the label noise estimated from the data (least_squares.py)
-        from poselab.nrsfm.least_squares import NoiseModel, refine_noise_aware
+        # exact labels: through them; noisy: least squares (noise_aware.py)
+        from poselab.nrsfm.least_squares import NoiseModel
+        from poselab.nrsfm.noise_aware import refine_noise_aware
 
         given = noise_model if noise_model is None else NoiseModel(**noise_model)
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
@@ -313,12 +314,14 @@ def _rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig
     """The network's current 3D with rigid bones, centred, as a ``(N, J, 3)`` tensor for the
     anchor term of :func:`poselab.nrsfm.train.forward` (camera frame, box units), with the
     ``(N, J)`` per-joint confidence weights (None without ``config.noise_aware``) and the
-    noise model used (:mod:`poselab.nrsfm.least_squares`; ``noise`` starts its estimate —
+    noise model used (:mod:`poselab.nrsfm.noise_aware`; ``noise`` starts its estimate —
     the previous round's — with fewer iterations).
 
-    ``noise_aware``: least squares with the estimated label noise
-    (:func:`poselab.nrsfm.least_squares.refine_noise_aware`, cheap conditional variances);
-    else :func:`poselab.nrsfm.articulation.refine` (exact rays).
+    The targets go through the labels (:func:`poselab.nrsfm.articulation.refine`) even when
+    they are noisy — averaged over many samples the network learns less of their noise than
+    of their bone lengths (figures in :mod:`poselab.nrsfm.noise_aware`);
+    with ``noise_aware`` each joint is weighted by its confidence (cheap conditional
+    variances of the least-squares model).
     """
     import torch
 
@@ -327,11 +330,11 @@ def _rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig
     out = run.infer(data)
     weight = None
     if config.noise_aware and config.exact_2d:
-        from poselab.nrsfm.least_squares import refine_noise_aware
+        from poselab.nrsfm.noise_aware import refine_noise_aware
 
         ref = refine_noise_aware(out["X"], inputs, out["tau"], skeleton, config.bone_lengths,
                                  start=noise, full_covariance=False,
-                                 iterations=4 if noise is None else 2)
+                                 iterations=4 if noise is None else 2, through_labels=True)
         Y, noise = ref.shapes, ref.model
         weight = torch.as_tensor(ref.confidence, dtype=torch.float32, device=run.device)
     else:

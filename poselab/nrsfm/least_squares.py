@@ -1,4 +1,4 @@
-"""Noise-aware output 3D: each sample's joints fitted by least squares (beyond paper 000).
+"""Each sample's joints fitted by least squares, with variances from the data (issue 15).
 
 :mod:`poselab.nrsfm.articulation` puts every landmark exactly on its observed ray and derives
 each bone's front/back depth from its foreshortened 2D length — exact labels become exact 3D,
@@ -24,13 +24,13 @@ parameters it determines), summed over a subset of samples and iterated. The 2D 
 identifiable because the bones and the network both say where a joint should be: the part of
 the label residual that neither explains is noise. Without rigid bones the 2D and the network's
 x, y are two readings of the same coordinates and cannot be told apart: the 2D noise is then
-estimated as the network's label residual minus what it costs on noise-free data
-(:data:`FREE_BONES_MODEL_SHARE`), a rougher figure.
+taken as the network's label residual (an upper bound: it includes the network's error).
 
 The posterior covariance ``H⁻¹`` (Gauss–Newton Hessian at the solution, with the estimated
 variances) gives each joint's uncertainty ``std_j = √tr Σ_jj`` (the RMS 3D error the model
 expects). An unobserved joint has no 2D term, so its uncertainty is that of the bones and the
 network's prior: larger than an observed joint's. It rises with the estimated label noise.
+How the output step uses this: :mod:`poselab.nrsfm.noise_aware`.
 """
 
 from __future__ import annotations
@@ -41,11 +41,6 @@ import numpy as np
 
 #: Samples (evenly spaced) on which the variance components are estimated.
 VCE_SAMPLES = 1500
-#: Estimated label noise below this fraction of the median box side counts as exact labels:
-#: the output then goes through them as in :mod:`poselab.nrsfm.articulation`. Chosen on
-#: h36m17_train35k subjects S1/S5/S6 (5000 samples, 3000-step networks): the estimate was
-#: 0.6 % of the box at σ = 0 and 1.7 % at σ = 5 px.
-EXACT_LABELS = 0.01
 #: Bone-length deviation (fraction of the body scale) held while estimating the variances.
 STIFF_BONES = 0.01
 #: Variance-component iterations, and Gauss–Newton (Levenberg–Marquardt) steps per solve.
@@ -53,9 +48,6 @@ VCE_ITERATIONS = 4
 GN_STEPS = 4
 #: Smallest label noise considered (px): exact labels are rounded to about this much.
 MIN_NOISE_PX = 0.05
-#: Without rigid bones: the share of the network's squared label residual that is model error
-#: on noise-free data (see the module docstring).
-FREE_BONES_MODEL_SHARE = 0.0
 
 
 @dataclass
@@ -241,7 +233,7 @@ def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray
 
 def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
                    iterations: int = VCE_ITERATIONS, bone: float | None = None,
-                   start: NoiseModel | None = None, depth_factor: float = 1.0,
+                   start: NoiseModel | None = None,
                    noise: float | None = None, prior_xy: float | None = None) -> NoiseModel:
     """Variance components of the least-squares refinement, from the data alone.
 
@@ -265,7 +257,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
     # the network's label residual, in box units, bounds its x, y error from below
     net_box = float(np.sqrt(((res / prob0.scale[:, None, None]) ** 2).sum() / (2 * obs)))
     if not rigid:
-        noise = max(net_px * np.sqrt(max(1 - FREE_BONES_MODEL_SHARE, 0.0)), MIN_NOISE_PX)
+        noise = max(net_px, MIN_NOISE_PX)
         return NoiseModel(noise, max(net_box, 1e-4), max(net_box, 1e-4), 0.0, net_px)
     model = NoiseModel(max(net_px / 2, MIN_NOISE_PX), max(net_box, 1e-3),
                        max(net_box, 1e-3), 0.05 if bone is None else bone, net_px)
@@ -290,7 +282,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
             model.noise_px = max(np.sqrt(v2 / max(red["2d"], 1e-6)), MIN_NOISE_PX)
         if prior_xy is None:
             model.prior_xy = max(np.sqrt(vxy / max(red["xy"], 1e-6)), 1e-4)
-        model.prior_z = max(np.sqrt(vz / max(red["z"], 1e-6)), 1e-4) * depth_factor
+        model.prior_z = max(np.sqrt(vz / max(red["z"], 1e-6)), 1e-4)
         if bone is None:
             model.bone = float(np.clip(np.sqrt(vb / max(red["bone"], 1e-6)), 1e-4, 1.0))
     return model
@@ -323,112 +315,9 @@ def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel,
     return Y, std
 
 
-#: Samples per chunk of :func:`refine_noise_aware` (its ``(chunk, 3J, 3J)`` systems stay small).
-CHUNK = 2048
 
+def refine_noise_aware(*args, **kwargs):
+    """Moved to :func:`poselab.nrsfm.noise_aware.refine_noise_aware` (kept for callers)."""
+    from poselab.nrsfm.noise_aware import refine_noise_aware as moved
 
-@dataclass
-class Refined:
-    """Output of :func:`refine_noise_aware`.
-
-    Attributes:
-        shapes: ``(N, J, 3)`` float32 box units, camera frame.
-        std: ``(N, J)`` float32 per-joint uncertainty, box units (√tr of the posterior
-            covariance).
-        confidence: ``(N, J)`` float32 in [0.05, 1]: the share of the network's prior variance
-            the data removed, ``1 − std² / (2 ς_xy² + ς_z²)`` (the self-training weight).
-        proportions: ``(E,)`` bone proportions used, or None (bones free).
-        model: the :class:`NoiseModel` used.
-        network_px: ``(N,)`` float32 RMS label residual of the network's shapes, pixels.
-        exact: the estimated noise was below :data:`EXACT_LABELS` of the box: the shapes are
-            those through the labels (:func:`poselab.nrsfm.articulation.refine`).
-    """
-
-    shapes: np.ndarray
-    std: np.ndarray
-    confidence: np.ndarray
-    proportions: np.ndarray | None
-    model: NoiseModel
-    network_px: np.ndarray
-    exact: bool = False
-
-
-def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
-                       proportions: np.ndarray | None = None, model: NoiseModel | None = None,
-                       start: NoiseModel | None = None, full_covariance: bool = True,
-                       iterations: int = VCE_ITERATIONS) -> Refined:
-    """The teacher's output 3D for noisy labels (module docstring).
-
-    Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
-    (the same front/back order of each bone), estimates the variances on at most
-    :data:`VCE_SAMPLES` evenly spaced samples (unless ``model`` is given), then solves every
-    sample in chunks of :data:`CHUNK`.
-
-    Args:
-        X: ``(N, J, 3)`` network shapes, camera frame, box units. inputs:
-            :class:`poselab.nrsfm.data.NRSfMInputs`. tau: ``(N, 2)`` the fit's 2D offsets.
-        skeleton: the landmarks' skeleton; bone_mode: ``NRSfMConfig.bone_lengths``.
-        proportions: ``(E,)`` to impose (None: estimate). model: variances to use (None:
-            estimate from these samples, ``iterations`` rounds from ``start``).
-            full_covariance: see :func:`refine_lsq`.
-
-    Returns:
-        :class:`Refined`.
-    """
-    from poselab.nrsfm.articulation import refine, rigid_wanted
-
-    X = np.asarray(X, np.float64)
-    Y0, proportions = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
-    rigid = rigid_wanted(bone_mode, skeleton, warn=False) and proportions is not None
-    bones = skeleton.bones_array if rigid else None
-    N = len(X)
-
-    def args(sel):
-        return (inputs.n[sel], inputs.mask[sel], tau[sel], inputs.sigma[sel],
-                inputs.ray_centre[sel], inputs.scale[sel])
-
-    if model is None:
-        sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
-        model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               start)
-    exact = model.noise_px < EXACT_LABELS * float(np.median(inputs.scale))
-    out = np.empty(X.shape, np.float32)
-    std = np.empty(X.shape[:2], np.float32)
-    net = np.empty(N, np.float32)
-    for first in range(0, N, CHUNK):
-        sel = slice(first, first + CHUNK)
-        if exact:  # labels about exact: through them (articulation.py), uncertainty at Y0
-            Y, sd = refine_lsq(X[sel], Y0[sel], *args(sel), model, bones, proportions,
-                               steps=0, full_covariance=full_covariance)
-        else:  # noisy: least squares from the network's shape
-            Y, sd = refine_lsq(X[sel], X[sel], *args(sel), model, bones, proportions,
-                               full_covariance=full_covariance)
-        out[sel], std[sel] = Y, sd
-        net[sel] = network_residual_px(X[sel], *args(sel))
-    prior = 2 * model.prior_xy ** 2 + model.prior_z ** 2
-    conf = np.clip(1 - std.astype(np.float64) ** 2 / prior, 0.05, 1.0).astype(np.float32)
-    return Refined(out, std, conf, proportions, model, net, bool(exact))
-
-
-def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
-                   iterations: int = VCE_ITERATIONS, start: NoiseModel | None = None
-                   ) -> NoiseModel:
-    """The variances used by :func:`refine_noise_aware`, in two stages (GT-free).
-
-    1. The label noise, with the network's x, y left out (``prior_xy`` = 1 box: its errors are
-       correlated over the joints and would pass for label noise) and the bones held at
-       :data:`STIFF_BONES`, from the exact-ray shapes ``Y0``: what is left in the labels once
-       rigid bones and the network's depth are fitted.
-    2. With that noise fixed, the network's x, y and depth variances from the network's shape
-       ``X`` (bones held at :data:`STIFF_BONES`).
-
-    Free bones: :func:`estimate_noise` (the network's label residual).
-    Arguments as :func:`estimate_noise`.
-    """
-    if bones is None or p is None:
-        return estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale)
-    data = (n, mask, tau, sigma, ray_centre, scale, bones, p)
-    first = estimate_noise(X, Y0, *data, iterations=iterations, bone=STIFF_BONES,
-                           prior_xy=1.0, start=start)
-    return estimate_noise(X, X, *data, iterations=iterations, bone=STIFF_BONES,
-                          noise=first.noise_px, start=start)
+    return moved(*args, **kwargs)
