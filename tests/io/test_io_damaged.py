@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import write_image
 
+from poselab.cli import main
 from poselab.core import DataError
 from poselab.io import open_folder
 
@@ -50,13 +51,16 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_damaged_file_one_line_exit_2(tmp_path, name):
+def test_damaged_file_one_line_exit_2(tmp_path, name, capsys):
     data, problem = CASES[name]
     f = tmp_path / name
     f.write_bytes(data() if callable(data) else data)
     with pytest.raises(DataError, match=problem) as err:
         open_folder(f)
     assert err.value.path == f and "\n" not in str(err.value)
+    assert main(["info", str(f)]) == 2  # the CLI: exit code 2, one line on stderr
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(f) in lines[0] and problem in lines[0]
 
 
 @pytest.mark.parametrize("name", ["truncated.npz", "truncated.mat", "latin1.csv",
