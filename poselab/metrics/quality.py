@@ -1,0 +1,180 @@
+"""How far to trust a teacher's 3D without ground truth (issue 18): per-sample and whole-set
+measures computed from the result and the 2D alone. numpy only.
+
+The teacher's output ``keypoints_3d`` lies on the observed rays, so its own 2D reprojection error
+is ~0 by construction and says nothing. These say more:
+
+- **network reprojection error** (px): RMS distance between the observed 2D and the network's
+  own shape (``shapes_normalized``) before it is moved onto the rays
+  (``NRSfMResult.reprojection_error_network`` when saved, else :func:`network_reprojection`).
+  Large = the shape model could not explain this sample's 2D.
+- **uncertainty** (% of the sample's mean bone length, scale-free): the mean over joints of the
+  teacher's per-joint uncertainty ``keypoints_3d_std`` (units of ``keypoints_3d``) divided by
+  the sample's mean bone length (or RMS radius without bones) — :func:`relative_uncertainty`.
+- **bone-length deviation** (%, scale-free): how far the sample's bone proportions are from the
+  set's median proportions — :func:`bone_length_deviation`; for the set, the median over bones
+  of the coefficient of variation of the proportions.
+- **restart spread** (no unit): the NRSfM restarts' shape distance (``extra["consensus"]`` of
+  the kept restart, mean relative Frobenius distance of the shapes); larger = restarts found
+  different 3D. **noise σ** (px): the 2D label noise the teacher estimated (``extra["noise_px"]``).
+
+:func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from poselab.core.errors import DataError
+from poselab.core.skeleton import Skeleton
+
+#: Unit of every quality measure (shown next to each number).
+UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
+         "bone_deviation_pct": "%", "restart_spread": "no unit", "noise_px": "px",
+         "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box"}
+
+
+def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
+                         keypoints_2d: np.ndarray, visibility: np.ndarray) -> np.ndarray:
+    """RMS 2D distance (px) between the observed landmarks and the network's shapes.
+
+    ``x̂_nj = s_n S_nj[x, y] + c_n + t_n`` with ``S`` the camera-frame shape in normalised units
+    (DESIGN §3: box centre ``c_n`` px, larger box side ``s_n`` px) and ``t_n`` the per-sample 2D
+    shift that best fits (the shape is centred); ``e_n = sqrt(mean_{j observed} ‖x̂_nj − w_nj‖²)``.
+    Orthographic (weak perspective); for perspective results it is an approximation.
+
+    Args:
+        shapes_normalized: ``(N, J, 3)`` camera frame, normalised units.
+        centre: ``(N, 2)`` px; scale: ``(N,)`` px.
+        keypoints_2d: ``(N, J, 2)`` px; visibility: ``(N, J)`` COCO flags.
+
+    Returns:
+        ``(N,)`` float64 px; NaN where nothing is observed.
+
+    Raises:
+        DataError: mismatched shapes.
+    """
+    S = np.asarray(shapes_normalized, np.float64)
+    w = np.asarray(keypoints_2d, np.float64)
+    if S.ndim != 3 or S.shape[:2] != w.shape[:2]:
+        raise DataError(None, f"shapes {S.shape} and 2D {w.shape} do not match")
+    obs = (np.asarray(visibility) > 0).astype(np.float64)
+    xy = S[..., :2] * np.asarray(scale, np.float64)[:, None, None] + np.asarray(
+        centre, np.float64)[:, None, :]
+    cnt = obs.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = ((w - xy) * obs[..., None]).sum(1) / cnt[:, None]
+        d2 = (((xy + shift[:, None]) - w) ** 2).sum(-1)
+        return np.where(cnt > 0, np.sqrt((d2 * obs).sum(1) / cnt), np.nan)
+
+
+def pose_scale(keypoints_3d: np.ndarray, skeleton: Skeleton | None) -> np.ndarray:
+    """Per-sample size ``(N,)`` in the poses' units: mean bone length, else RMS radius."""
+    x = np.asarray(keypoints_3d, np.float64)
+    if skeleton is not None and len(skeleton.bones):
+        b = skeleton.bones_array
+        return np.linalg.norm(x[:, b[:, 1]] - x[:, b[:, 0]], axis=-1).mean(1)
+    return np.sqrt(((x - x.mean(1, keepdims=True)) ** 2).sum(-1).mean(1))
+
+
+def relative_uncertainty(keypoints_3d_std: np.ndarray, keypoints_3d: np.ndarray,
+                         skeleton: Skeleton | None) -> np.ndarray:
+    """``(N,)`` mean per-joint uncertainty in % of the sample's size (:func:`pose_scale`).
+
+    Args:
+        keypoints_3d_std: ``(N, J)`` per-joint uncertainty, units of ``keypoints_3d``.
+        keypoints_3d: ``(N, J, 3)``.
+    """
+    std = np.asarray(keypoints_3d_std, np.float64)
+    size = pose_scale(keypoints_3d, skeleton)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * std.mean(1) / np.where(size > 0, size, np.nan)
+
+
+def bone_length_deviation(keypoints_3d: np.ndarray, skeleton: Skeleton
+                          ) -> tuple[np.ndarray, float]:
+    """Consistency of bone proportions across samples (scale-free; rigid bodies: near 0).
+
+    Each sample's bone lengths are divided by their mean (proportions ``r_nb``); with ``m_b``
+    the median over samples, ``dev_n = 100 · mean_b |r_nb / m_b − 1|`` and the set value is
+    ``100 · median_b (std_n r_nb / mean_n r_nb)`` (coefficient of variation).
+
+    Args:
+        keypoints_3d: ``(N, J, 3)`` any units; skeleton: its bones.
+
+    Returns:
+        ``(dev (N,) %, set CV %)``; NaN without bones.
+    """
+    x = np.asarray(keypoints_3d, np.float64)
+    if not len(skeleton.bones):
+        return np.full(len(x), np.nan), float("nan")
+    b = skeleton.bones_array
+    L = np.linalg.norm(x[:, b[:, 1]] - x[:, b[:, 0]], axis=-1)  # (N, E)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = L / L.mean(1, keepdims=True)
+        m = np.median(r, 0)
+        dev = 100.0 * np.abs(r / m - 1.0).mean(1)
+        cv = 100.0 * float(np.median(r.std(0) / r.mean(0)))
+    return dev, cv
+
+
+def restart_spread(extra: dict[str, Any]) -> float:
+    """The kept restart's consensus distance to the others (no unit), NaN with one restart."""
+    consensus = extra.get("consensus")
+    sel = extra.get("selected")
+    if not consensus or sel is None or len(consensus) < 2:
+        return float("nan")
+    return float(consensus[int(sel)])
+
+
+def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
+            skeleton: Skeleton | None = None, mm_per_unit: np.ndarray | None = None
+            ) -> dict[str, Any]:
+    """GT-free quality of a teacher result on its own samples.
+
+    Args:
+        result: an :class:`~poselab.nrsfm.result.NRSfMResult` (N samples); the optional
+            ``keypoints_3d_std`` and ``reprojection_error_network`` are used when present.
+        keypoints_2d, visibility: ``(N, J, 2)`` px / ``(N, J)`` of the same samples.
+        skeleton: bones (default: the result's).
+        mm_per_unit: ``(N,)`` millimetres per unit of ``keypoints_3d`` when a length is known
+            (:mod:`poselab.core.metric_scale`): adds ``uncertainty_mm``.
+
+    Returns:
+        ``{"set": {name: float}, "per_sample": {name: (N,) float64}, "units": UNITS,
+        "rank_by": name}`` with names from :data:`UNITS`; ``per_sample[rank_by]`` ranks "least
+        certain first": ``uncertainty_pct``, or without a saved uncertainty the network's
+        reprojection error in % of the landmarks' box side.
+    """
+    sk = skeleton or result.skeleton
+    k3 = np.asarray(result.keypoints_3d, np.float64)
+    per: dict[str, np.ndarray] = {}
+    out_set: dict[str, float] = {}
+    net = getattr(result, "reprojection_error_network", None)
+    if net is None:
+        net = network_reprojection(result.shapes_normalized, result.centre, result.scale,
+                                   keypoints_2d, visibility)
+    per["reprojection_network_px"] = np.asarray(net, np.float64)
+    std = getattr(result, "keypoints_3d_std", None)
+    if std is not None:
+        per["uncertainty_pct"] = relative_uncertainty(std, k3, sk)
+        if mm_per_unit is not None:
+            per["uncertainty_mm"] = np.asarray(std, np.float64).mean(1) * np.asarray(
+                mm_per_unit, np.float64)
+    else:  # fallback ranking: the shape model's 2D misfit relative to the landmarks' box
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per["reprojection_network_rel_pct"] = 100.0 * per["reprojection_network_px"] / (
+                np.asarray(result.scale, np.float64))
+    if sk is not None and len(sk.bones):
+        per["bone_deviation_pct"], out_set["bone_deviation_pct"] = bone_length_deviation(k3, sk)
+    for name, arr in per.items():
+        if name not in out_set:
+            out_set[name] = float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")
+    extra = getattr(result, "extra", {}) or {}
+    out_set["restart_spread"] = restart_spread(extra)
+    if extra.get("noise_px") is not None:
+        out_set["noise_px"] = float(extra["noise_px"])
+    rank_by = "uncertainty_pct" if "uncertainty_pct" in per else "reprojection_network_rel_pct"
+    return {"set": out_set, "per_sample": per, "units": dict(UNITS), "rank_by": rank_by}

@@ -1,0 +1,69 @@
+"""GT-free quality measures (poselab.metrics.quality) against hand-computed answers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from poselab.core.skeleton import Skeleton
+from poselab.metrics.quality import (
+    bone_length_deviation,
+    network_reprojection,
+    quality,
+    relative_uncertainty,
+)
+
+CHAIN = Skeleton("chain", ("a", "b", "c"), ((0, 1), (1, 2)))
+
+
+def test_network_reprojection_hand_computed():
+    rng = np.random.default_rng(0)
+    S = rng.normal(size=(2, 4, 3))
+    centre, scale = np.array([[100.0, 50.0], [10.0, 20.0]]), np.array([40.0, 80.0])
+    w = S[..., :2] * scale[:, None, None] + centre[:, None] + 7.0  # a shift is free
+    vis = np.full((2, 4), 2)
+    np.testing.assert_allclose(network_reprojection(S, centre, scale, w, vis), 0, atol=1e-9)
+    w[1, 2] += (3.0, 4.0)  # one landmark 5 px off: after the best shift, RMS = sqrt(18.75 / 4)
+    e = network_reprojection(S, centre, scale, w, vis)
+    assert e[0] == pytest.approx(0, abs=1e-9) and e[1] == pytest.approx(np.sqrt(4.6875))
+    vis[0] = 0
+    assert np.isnan(network_reprojection(S, centre, scale, w, vis)[0])
+
+
+def test_bone_length_deviation_hand_computed():
+    # bone lengths (1, 1), (1, 1), (1, 3): proportions (1, 1), (1, 1), (0.5, 1.5)
+    x = np.zeros((3, 3, 3))
+    x[:, 1, 0] = 1.0
+    x[:, 2, 0] = [2.0, 2.0, 4.0]
+    dev, cv = bone_length_deviation(x * 7.0, CHAIN)  # any units
+    np.testing.assert_allclose(dev, [0.0, 0.0, 50.0])
+    r0, r1 = np.array([1, 1, 0.5]), np.array([1, 1, 1.5])
+    assert cv == pytest.approx(100 * 0.5 * (r0.std() / r0.mean() + r1.std() / r1.mean()))
+    no_bones = Skeleton("dots", ("a", "b", "c"))
+    assert np.isnan(bone_length_deviation(x, no_bones)[1])
+
+
+def test_relative_uncertainty_and_quality_fallbacks():
+    x = np.zeros((2, 3, 3))
+    x[:, 1, 0], x[:, 2, 0] = 10.0, 20.0  # mean bone length 10
+    std = np.full((2, 3), 2.0)
+    np.testing.assert_allclose(relative_uncertainty(std, x, CHAIN), [20.0, 20.0])
+    base = dict(skeleton=CHAIN, keypoints_3d=x, shapes_normalized=x / 20.0,
+                centre=np.zeros((2, 2)), scale=np.full(2, 20.0),
+                extra={"consensus": [0.02, 0.05, 0.03], "selected": 0, "noise_px": 1.5})
+    w, vis = x[..., :2], np.full((2, 3), 2)
+    q = quality(SimpleNamespace(**base, keypoints_3d_std=std,
+                                reprojection_error_network=np.array([1.0, 3.0])), w, vis,
+                mm_per_unit=np.array([2.0, 4.0]))
+    assert q["rank_by"] == "uncertainty_pct"
+    np.testing.assert_allclose(q["per_sample"]["uncertainty_mm"], [4.0, 8.0])
+    assert q["set"]["reprojection_network_px"] == pytest.approx(2.0)
+    assert q["set"]["restart_spread"] == 0.02 and q["set"]["noise_px"] == 1.5
+    assert q["units"]["uncertainty_pct"] == "% of bone length"
+    # an older result without the optional arrays: computed from its shapes, ranked by them
+    q = quality(SimpleNamespace(**base), w, vis)
+    assert q["rank_by"] == "reprojection_network_rel_pct"
+    np.testing.assert_allclose(q["per_sample"]["reprojection_network_px"], 0, atol=1e-9)
+    assert "uncertainty_pct" not in q["per_sample"]
