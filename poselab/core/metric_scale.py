@@ -23,7 +23,7 @@ reference depth is ``Z_n = f · s_n`` and
 
 (weak perspective: one scale per sample at its reference depth). Without intrinsics the depth of
 the subject is unknown: the 3D is in mm but centred on each sample's centroid (frame
-``"camera, centred"``). Without a known length nothing is rescaled and the units are
+``"camera_centred"``). Without a known length nothing is rescaled and the units are
 ``"relative"``.
 """
 
@@ -39,7 +39,7 @@ from poselab.core.skeleton import Skeleton
 #: Units / frames written with the 3D (export, panel).
 RELATIVE = "relative"
 FRAME_ABSOLUTE = "camera"
-FRAME_CENTRED = "camera, centred on each sample's centroid"
+FRAME_CENTRED = "camera_centred"  # camera axes, origin at each sample's centroid
 
 
 @dataclass(frozen=True)

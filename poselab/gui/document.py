@@ -116,6 +116,10 @@ class Document(QObject):
         if isinstance(excluded, list | tuple | np.ndarray) and len(excluded) == n:
             self.excluded = np.asarray(excluded, bool).copy()
         self._changed_since_open = False
+        from poselab.core.metric_scale import KnownLength
+
+        #: a length the user stated (mm) for metric 3D, or None (relative units); per data set
+        self.known_length = KnownLength.from_dict(collection.metadata.get("known_length"))
         self.teacher = None
         self.student_3d: np.ndarray | None = None
         self.checkpoint: Path | None = None
@@ -204,8 +208,18 @@ class Document(QObject):
     def _snapshot(self) -> PoseCollection:
         snapshot = self.collection.copy()
         snapshot.metadata = {**snapshot.metadata, "edited": self.edited.tolist(),
-                             "excluded": self.excluded.tolist()}
+                             "excluded": self.excluded.tolist(),
+                             "known_length": None if self.known_length is None
+                             else self.known_length.to_dict()}
         return snapshot
+
+    def set_known_length(self, known) -> None:
+        """State a known length (:class:`~poselab.core.metric_scale.KnownLength`) or None;
+        saved in the sidecar; the 3D results are re-scored."""
+        self.known_length = known
+        self._changed_since_open = True
+        self.request_save()
+        self.results_changed.emit()
 
     # ------------------------------------------------------------------ exclusion
     def set_excluded(self, indices, excluded: bool) -> None:

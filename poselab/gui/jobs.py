@@ -73,9 +73,9 @@ def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, 
     return factory
 
 
-def _metrics_job(collection, sources, units):
+def _metrics_job(collection, sources, units, teacher=None, known=None):
     def factory(cancel):
-        result = compute_metrics(collection, sources, units)
+        result = compute_metrics(collection, sources, units, teacher=teacher, known=known)
         return result
         yield  # a generator with no progress
 
@@ -289,15 +289,19 @@ class JobsMixin:
             return
         sources = {k: v for k, v in doc.sources_3d().items() if k != "ground truth"}
         if not sources:
+            self.metrics = None
             self.metrics_panel.set_result(None)
             self.dataset.set_disagreement(None)
+            self.dataset.set_uncertainty(None)
             return
         if self.metrics_runner.running:
             self._metrics_again = True
             return
         units = {"teacher": "px", "student": STUDENT_UNITS}
         self._metrics_doc = doc
-        self.metrics_runner.start("Metrics", _metrics_job(doc.collection.copy(), sources, units),
+        teacher = doc.teacher if hasattr(doc.teacher, "sample_ids") else None
+        self.metrics_runner.start("Metrics", _metrics_job(doc.collection.copy(), sources, units,
+                                                          teacher, doc.known_length),
                                   quiet=True)
 
     @Slot(object)
@@ -306,8 +310,20 @@ class JobsMixin:
             return
         self.metrics = result
         self.metrics_panel.set_result(result)
-        per = result.get("per_sample", {}).get("student", {}).get("disagreement")
+        per = result.get("per_sample", {}).get("student", {}).get("disagreement_pct")
+        self.dataset.labels["disagreement"] = "disagreement {:.3g} % of bone length"
         self.dataset.set_disagreement(per)
+        q = result.get("quality")
+        if q:
+            from poselab.gui.widgets.metrics_panel import QUALITY_NAMES
+
+            key = q["rank_by"]
+            self.dataset.set_uncertainty(q["per_sample"][key],
+                                         f"{QUALITY_NAMES[key].lower()} {{:.3g}} "
+                                         f"{q['units'][key]}")
+        else:
+            self.dataset.set_uncertainty(None)
+        self._show_3d()
 
     @Slot()
     def _on_metrics_stopped(self) -> None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from poselab.core.errors import PoselabError
 from poselab.gui.document import Document, teacher_path
-from poselab.gui.jobs import STUDENT_UNITS, JobsMixin
+from poselab.gui.jobs import JobsMixin
 from poselab.gui.loading import Loaded, NeedsSkeleton, load_job
 from poselab.gui.widgets.dataset_panel import DatasetPanel
 from poselab.gui.widgets.image_view import ImageViewWidget
@@ -184,6 +184,9 @@ class MainWindow(JobsMixin, QMainWindow):
         self.include_action = self._action(
             "&Include selected samples", self._on_include_triggered, "Ctrl+Shift+I",
             "Use the selected samples again in Reconstruct and Train")
+        self.known_length_action = self._action(
+            "&Known length…", self._on_known_length_triggered, "Ctrl+K",
+            "State one length in mm (a bone or the subject's height): 3D shown and exported in mm")
         self.skeleton_action = self._action(
             "&Skeleton…", self._on_skeleton_triggered, None,
             "Edit the skeleton: bones, left/right pairs, colours; save as skeleton JSON")
@@ -210,6 +213,8 @@ class MainWindow(JobsMixin, QMainWindow):
         samples_menu = self.menuBar().addMenu("&Samples")
         samples_menu.addAction(self.exclude_action)
         samples_menu.addAction(self.include_action)
+        samples_menu.addSeparator()
+        samples_menu.addAction(self.known_length_action)
         go_menu = self.menuBar().addMenu("&Go")
         go_menu.addAction(self.prev_action)
         go_menu.addAction(self.next_action)
@@ -260,6 +265,7 @@ class MainWindow(JobsMixin, QMainWindow):
         self.exclude_action.setEnabled(has and not busy)
         self.include_action.setEnabled(has and not busy)
         self.skeleton_action.setEnabled(has and not busy)
+        self.known_length_action.setEnabled(has)
 
     # ================================================================== opening
     def open_path(self, path: str | Path, skeleton=None) -> None:
@@ -503,6 +509,13 @@ class MainWindow(JobsMixin, QMainWindow):
             return
         # a source without 3D for this sample (it was excluded when fitted) is not drawn
         srcs = {k: v[i] for k, v in doc.sources_3d().items() if np.isfinite(v[i]).all()}
+        q = (self.metrics or {}).get("quality") or {}
+        rel = q.get("joint_std_rel")
+        self.view3d.set_joint_uncertainty(None if rel is None or i >= len(rel) else rel[i])
+        known = doc.known_length
+        self.view3d.set_units_text(
+            f"3D scaled to mm ({known.describe()})" if known is not None else
+            "3D in relative units (Samples ▸ Known length… for mm)")
         self.view3d.show_skeletons(doc.collection.skeleton, srcs)
 
     @Slot()
@@ -685,9 +698,23 @@ class MainWindow(JobsMixin, QMainWindow):
                path: Path) -> Path:
         """Write the chosen 3D sources with ``poselab.io`` (CSV or JSON, DESIGN §8).
 
+        Units: with a known length (:attr:`Document.known_length`) teacher and student are
+        written in mm (:mod:`poselab.core.metric_scale`; camera frame with intrinsics, else
+        centred on each sample), otherwise ``units=relative`` (pixel scale). Ground truth is
+        written only beside predictions in mm, in their frame and alignment (centred when they
+        are); never on its own or beside relative predictions. Samples without 3D in a chosen
+        source (excluded when it was made) are left out.
+
         Raises:
-            PoselabError: nothing to export, or a writer error.
+            PoselabError: nothing to export, ground truth without mm predictions, a writer error.
         """
+        from poselab.core.metric_scale import (
+            FRAME_CENTRED,
+            RELATIVE,
+            centre_like,
+            scale_factors,
+            to_metric,
+        )
         from poselab.io import export_csv, export_json
 
         doc = self.doc
@@ -695,20 +722,66 @@ class MainWindow(JobsMixin, QMainWindow):
         chosen = {s: available[s] for s in sources if s in available}
         if not chosen:
             raise PoselabError("nothing to export: reconstruct (or train) first")
-        units_of = {"teacher": "px", "student": STUDENT_UNITS,
-                    "ground truth": doc.collection.units_3d}
-        # file names of the sources: teacher, student, ground_truth (DESIGN §8)
-        arrays = {s.replace(" ", "_"): a for s, a in chosen.items()}
-        units = {s.replace(" ", "_"): units_of[s] for s in chosen}
-        samples = [self.current] if selected_only and self.current is not None else None
+        c = doc.collection
+        preds = {s: a for s, a in chosen.items() if s != "ground truth"}
+        arrays, units, frames = {}, {}, {}
+        factors = None
+        if doc.known_length is not None and preds:
+            base = available.get("teacher", next(iter(preds.values())))
+            factors = scale_factors(base, c.skeleton, doc.known_length)
+        frame_mm = None
+        for s, a in preds.items():
+            key = s.replace(" ", "_")  # file names of the sources (DESIGN §8)
+            if factors is not None:
+                arrays[key], frame_mm = to_metric(a, factors, c.intrinsics)
+                units[key], frames[key] = "mm", frame_mm
+            else:
+                arrays[key], units[key], frames[key] = a, RELATIVE, "camera"
+        if "ground truth" in chosen:
+            if frame_mm is None:
+                raise PoselabError("ground truth is exported only beside teacher or student 3D "
+                                   "in mm, in their frame: state a known length (Samples ▸ "
+                                   "Known length…) and export it with them")
+            gt = chosen["ground truth"]
+            arrays["ground_truth"] = centre_like(gt) if frame_mm == FRAME_CENTRED else gt
+            units["ground_truth"], frames["ground_truth"] = c.units_3d, frame_mm
+        finite = np.ones(len(c), bool)
+        for a in arrays.values():
+            finite &= np.isfinite(a).all((1, 2))
+        if selected_only and self.current is not None:
+            samples = [self.current] if finite[self.current] else []
+        else:
+            samples = np.flatnonzero(finite).tolist()
+        if not samples:
+            raise PoselabError("nothing to export: the chosen samples have no 3D (excluded?)")
         writer = export_csv if fmt == "csv" else export_json
-        from poselab.core.lock import output_lock
-
-        with output_lock(path):  # "another poselab job is writing ..." when one is
-            writer(path, doc.collection, arrays, units, "camera", samples=samples)
-        log.info("exported %s (%s) to %s", ", ".join(chosen), fmt.upper(), path)
-        self.statusBar().showMessage(f"Exported to {path}", 8000)
+        writer(path, c, arrays, units, frames, samples=samples)
+        log.info("exported %s (%s, %s) to %s", ", ".join(chosen), fmt.upper(),
+                 ", ".join(sorted(set(units.values()))), path)
+        unit_text = ", ".join(sorted(set(units.values())))
+        self.statusBar().showMessage(f"Exported to {path} ({unit_text})", 8000)
         return Path(path)
+
+    # ================================================================== known length
+    @Slot()
+    def _on_known_length_triggered(self) -> None:
+        if self.doc is None:
+            return
+        from poselab.gui.dialogs.known_length_dialog import KnownLengthDialog
+
+        dialog = KnownLengthDialog(self.doc.collection.skeleton, self.doc.known_length, self)
+        self.known_length_dialog = dialog
+        dialog.accepted.connect(self._on_known_length_dialog_accepted)
+        dialog.open()
+
+    @Slot()
+    def _on_known_length_dialog_accepted(self) -> None:
+        if self.doc is not None:
+            known = self.known_length_dialog.known_length()
+            self.doc.set_known_length(known)
+            self.statusBar().showMessage(
+                f"Known length {known.describe()}: 3D in mm" if known is not None
+                else "No known length: 3D in relative units", 8000)
 
     # ================================================================== help
     def docs_url(self):

@@ -44,7 +44,7 @@ def test_export_dialog_writes_files_io_reads_back(qtbot, window, small_folder, t
     back = read_export(out)
     np.testing.assert_allclose(back["sources"]["teacher"], teacher, atol=1e-3)
     np.testing.assert_allclose(back["sources"]["student"], student, atol=1e-3)
-    assert back["units"]["teacher"] == "px"
+    assert back["units"]["teacher"] == "relative"  # no known length: says so plainly
 
     # only the selected sample
     window.show_sample(4)

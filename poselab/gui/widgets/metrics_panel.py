@@ -1,9 +1,8 @@
-"""Metrics panel: whole-set and per-sample scores of the teacher and the student.
+"""Metrics panel: whole-set and per-sample scores, and the teacher's trust without ground truth.
 
-With 3D ground truth: MPJPE, PA-MPJPE and depth error (paper 000 protocol, DESIGN §7) from
-:func:`poselab.metrics.summary.evaluate`; without: the 2D reprojection error (pixels) of each
-source and the teacher–student disagreement (:func:`poselab.metrics.summary.disagreement`).
-:func:`compute_metrics` is plain numpy (no Qt) and runs in a worker; the panel only formats.
+Computed by :func:`poselab.metrics.report.app_report` in a worker (no Qt); the panel only
+formats. Every column header states its unit; a line on top says whether 3D is in mm (a known
+length was stated) or in relative units (then only scale-free 3D numbers are shown).
 """
 
 from __future__ import annotations
@@ -19,62 +18,33 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 log = logging.getLogger(__name__)
 
 NAMES = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "depth_error": "Depth error",
-         "reprojection_px": "Reprojection (px)", "reprojection_error": "Reprojection error",
-         "e3d_akhter": "e3D (Akhter)", "e3d_frame": "e3D (per frame)",
-         "n_mpjpe": "N-MPJPE", "disagreement": "Teacher–student disagreement"}
+         "reprojection_px": "2D reprojection", "e3d_akhter": "e3D (Akhter)",
+         "e3d_frame": "e3D (per frame)", "n_mpjpe": "N-MPJPE", "mpjpe_unscaled": "MPJPE unscaled",
+         "disagreement_pct": "Teacher–student disagreement"}
+#: Trust without ground truth (poselab.metrics.quality), in display order.
+QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
+                 "reprojection_network_rel_pct": "Network 2D reprojection",
+                 "uncertainty_pct": "Uncertainty", "uncertainty_mm": "Uncertainty",
+                 "bone_deviation_pct": "Bone-length deviation"}
+QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ"}
 
 
-def compute_metrics(collection, sources: dict[str, np.ndarray],
-                    units: dict[str, str]) -> dict[str, Any]:
-    """Score every 3D source of a collection.
+def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
+                    teacher=None, known=None) -> dict[str, Any]:
+    """:func:`poselab.metrics.report.app_report` (run in a worker; kept here for callers)."""
+    from poselab.metrics.report import app_report
 
-    Args:
-        collection: the :class:`~poselab.core.collection.PoseCollection` (2D, maybe 3D truth).
-        sources: ``{"teacher": (N, J, 3), "student": (N, J, 3)}`` camera frame.
-        units: unit of each source (``"px"`` for the teacher; the student's unit).
-
-    Returns:
-        ``{"family": str, "units": str, "set": {source: {metric: float}},
-        "per_sample": {source: {metric: (N,) array}}, "shown": [metric names]}``.
-    """
-    from poselab.metrics.summary import disagreement, evaluate
-
-    out: dict[str, Any] = {"set": {}, "per_sample": {}, "shown": [], "family": "", "units": ""}
-    for name, pred in sources.items():
-        if name == "ground truth":
-            continue
-        try:
-            r = evaluate(pred, collection, pred_units=units.get(name))
-        except Exception as err:  # noqa: BLE001 - one bad source must not hide the others
-            log.warning("metrics for %s failed: %s", name, err)
-            continue
-        out["family"] = r.get("family", "")
-        out["units"] = r.get("units", "")
-        shown = list(r.get("shown") or r.get("metrics", {}).keys())
-        for m in shown:
-            if m not in out["shown"]:
-                out["shown"].append(m)
-        out["set"][name] = {k: float(v) for k, v in r.get("metrics", {}).items()
-                            if isinstance(v, int | float | np.floating)}
-        out["per_sample"][name] = {k: np.asarray(v, float)
-                                   for k, v in r.get("per_sample", {}).items()}
-    if "teacher" in sources and "student" in sources:
-        try:
-            per = np.asarray(disagreement(sources["teacher"], sources["student"],
-                                          collection.skeleton, reduce=False), float)
-            out["set"].setdefault("student", {})["disagreement"] = float(np.nanmean(per))
-            out["per_sample"].setdefault("student", {})["disagreement"] = per
-            if "disagreement" not in out["shown"]:
-                out["shown"].append("disagreement")
-        except Exception as err:  # noqa: BLE001
-            log.warning("disagreement failed: %s", err)
-    return out
+    return app_report(collection, sources, units, teacher=teacher, known=known)
 
 
 def _fmt(v: float | None) -> str:
     if v is None or not math.isfinite(v):
         return "–"
     return f"{v:.3g}" if abs(v) < 100 else f"{v:.1f}"
+
+
+def _head(name: str, unit: str) -> str:
+    return f"<th>{name}<br><small>({unit or 'no unit'})</small></th>"
 
 
 class MetricsPanel(QWidget):
@@ -104,18 +74,37 @@ class MetricsPanel(QWidget):
 
     def _render(self) -> None:
         r = self.result
-        if not r or not r["set"]:
+        if not r or (not r["set"] and not r.get("quality")):
             self.label.setText("No 3D results yet — press <b>Reconstruct (NRSfM)</b>.")
             return
+        i = self.sample
+        html = self._units_note(r)
+        if r["set"]:
+            html += self._scores(r, i)
+        q = r.get("quality")
+        if q:
+            html += self._quality(q, i)
+        self.label.setText(html)
+
+    @staticmethod
+    def _units_note(r) -> str:
+        if r.get("mm_per_unit") is not None:
+            frame = r.get("frame_mm") or "camera"
+            return (f"<small>3D in <b>mm</b> from the known length {r.get('known')} "
+                    f"(frame: {frame}).</small><br>")
+        return ("<small>3D in <b>relative units</b> (image pixel scale): 3D numbers below are "
+                "scale-free. State a known length (Samples ▸ Known length…) for mm."
+                "</small><br>")
+
+    def _scores(self, r, i) -> str:
         shown = r["shown"]
         sources = list(r["set"])
-        head = "".join(f"<th>{NAMES.get(m, m)}</th>" for m in shown)
-        unit = r.get("units") or ""
+        units = r.get("score_units", {})
+        head = "".join(_head(NAMES.get(m, m), units.get(m, "")) for m in shown)
         family = r.get("family") or ""
-        note = {"pose": f"against 3D ground truth ({unit}, paper-000 protocol)",
-                "reprojection": "no 3D ground truth: 2D reprojection error (px) and "
-                                "teacher–student disagreement (PA-MPJPE / bone length)",
-                "nrsfm": "classic NRSfM errors (normalised)"}.get(family, family)
+        note = {"pose": "against 3D ground truth, paper-000 protocol",
+                "reprojection": "no 3D ground truth",
+                "nrsfm": "classic NRSfM errors"}.get(family, family)
 
         def table(values_of) -> str:
             rows = []
@@ -126,14 +115,33 @@ class MetricsPanel(QWidget):
             return ("<table cellspacing='0' cellpadding='3' border='1'>"
                     f"<tr><th></th>{head}</tr>{''.join(rows)}</table>")
 
-        html = f"<b>Whole set</b> <small>({note})</small>"
+        html = f"<b>Scores, whole set</b> <small>({note})</small>"
         html += table(lambda s, m: r["set"].get(s, {}).get(m))
-        if self.sample is not None:
-            i = self.sample
-
+        if i is not None:
             def per(s, m):
                 arr = r["per_sample"].get(s, {}).get(m)
                 return None if arr is None or i >= len(arr) else float(arr[i])
 
-            html += f"<br><b>This sample</b> <small>{self.sample_name}</small>" + table(per)
-        self.label.setText(html)
+            html += f"<b>This sample</b> <small>{self.sample_name}</small>" + table(per)
+        return html
+
+    def _quality(self, q, i) -> str:
+        units = q["units"]
+        names = [m for m in QUALITY_NAMES if m in q["per_sample"]]
+        set_only = [m for m in QUALITY_SET_NAMES if m in q["set"]]
+        head = "".join(_head(QUALITY_NAMES[m], units.get(m, "")) for m in names)
+        head += "".join(_head(QUALITY_SET_NAMES[m], units.get(m, "")) for m in set_only)
+        cells = "".join(f"<td align='right'>{_fmt(q['set'].get(m))}</td>"
+                        for m in names + set_only)
+        rows = f"<tr><td><b>whole set</b></td>{cells}</tr>"
+        if i is not None:
+            def one(m):
+                arr = q["per_sample"][m]
+                return None if i >= len(arr) else float(arr[i])
+
+            cells = "".join(f"<td align='right'>{_fmt(one(m))}</td>" for m in names)
+            cells += "<td></td>" * len(set_only)
+            rows += f"<tr><td><b>this sample</b></td>{cells}</tr>"
+        return ("<br><b>Trust without ground truth (teacher)</b> <small>(larger = less "
+                "certain)</small><table cellspacing='0' cellpadding='3' border='1'>"
+                f"<tr><th></th>{head}</tr>{rows}</table>")

@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,23 @@ SOURCE_COLOURS = {"teacher": (230, 120, 20), "student": (30, 110, 220),
 #: (elevation, azimuth) of the named views (vispy TurntableCamera, z up).
 VIEWS = {"front": (0.0, 0.0), "side": (0.0, 90.0), "top": (89.0, 0.0)}
 
+#: Uncertainty (fraction of the sample's mean bone length) drawn fully red; 0 is green.
+UNCERTAINTY_RED = 0.5
+
 _GL_OK: bool | None = None
+
+
+def uncertainty_colours(rel: np.ndarray) -> np.ndarray:
+    """``(J,)`` per-joint uncertainty (fraction of bone length) → ``(J, 4)`` RGBA in [0, 1]:
+    green (certain) through yellow to red at :data:`UNCERTAINTY_RED`; grey where unknown."""
+    t = np.clip(np.nan_to_num(np.asarray(rel, float), nan=-1.0) / UNCERTAINTY_RED, -1.0, 1.0)
+    out = np.empty((len(t), 4))
+    out[:, 0] = np.clip(2 * t, 0, 1)
+    out[:, 1] = np.clip(2 - 2 * t, 0, 1) * 0.8
+    out[:, 2] = 0.1
+    out[:, 3] = 1.0
+    out[t < 0] = (0.6, 0.6, 0.6, 1.0)
+    return out
 
 
 def gl_available() -> bool:
@@ -73,6 +89,12 @@ class View3DWidget(QWidget):
         self.buttons = {}
         row = QHBoxLayout()
         row.addWidget(self.legend, 1)
+        self.uncertainty_box = QCheckBox("Colour by uncertainty")
+        self.uncertainty_box.setToolTip(
+            "Teacher joints from green (certain) to red (uncertain by half a bone length or "
+            "more), from the teacher's per-joint uncertainty")
+        self.uncertainty_box.toggled.connect(self._on_uncertainty_toggled)
+        row.addWidget(self.uncertainty_box)
         for name in VIEWS:
             b = QPushButton(name.capitalize())
             b.setObjectName(f"view_{name}")
@@ -87,6 +109,9 @@ class View3DWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
+        self.units_label = QLabel("")
+        self.units_label.setObjectName("units3d")
+        layout.addWidget(self.units_label)
         layout.addLayout(self.body, 1)
         self.canvas = None
         self.view = None
@@ -101,6 +126,7 @@ class View3DWidget(QWidget):
         self._spin_interval = 16
         #: the named view the camera was last set to ("side" when a data set opens)
         self.current_view = "side"
+        self.joint_uncertainty: np.ndarray | None = None
 
     # ------------------------------------------------------------------ API
     @property
@@ -169,6 +195,27 @@ class View3DWidget(QWidget):
             self.ensure_canvas()
         elif not self._sources and self.canvas is None and not self.gl_failed_reason:
             self.placeholder.setText("No 3D yet: press Reconstruct (NRSfM).")
+        self._redraw()
+
+    def set_joint_uncertainty(self, rel: np.ndarray | None) -> None:
+        """The teacher's per-joint uncertainty ``(J,)`` (fraction of the sample's mean bone
+        length) of the shown sample, or None; drawn when "Colour by uncertainty" is on."""
+        self.joint_uncertainty = None if rel is None else np.asarray(rel, float)
+        self.uncertainty_box.setEnabled(bool(rel is not None and np.isfinite(rel).any()))
+
+    def set_units_text(self, text: str) -> None:
+        """The line under the legend saying which units the 3D is in."""
+        self.units_label.setText(f"<small>{text}; the view scales every skeleton to the same "
+                                 "size</small>")
+
+    def teacher_colours(self) -> np.ndarray | None:
+        """``(J, 4)`` RGBA of the teacher's joints when coloured by uncertainty, else None."""
+        if not self.uncertainty_box.isChecked() or self.joint_uncertainty is None:
+            return None
+        return uncertainty_colours(self.joint_uncertainty)
+
+    @Slot(bool)
+    def _on_uncertainty_toggled(self, _on: bool) -> None:
         self._redraw()
 
     def set_view(self, name: str) -> None:
@@ -271,7 +318,11 @@ class View3DWidget(QWidget):
             colour = np.array(SOURCE_COLOURS.get(name, (120, 120, 120)) + (255,)) / 255.0
             edges.append(bones + sum(len(p) for p in pos))
             pos.append(display_coords(pts))
-            colours.append(np.repeat(colour[None], sk.num_joints, 0))
+            per_joint = self.teacher_colours() if name == "teacher" else None
+            if per_joint is not None and len(per_joint) == sk.num_joints:
+                colours.append(per_joint)
+            else:
+                colours.append(np.repeat(colour[None], sk.num_joints, 0))
         if pos:
             d, c = np.concatenate(pos), np.concatenate(colours).astype(np.float32)
             line = scene.visuals.Line(pos=d, connect=np.concatenate(edges), color=c, width=3,
