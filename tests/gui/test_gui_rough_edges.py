@@ -273,6 +273,11 @@ def test_skeleton_editor_edits_bones_pairs_and_saves_json(qtbot, window, tmp_pat
     back = Skeleton.load(saved)
     assert back.bones == ((0, 1), (1, 2)) and back.left_right == ((3, 4),)
     assert json.loads(saved.read_text())["side_colours"]["left"] == [200, 0, 200]
+    # the edited skeleton is kept with the edits: reopening the folder brings it back
+    qtbot.waitUntil(lambda: not window.doc.saving, timeout=10000)
+    open_and_wait(qtbot, window, folder)
+    sk = window.doc.collection.skeleton
+    assert sk.bones == ((0, 1),) and sk.left_right == ((3, 4),)
 
 
 def test_face_thumbnail_is_cropped_to_the_landmarks(tmp_path):
