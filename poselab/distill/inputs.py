@@ -66,6 +66,10 @@ class Targets:
         teacher_3d: ``(N, J, 3)`` the teacher's ``keypoints_3d`` in the student's normalised
             units (its box: x, y of observed landmarks equal ``w``).
         gt_z: ``(N, J)`` centred ground-truth depth in normalised units, or None.
+        teacher_weight: ``(N, J)`` float32 confidence of the teacher's 3D per joint in (0, 1]
+            from its ``keypoints_3d_std`` σ (normalised units): ``m / (m + σ)`` with ``m`` the
+            set's median σ (½ at the median, → 1 for a sure joint); None when the teacher
+            file has no uncertainty (all joints then count fully).
     """
 
     centre: np.ndarray
@@ -77,6 +81,7 @@ class Targets:
     dictionary: np.ndarray | None = None
     teacher_3d: np.ndarray | None = None
     gt_z: np.ndarray | None = None
+    teacher_weight: np.ndarray | None = None
 
 
 def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
@@ -100,6 +105,13 @@ def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
         kp = np.asarray(teacher.keypoints_3d, np.float32).copy()  # on the rays, rigid bones
         kp[..., :2] -= centre[:, None, :].astype(np.float32)
         t.teacher_3d = kp / scale[:, None, None].astype(np.float32)
+        std = getattr(teacher, "keypoints_3d_std", None)
+        if std is not None:
+            sn = np.asarray(std, np.float64) / scale[:, None]
+            m = max(float(np.median(sn[np.isfinite(sn)])) if np.isfinite(sn).any() else 0.0,
+                    1e-9)
+            sn = np.where(np.isfinite(sn), sn, np.inf)
+            t.teacher_weight = (m / (m + sn)).astype(np.float32)
     if collection.has_3d:
         from poselab.distill.losses import gt_depth_normalized
 

@@ -106,16 +106,17 @@ def _narrow_resnet(block, layers, width: int) -> nn.Module:
     return _Narrow()
 
 
-def soft_argmax_3d(logits: Tensor, num_joints: int, depth: int) -> Tensor:
+def soft_argmax_3d(logits: Tensor, num_joints: int, depth: int, marginal: bool = False):
     """Expected (x, y, z) of each joint's softmax-normalised heatmap volume (Sun et al. Eq. 3).
 
     Args:
         logits: ``(B, J·D, H, W)`` raw heatmap channels (joint-major).
         num_joints: J. depth: D.
+        marginal: also return the x–y marginal ``(B, J, H, W)`` of each volume.
 
     Returns:
         ``(B, J, 3)`` fractions in [0, 1] of the width, height and depth ranges (pixel-centre
-        grid: bin i sits at ``(i + ½)/n``).
+        grid: bin i sits at ``(i + ½)/n``); with ``marginal`` a tuple ``(coords, marginal)``.
     """
     b, _, h, w = logits.shape
     p = torch.softmax(logits.reshape(b, num_joints, depth * h * w).float(), dim=-1)
@@ -128,7 +129,8 @@ def soft_argmax_3d(logits: Tensor, num_joints: int, depth: int) -> Tensor:
     x = (p.sum(dim=(2, 3)) * grid(w)).sum(-1)
     y = (p.sum(dim=(2, 4)) * grid(h)).sum(-1)
     z = (p.sum(dim=(3, 4)) * grid(depth)).sum(-1)
-    return torch.stack([x, y, z], dim=-1)
+    coords = torch.stack([x, y, z], dim=-1)
+    return (coords, p.sum(dim=2)) if marginal else coords
 
 
 class IntegralRegressionNet(nn.Module):
@@ -168,10 +170,15 @@ class IntegralRegressionNet(nn.Module):
         nn.init.normal_(self.final.weight, std=0.001)
         nn.init.zeros_(self.final.bias)
 
-    def forward(self, images: Tensor) -> Tensor:
+    def forward(self, images: Tensor, with_heatmaps: bool = False):
+        """``(B, J, 3)`` joints; with ``with_heatmaps`` also the ``(B, J, H, W)`` x–y marginal
+        of each joint's softmax volume (probabilities summing to 1 per joint), which
+        :func:`poselab.distill.losses.heatmap_xy_loss` supervises densely."""
         logits = self.final(self.head(self.backbone(images)))
-        frac = soft_argmax_3d(logits, self.num_joints, self.depth)
-        return (frac - 0.5) * CROP_MARGIN
+        if not with_heatmaps:
+            return (soft_argmax_3d(logits, self.num_joints, self.depth) - 0.5) * CROP_MARGIN
+        frac, marginal = soft_argmax_3d(logits, self.num_joints, self.depth, marginal=True)
+        return (frac - 0.5) * CROP_MARGIN, marginal
 
 
 def build_integral(num_joints: int, config) -> IntegralRegressionNet:

@@ -15,6 +15,9 @@ All functions are batched torch operations on normalised units (DESIGN.md §3), 
   after removing its mean over observed joints (weak-perspective translation), so a teacher
   whose shape is not centred on the box centre costs nothing extra.
 - :func:`weaksup_depth_loss`: "Weaksup-bs", L1 between centred ``z′`` and the teacher's depth.
+- :func:`teacher3d_depth_loss`: Weaksup-bs weighted by the teacher's per-joint confidence
+  (added to the distilling loss with ``TrainConfig.teacher3d_weight``).
+- :func:`heatmap_xy_loss`: dense 2D cross-entropy of the integral student's x–y heatmaps.
 - :func:`supervised_depth_loss`: L1 between centred ``z′`` and a centred target depth
   (ground truth converted to normalised units by :func:`gt_depth_normalized`).
 - :func:`xy_loss`: the 2D term ``‖f_xy − w‖₁`` of Eq. 15, masked by visibility.
@@ -121,6 +124,20 @@ def weaksup_depth_loss(z: Tensor, teacher_z: Tensor) -> Tensor:
     return (_centre(z, 1) - _centre(teacher_z, 1)).abs().sum(dim=1).mean()
 
 
+def teacher3d_depth_loss(z: Tensor, teacher_z: Tensor, weight: Tensor | None = None) -> Tensor:
+    """Knowledge distillation to the teacher's refined 3D (paper 001 §3.3, its 3D target,
+    here on depth): mean over the batch of Σ_j c_j |centre(z′)_j − centre(z_teacher)_j|.
+
+    Unlike :func:`weaksup_depth_loss` each joint can be weighted by the teacher's confidence
+    ``c`` (:attr:`poselab.distill.inputs.Targets.teacher_weight`; None = 1), so joints the
+    teacher is unsure of pull less. Shapes ``(B, J)``, normalised units.
+    """
+    d = (_centre(z, 1) - _centre(teacher_z, 1)).abs()
+    if weight is not None:
+        d = d * weight
+    return d.sum(dim=1).mean()
+
+
 def supervised_depth_loss(z: Tensor, target_z: Tensor) -> Tensor:
     """Supervised upper bound: mean over the batch of Σ_j |centre(z′) − centre(z_gt)|_j.
 
@@ -138,6 +155,44 @@ def xy_loss(xy: Tensor, w: Tensor, observed: Tensor | None = None) -> Tensor:
     if observed is not None:
         d = d * observed.to(d.dtype)[..., None]
     return d.sum(dim=(1, 2)).mean()
+
+
+def heatmap_xy_loss(marginal: Tensor, w: Tensor, observed: Tensor | None = None,
+                    sigma: float = 1.0, margin: float | None = None) -> Tensor:
+    """Dense 2D term of the integral student: cross-entropy of each joint's x–y marginal
+    against a Gaussian at its label (beyond paper 000, which supervises f_xy by L1 only).
+
+    With coordinates alone (Eq. 15's ‖f_xy − w‖₁) a randomly initialised integral network has
+    to grow peaks in a ``D·H·W``-cell softmax before any joint leaves the crop centre; in a
+    CPU budget it settles on the data set's median pose (a vertical line when people face all
+    directions). Supervising the marginal cell by cell gives every cell a gradient from the
+    first step, as a heatmap network gets (paper 001 Eq. 1; Sun et al. 2018 combine the two).
+
+    ``target[j] ∝ exp(−‖c − c_j‖² / 2σ²)`` over cell centres ``c`` (cells, σ in cells),
+    normalised to sum 1; loss = mean over the batch of Σ_j (observed) −Σ_c target log p.
+
+    Args:
+        marginal: ``(B, J, H, W)`` probabilities (sum 1 per joint), grid spanning the crop.
+        w: ``(B, J, 2)`` labels, normalised units (DESIGN §3). observed: ``(B, J)`` mask.
+        sigma: Gaussian width in cells. margin: crop side in box sides (default CROP_MARGIN).
+    """
+    from poselab.core.normalize import CROP_MARGIN
+
+    margin = CROP_MARGIN if margin is None else margin
+    b, j, h, wd = marginal.shape
+    frac = w / margin + 0.5  # fraction of the crop
+    cx = frac[..., 0] * wd - 0.5
+    cy = frac[..., 1] * h - 0.5
+    xs = torch.arange(wd, dtype=marginal.dtype, device=marginal.device)
+    ys = torch.arange(h, dtype=marginal.dtype, device=marginal.device)
+    gx = torch.exp(-(xs - cx[..., None]) ** 2 / (2 * sigma ** 2))  # (B, J, W)
+    gy = torch.exp(-(ys - cy[..., None]) ** 2 / (2 * sigma ** 2))  # (B, J, H)
+    g = gy[..., :, None] * gx[..., None, :]
+    g = g / g.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)
+    ce = -(g * torch.log(marginal.clamp_min(1e-12))).sum(dim=(2, 3))  # (B, J)
+    if observed is not None:
+        ce = ce * observed.to(ce.dtype)
+    return ce.sum(dim=1).mean()
 
 
 def gt_depth_normalized(keypoints_3d: np.ndarray, w: np.ndarray,

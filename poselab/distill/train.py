@@ -1,9 +1,12 @@
 """Training loop of the image students (paper 000 §4.4, Eq. 15), as a progress generator.
 
-``loss = xy_weight · ‖f_xy − w‖₁ + depth_weight · L_z(f_z)`` per sample, averaged over the
-batch, where ``L_z`` is the distilling loss (Eq. 13–14), Weaksup-bs (L1 to the teacher's depth)
-or the supervised L1 to ground-truth depth (``TrainConfig.depth_loss``), all in normalised
-units (DESIGN §3). Adam, cosine learning-rate decay to 1 % over the run (paper: 1e-3 → 1e-5).
+``loss = xy_weight · (‖f_xy − w‖₁ + heatmap_weight · H) + depth_weight · L_z(f_z)
++ teacher3d_weight · L_t3d`` per sample, averaged over the batch, where ``L_z`` is the
+distilling loss (Eq. 13–14), Weaksup-bs (L1 to the teacher's depth) or the supervised L1 to
+ground-truth depth (``TrainConfig.depth_loss``); ``H`` the dense 2D heatmap term
+(:func:`poselab.distill.losses.heatmap_xy_loss`) and ``L_t3d`` the confidence-weighted L1 to
+the teacher's refined depth (:func:`poselab.distill.losses.teacher3d_depth_loss`, with
+``depth_loss="distill"`` only), all in normalised units (DESIGN §3). Adam, cosine learning-rate decay to 1 % over the run (paper: 1e-3 → 1e-5).
 
 ``train`` yields :class:`Progress` records — ``kind="step"`` with the losses every
 ``log_every`` steps, ``kind="epoch"`` with the metrics of :mod:`poselab.distill.evaluation` —
@@ -142,6 +145,7 @@ def _train_integral(collection, teacher, config, out_dir, resume, cancel):
     rot_all, codes_all, dict_t = tens(targets.rotations), tens(targets.codes), tens(
         targets.dictionary)
     tz_all = None if targets.teacher_3d is None else tens(targets.teacher_3d[..., 2])
+    tw_all = tens(targets.teacher_weight)
     gz_all = tens(targets.gt_z)
     flip_perm = torch.as_tensor(collection.skeleton.flip_permutation, dtype=torch.long)
 
@@ -228,12 +232,16 @@ def _train_integral(collection, teacher, config, out_dir, resume, cancel):
             w = torch.einsum("bij,bkj->bki", A[:, :2, :2], w)
             obs = torch.gather(obs_all[idx_d], 1, perm)
             with torch.autocast(dev.type, dtype=amp_dtype, enabled=use_amp):
-                pred = net(x)
+                pred, marginal = net(x, with_heatmaps=True)
             pred = pred.float()
             l_xy = _xy(pred, w, obs)
+            if config.heatmap_weight > 0:
+                from poselab.distill.losses import heatmap_xy_loss
+
+                l_xy = l_xy + config.heatmap_weight * heatmap_xy_loss(marginal.float(), w, obs)
             l_z = _depth_term(config, pred[..., 2], w, obs, A, perm, idx_d, rot_all, codes_all, D,
-                              tz_all, gz_all)
-            loss = config.xy_weight * l_xy + config.depth_weight * l_z
+                              tz_all, gz_all, tw_all)
+            loss = config.xy_weight * l_xy + l_z
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
@@ -285,25 +293,37 @@ def _xy(pred, w, obs):
     return xy_loss(pred[..., :2], w, obs)
 
 
-def _depth_term(config, z, w, obs, A, perm, idx, rot_all, codes_all, D, tz_all, gz_all):
-    """The depth term of Eq. 15 for a batch, every teacher term mapped by the augmentation."""
+def _depth_term(config, z, w, obs, A, perm, idx, rot_all, codes_all, D, tz_all, gz_all,
+                tw_all=None):
+    """The depth term of Eq. 15 for a batch, every teacher term mapped by the augmentation
+    (plus ``teacher3d_weight`` × the confidence-weighted L1 to the teacher's refined depth)."""
     import torch
 
     from poselab.distill.losses import (
         distill_depth_loss,
         rotated_dictionary,
         supervised_depth_loss,
+        teacher3d_depth_loss,
         weaksup_depth_loss,
     )
 
     s = A[:, 2, 2:3]  # depth scale of the augmentation (rotation is in-plane)
+    dw = config.depth_weight
     if config.depth_loss == "distill":
-        B = rotated_dictionary(D, A @ rot_all[idx])  # (b, J, 3, K)
-        B = torch.gather(B, 1, perm[:, :, None, None].expand(-1, -1, 3, B.shape[-1]))
-        return distill_depth_loss(z, w, B, codes_all[idx], obs, config.l1_weight, config.damping)
+        out = z.sum() * 0.0
+        if dw > 0:
+            B = rotated_dictionary(D, A @ rot_all[idx])  # (b, J, 3, K)
+            B = torch.gather(B, 1, perm[:, :, None, None].expand(-1, -1, 3, B.shape[-1]))
+            out = dw * distill_depth_loss(z, w, B, codes_all[idx], obs, config.l1_weight,
+                                          config.damping)
+        if config.teacher3d_weight > 0:
+            cw = None if tw_all is None else torch.gather(tw_all[idx], 1, perm)
+            out = out + config.teacher3d_weight * teacher3d_depth_loss(
+                z, s * torch.gather(tz_all[idx], 1, perm), cw)
+        return out
     if config.depth_loss == "weaksup":
-        return weaksup_depth_loss(z, s * torch.gather(tz_all[idx], 1, perm))
-    return supervised_depth_loss(z, s * torch.gather(gz_all[idx], 1, perm))
+        return dw * weaksup_depth_loss(z, s * torch.gather(tz_all[idx], 1, perm))
+    return dw * supervised_depth_loss(z, s * torch.gather(gz_all[idx], 1, perm))
 
 
 def _predict_normalised(model, images, idx, dev, config, use_amp=False, amp_dtype=None,

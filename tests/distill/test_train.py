@@ -28,7 +28,8 @@ def toy(tmp_path_factory):
 
 
 def _cfg(**kw):
-    base = dict(epochs=2, batch_size=16, log_every=1, num_threads=1, eval_max_samples=32)
+    base = dict(student="integral", epochs=2, batch_size=16, log_every=1, num_threads=1,
+                eval_max_samples=32)
     return TrainConfig.from_preset("cpu", **{**base, **kw})
 
 
