@@ -178,8 +178,12 @@ class JobsMixin:
         from poselab.distill import TrainConfig
         from poselab.gui.dialogs.job_dialog import JobDialog
 
+        from poselab.distill.estimate import describe_estimate
+
+        n = len(self.doc.collection)
         dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN, resume=True,
-                           default_checkpoint=self.doc.checkpoint, parent=self)
+                           default_checkpoint=self.doc.checkpoint, parent=self,
+                           estimate=lambda config: describe_estimate(config, n))
         self.job_dialog = dialog
         dialog.accepted.connect(self._on_train_dialog_accepted)
         dialog.open()

@@ -36,11 +36,13 @@ class JobDialog(QDialog):
         main: field names shown first (the rest under "Advanced settings").
         resume: offer a checkpoint chooser for resuming training.
         default_checkpoint: pre-filled checkpoint path for resuming.
+        estimate: ``config → str`` (e.g. the estimated duration), shown above the buttons and
+            updated as the form changes; None shows nothing.
     """
 
     def __init__(self, title: str, config_cls, initial=None, main: tuple[str, ...] = (),
                  resume: bool = False, default_checkpoint: Path | None = None,
-                 parent=None) -> None:
+                 parent=None, estimate=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(460, 560)
@@ -60,6 +62,12 @@ class JobDialog(QDialog):
             row.addWidget(self.resume_edit, 1)
             row.addWidget(browse)
             layout.addLayout(row)
+        self.estimate_label = QLabel("")
+        self._estimate = estimate
+        if estimate is not None:
+            layout.addWidget(self.estimate_label)
+            self.form.changed.connect(self._on_form_changed)
+            self._on_form_changed()
         self.error = QLabel("")
         self.error.setStyleSheet("color: #b00")
         self.error.setWordWrap(True)
@@ -84,6 +92,12 @@ class JobDialog(QDialog):
         """The checkpoint to resume from, or None."""
         text = self.resume_edit.text().strip()
         return Path(text) if self.resume_box.isChecked() and text else None
+
+    def _on_form_changed(self) -> None:
+        try:
+            self.estimate_label.setText(self._estimate(self.form.config()))
+        except (PoselabError, TypeError, ValueError):
+            self.estimate_label.setText("")
 
     def _on_preset_changed(self, name: str) -> None:
         values = self._presets.get(name)
