@@ -1,8 +1,10 @@
 """Drive the real poselab window under a virtual X display and save PNGs of each state.
 
-open → reconstruct (NRSfM, running and done) → train a student (short; running and done) →
-compare in 3D → export CSV and JSON (read back with poselab.io), for the demo and the face
-folder; then label a folder of unlabelled face images. For the README's GUI tour.
+open → reconstruct (NRSfM, running and done) → least certain first (the teacher's GT-free
+uncertainty, joints coloured by it) → state a known length and export CSV in mm → train a
+student (short; running and done) → compare in 3D → export CSV and JSON (read back with
+poselab.io), for the demo and the face folder; then label a folder of unlabelled face images.
+For the README's GUI tour.
 
     python scripts/screenshot.py                       # demo + the face folder of ../shared/data
     python scripts/screenshot.py --only demo --quick   # fewer steps (a smoke run)
@@ -26,6 +28,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FACE = REPO.parent / "shared" / "data" / "real_images" / "face_disguise_14pt"
+#: The length each tour states (joint names, mm): the outer eye corners of an adult are about
+#: 90 mm apart (biocular breadth); an adult's shoulders about 330 mm (acromion to acromion is
+#: ~ 400 mm, the skeleton's shoulder joints sit inside it).
+KNOWN = {"face": (("right_eye_outer", "left_eye_outer"), 90.0),
+         "demo": (("RShoulder", "LShoulder"), 330.0)}
 
 
 def wait_until(app, cond, timeout: float, what: str) -> None:
@@ -45,10 +52,14 @@ def pump(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
-def shoot(app, window, out: Path, name: str) -> Path:
+def shoot(app, window, out: Path, name: str, screen: bool = False) -> Path:
+    """Save the window (``screen``: the whole virtual screen, to include an open dialog)."""
     pump(app, 0.6)  # let plots and the 3D view repaint
     path = out / f"{name}.png"
-    window.grab().save(str(path))
+    if screen:
+        app.primaryScreen().grabWindow(0).save(str(path))
+    else:
+        window.grab().save(str(path))
     print(f"  saved {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return path
 
@@ -64,6 +75,7 @@ def clean_results(folder: Path) -> None:
 
 
 def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) -> None:
+    from poselab.core.metric_scale import KnownLength
     from poselab.distill import TrainConfig
     from poselab.io import read_export
     from poselab.nrsfm import NRSfMConfig
@@ -90,25 +102,56 @@ def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) 
         raise RuntimeError(f"reconstruction failed: {window.last_error}")
     wait_until(app, lambda: window.metrics is not None and not window.metrics_runner.running, 120,
                "metrics")
+    window.dataset.select(sample)
     window.show_sample(sample)
     shoot(app, window, out, f"{label}_03_reconstructed")
+
+    # least certain first, the 3D joints coloured by the teacher's uncertainty
+    window.dataset.filter_box.setCurrentText("Least certain first")
+    pump(app, 0.2)
+    window.dataset.view.setCurrentIndex(window.dataset.model.index(0))
+    window.view3d.uncertainty_box.setChecked(True)
+    q = window.metrics.get("quality") or {}
+    print(f"  least certain first by {q.get('rank_by')}: set {q.get('set')}")
+    shoot(app, window, out, f"{label}_04_least_certain")
+    window.view3d.uncertainty_box.setChecked(False)
+    window.dataset.filter_box.setCurrentText("All")
+
+    # a known length: 3D in mm on screen and in the export
+    joints, mm = KNOWN[label]
+    if all(n in window.doc.collection.skeleton.joint_names for n in joints):
+        window.known_length_action.trigger()
+        window.known_length_dialog.set_choice(mm, joints)
+        shoot(app, window, out, f"{label}_05_known_length", screen=True)
+        window.known_length_dialog._on_buttons_accepted()
+        wait_until(app, lambda: not window.metrics_runner.running and window.metrics is not None
+                   and window.metrics.get("mm_per_unit") is not None, 120, "metrics in mm")
+        assert window.doc.known_length == KnownLength(mm, joints)
+        window.dataset.select(sample)
+        window.show_sample(sample)
+        path = window.export(("teacher",), "csv", False,
+                             Path(tempfile.mkdtemp(prefix="poselab_mm_")) / "teacher_mm.csv")
+        back = read_export(path)
+        print(f"  exported CSV in {back['units']['teacher']} ({back['frame']['teacher']}): {path}")
+        shoot(app, window, out, f"{label}_06_metric_mm")
 
     tc = TrainConfig(epochs=1 if quick else 6, device="cpu", log_every=5,
                      eval_max_samples=300)
     window.start_training(tc)
-    wait_until(app, lambda: any(c for c in window.job_panel.metric_plot.data)
+    wait_until(app, lambda: bool(window.job_panel.metric_data())
                or not window.job.running, 3600, "a training epoch")
-    shoot(app, window, out, f"{label}_04_training")
+    shoot(app, window, out, f"{label}_07_training")
     wait_until(app, lambda: not window.job.running, 7200, "training to finish")
     if window.doc.student_3d is None:
         raise RuntimeError(f"training failed: {window.last_error}")
     wait_until(app, lambda: not window.metrics_runner.running
                and "student" in (window.metrics or {}).get("set", {}), 120, "student metrics")
+    window.dataset.select(sample)
     window.show_sample(sample)
     window.view3d.set_view("side")
-    shoot(app, window, out, f"{label}_05_compare_side")
+    shoot(app, window, out, f"{label}_08_compare_side")
     window.view3d.set_view("front")
-    shoot(app, window, out, f"{label}_06_compare_front")
+    shoot(app, window, out, f"{label}_09_compare_front")
     window.view3d.set_view("side")
 
     export_dir = Path(tempfile.mkdtemp(prefix=f"poselab_export_{label}_"))
@@ -119,7 +162,7 @@ def tour(app, window, label: str, open_fn, out: Path, quick: bool, sample: int) 
         print(f"  exported {fmt.upper()}: {path} → read back {shapes}")
     window.dataset.filter_box.setCurrentText("Largest disagreement")
     pump(app, 0.3)
-    shoot(app, window, out, f"{label}_07_largest_disagreement")
+    shoot(app, window, out, f"{label}_10_largest_disagreement")
     window.dataset.filter_box.setCurrentText("All")
 
 

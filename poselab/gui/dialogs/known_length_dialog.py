@@ -61,10 +61,12 @@ class KnownLengthDialog(QDialog):
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("One length you know for this data set, e.g. the shoulder width "
-                                "or the subject's height. The 3D of every sample is scaled so "
-                                "that it measures this length; with camera intrinsics the depth "
-                                "is absolute too."))
+        intro = QLabel("One length you know for this data set, e.g. the shoulder width or the "
+                       "subject's height. The 3D of every sample is scaled so that it measures "
+                       "this length; with camera intrinsics the depth is absolute too.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.resize(440, 260)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)

@@ -168,7 +168,8 @@ class JobPanel(QWidget):
             # with ground truth the record has student_* and teacher_* scores: plot those
             compared = epoch and any(k.startswith("student_") for k in rec.values)
             for name, value in rec.values.items():
-                if name in SKIPPED or (epoch and name.startswith("train_")):
+                if name in SKIPPED or name.startswith("phase_") or (
+                        epoch and name.startswith("train_")):
                     continue  # per-step losses are on the loss plot already
                 if compared and not name.startswith(("student_", "teacher_")):
                     continue  # with ground truth: only the teacher vs student metrics
