@@ -100,7 +100,7 @@ def test_teacher3d_target_and_distilling_loss_each_lower_held_out_depth_error(to
 
 
 def test_teacher3d_depth_loss_is_centred_weighted_l1():
-    z = torch.tensor([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]], requires_grad=True)
+    z = torch.tensor([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]])
     t = torch.tensor([[10.0, 11.0, 12.0], [0.0, 0.0, 3.0]])  # row 0: same up to a shift
     # row 0 costs 0; row 1: centred z = 0, centred t = (-1, -1, 2) → 4; mean over 2 rows
     assert float(teacher3d_depth_loss(z, t)) == pytest.approx(2.0)
