@@ -90,7 +90,7 @@ class TrainConfig(ConfigBase):
         help="60 suits lifter2d (about 1.5 min for 2000 samples on a 2-core CPU); an image "
              "student takes minutes per epoch there"))
     batch_size: int = field(default=32, metadata=hint("Batch size", (1, 4096)))
-    lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-7, 1.0),
+    lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-9, 1.0),
                                                   typical=(1e-6, 0.05)))
     weight_decay: float = field(default=0.0, metadata=hint("Weight decay", (0.0, 1.0)))
     device: str = field(default="auto", metadata=hint(
