@@ -35,7 +35,7 @@ def test_torchrun_two_cpu_processes(folder):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "poselab", "train", str(folder / "data"), "--teacher", str(folder / "t.npz"),
            "--out", str(out), "--epochs", "2", "--batch-size", "8", "--device", "cpu",
-           "--threads", "1"]
+           "--threads", "1", "--student", "integral"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ck = load_checkpoint(out)

@@ -120,9 +120,9 @@ def test_bad_input_gives_clear_errors(poses, teachers, tmp_path) -> None:
 def test_heatmap_initialisation_from_a_pretrained_run(images, tmp_path) -> None:
     first = drain(train_lifter(images, None, _config("heatmap-lifter", "gt"), tmp_path / "a"))
     ck = load_checkpoint(first.checkpoint)
-    cfg = _config("heatmap-lifter", "gt", heatmap_pretrain_epochs=0, lr=1e-9, loss_gamma=0.0)
+    cfg = _config("heatmap-lifter", "gt", heatmap_pretrain_epochs=0, lr=1e-7, loss_gamma=0.0)
     second = drain(train_lifter(images, None, cfg, tmp_path / "b", init_heatmaps=ck))
     new = load_checkpoint(second.checkpoint)["model"]
     key = "heatmap_net.head.weight"
-    assert torch.allclose(new[key], ck["model"][key], atol=1e-6)
+    assert torch.allclose(new[key], ck["model"][key], atol=1e-5)
     assert not any(k.startswith("lifter.decoder") for k in new)  # γ = 0: no decoder
