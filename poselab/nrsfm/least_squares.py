@@ -315,9 +315,3 @@ def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel,
     return Y, std
 
 
-
-def refine_noise_aware(*args, **kwargs):
-    """Moved to :func:`poselab.nrsfm.noise_aware.refine_noise_aware` (kept for callers)."""
-    from poselab.nrsfm.noise_aware import refine_noise_aware as moved
-
-    return moved(*args, **kwargs)
