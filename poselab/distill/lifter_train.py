@@ -251,6 +251,9 @@ def train_lifter(collection: PoseCollection, teacher, config, out_dir: str | Pat
         if ck.get("optimizer"):
             opt.load_state_dict(ck["optimizer"])
         epoch, step, history = int(ck["epoch"]), int(ck["step"]), list(ck.get("history", []))
+        for past in history:  # the run's earlier epochs, so live plots show the whole run
+            yield Progress("history", step, total, dict(past), None,
+                           f"epoch {int(past.get('epoch', 0))} (before resuming)", kind="epoch")
 
     eval_idx = np.arange(N)
     if 0 < config.eval_max_samples < N:

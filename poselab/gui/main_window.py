@@ -516,7 +516,7 @@ class MainWindow(ToolsMixin, JobsMixin, QMainWindow):
         known = doc.known_length
         self.view3d.set_units_text(
             f"3D scaled to mm ({known.describe()})" if known is not None else
-            "3D in relative units (Samples ▸ Known length… for mm)")
+            "3D in relative units")
         self.view3d.show_skeletons(doc.collection.skeleton, srcs)
 
     @Slot()

@@ -44,10 +44,13 @@ def test_quality_columns_least_certain_and_uncertainty_colours(qtbot, window, sm
     for unit in ("(px)", "(% of bone length)", "(%)", "(no unit)"):
         assert unit in text, unit
     assert "relative units" in text and "Reprojection (px)" not in text  # ~0 by construction
-    # least certain first: the samples in decreasing uncertainty (std grows with the index)
+    assert "Least-certain score<br><small>(percentile)" in text
+    # least certain first: by the score that tracked the error on the demo (metrics.quality)
+    score = window.metrics["quality"]["per_sample"]["least_certain_score"]
     window.dataset.filter_box.setCurrentText("Least certain first")
-    assert list(window.dataset.model.rows) == [5, 4, 3, 2, 1, 0]
-    assert "% of bone length" in window.dataset.model.data(window.dataset.model.index(0))
+    assert list(window.dataset.model.rows) == list(np.argsort(-score, kind="stable"))
+    assert window.dataset.model.rows[0] == int(np.argmax(score))
+    assert "percentile" in window.dataset.model.data(window.dataset.model.index(0))
     # the 3D view can colour the teacher's joints by uncertainty
     window.show_sample(5)
     assert window.view3d.uncertainty_box.isEnabled()
@@ -66,10 +69,10 @@ def test_an_older_teacher_without_uncertainty_still_gets_quality(qtbot, window, 
     window.doc.set_teacher(fake_teacher(window.doc.collection, with_std=False))
     qtbot.waitUntil(lambda: window.metrics is not None, timeout=20000)
     q = window.metrics["quality"]
-    assert q["rank_by"] == "reprojection_network_rel_pct"
+    assert "uncertainty_pct" not in q["per_sample"]
     window.dataset.filter_box.setCurrentText("Least certain first")
     assert len(window.dataset.model.rows) == 6
-    assert "% of landmark box" in window.dataset.model.data(window.dataset.model.index(0))
+    assert "percentile" in window.dataset.model.data(window.dataset.model.index(0))
 
 
 def test_known_length_gives_mm_on_screen_and_in_the_export(qtbot, window, small_folder,

@@ -10,6 +10,7 @@ import pytest
 from poselab.core.skeleton import Skeleton
 from poselab.metrics.quality import (
     bone_length_deviation,
+    least_certain_score,
     network_reprojection,
     quality,
     relative_uncertainty,
@@ -57,13 +58,24 @@ def test_relative_uncertainty_and_quality_fallbacks():
     q = quality(SimpleNamespace(**base, keypoints_3d_std=std,
                                 reprojection_error_network=np.array([1.0, 3.0])), w, vis,
                 mm_per_unit=np.array([2.0, 4.0]))
-    assert q["rank_by"] == "uncertainty_pct"
+    assert q["rank_by"] == "least_certain_score"
+    # sample 1 has the larger network reprojection (3 vs 1 px) and equal bones: ranked last
+    np.testing.assert_allclose(q["per_sample"]["least_certain_score"], [25.0, 75.0])
     np.testing.assert_allclose(q["per_sample"]["uncertainty_mm"], [4.0, 8.0])
     assert q["set"]["reprojection_network_px"] == pytest.approx(2.0)
     assert q["set"]["restart_spread"] == 0.02 and q["set"]["noise_px"] == 1.5
     assert q["units"]["uncertainty_pct"] == "% of bone length"
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)
-    assert q["rank_by"] == "reprojection_network_rel_pct"
+    assert q["rank_by"] == "least_certain_score"
     np.testing.assert_allclose(q["per_sample"]["reprojection_network_px"], 0, atol=1e-9)
     assert "uncertainty_pct" not in q["per_sample"]
+
+
+def test_least_certain_score_is_the_mean_percentile_rank():
+    reproj = np.array([1.0, 5.0, 3.0, np.nan])
+    bones = np.array([4.0, 1.0, 3.0, 2.0])
+    # ranks (0-based, NaN lowest): reproj [1, 3, 2, 0], bones [3, 0, 2, 1]; percent of 3
+    np.testing.assert_allclose(least_certain_score(reproj, bones),
+                               100 * np.array([2.0, 1.5, 2.0, 0.5]) / 3)
+    np.testing.assert_allclose(least_certain_score(reproj), 100 * np.array([1, 3, 2, 0]) / 3)

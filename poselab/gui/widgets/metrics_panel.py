@@ -25,7 +25,8 @@ NAMES = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "depth_error": "Depth error",
 QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "reprojection_network_rel_pct": "Network 2D reprojection",
                  "uncertainty_pct": "Uncertainty", "uncertainty_mm": "Uncertainty",
-                 "bone_deviation_pct": "Bone-length deviation"}
+                 "bone_deviation_pct": "Bone-length deviation",
+                 "least_certain_score": "Least-certain score"}
 QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ"}
 
 

@@ -111,6 +111,7 @@ class View3DWidget(QWidget):
         layout.addLayout(row)
         self.units_label = QLabel("")
         self.units_label.setObjectName("units3d")
+        self.units_label.setWordWrap(True)  # a long line would widen the panel
         layout.addWidget(self.units_label)
         layout.addLayout(self.body, 1)
         self.canvas = None
@@ -205,8 +206,7 @@ class View3DWidget(QWidget):
 
     def set_units_text(self, text: str) -> None:
         """The line under the legend saying which units the 3D is in."""
-        self.units_label.setText(f"<small>{text}; the view scales every skeleton to the same "
-                                 "size</small>")
+        self.units_label.setText(f"<small>{text}; drawn at one size</small>")
 
     def teacher_colours(self) -> np.ndarray | None:
         """``(J, 4)`` RGBA of the teacher's joints when coloured by uncertainty, else None."""
