@@ -195,8 +195,8 @@ def least_certain_score(reprojection_rel: np.ndarray, bone_deviation: np.ndarray
     Chosen on samples 0–999 of the demo collection against the teacher's MPJPE (Spearman 0.45;
     network reprojection alone 0.36, bone deviation alone 0.41, the teacher's
     ``keypoints_3d_std`` −0.19: it ranked the *better* samples first); on samples 1000–1999:
-    Spearman 0.38, and the 10 % it ranks least certain have MPJPE 70.8 mm against 41.8 mm for
-    the rest.
+    Spearman 0.40, and the 10 % it ranks least certain have MPJPE 71.5 mm against 41.7 mm for
+    the rest (``scripts/bench_trust.py``, teacher of ``scripts/screenshot.py``'s demo tour).
     """
     from scipy.stats import rankdata
 
