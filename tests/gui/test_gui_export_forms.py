@@ -103,7 +103,7 @@ def test_open_demo_uses_ensure_demo(qtbot, window, small_folder, monkeypatch):
     assert window.doc is not None and len(window.doc.collection) == 6
 
 
-@pytest.mark.parametrize("script", ["screenshot.py", "bench_gui.py"])
+@pytest.mark.parametrize("script", ["screenshot.py", "bench_gui.py", "bench_trust.py"])
 def test_scripts_parse_arguments(script):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"],
                           capture_output=True, text=True, timeout=60)
