@@ -27,6 +27,14 @@ Measured (--train 5000 --heldout 1000; MPJPE / PA-MPJPE / depth in mm, train | S
         Weaksup-bs 164.6/109.1/109.2 | 153.0/103.8/96.9; distilled 158.5/106.7/102.9 |
         149.5/102.8/94.1; supervised 127.1/90.5/72.5 | 123.1/88.1/67.8. Distilled beats
         Weaksup-bs on depth, stays 3-4 % above the teacher (paper: 7 % below).
+    --quick --sweep, today's teacher (NRSfM defaults, 1500 steps, 623 s), 1 thread, CPU shared
+        by five jobs (2026-12-02), train | S8: teacher 82.7/57.7/73.1 | 82.3/56.6/72.6;
+        Weaksup-bs 278.8/176.3/127.2 | 264.4/180.3/124.9; distilled 281.4/176.7/127.6 |
+        267.1/181.0/125.5; distilled+teacher3D 280.7/176.4/127.3 | 266.7/180.0/125.0;
+        supervised 279.0/175.5/127.1 | 263.5/179.3/125.3 — every image student at the median
+        pose after 15 epochs of 800 images; lifter2d (60 epochs, 51 s) 76.7/53.7/70.1 |
+        75.5/54.0/69.6; distilled with L1 weight 0 / 0.1 / 1 on S8 260.9/178.3/125.3,
+        266.3/180.4/124.6, 267.6/180.9/126.0.
 """
 
 from __future__ import annotations
