@@ -87,7 +87,7 @@ class TrainConfig(ConfigBase):
         help="relative damping of the right inverse (B_z B_zᵀ + λ·tr/J·I)⁻¹ (Eq. 13)"))
     epochs: int = field(default=60, metadata=hint(
         "Epochs", (1, 10000), typical=(1, 1000),
-        help="60 suits lifter2d (about 1.5 min for 2000 samples on a 2-core CPU); an image "
+        help="60 suits lifter2d (1.5–3 min for 2000 samples on a 2-core CPU); an image "
              "student takes minutes per epoch there"))
     batch_size: int = field(default=32, metadata=hint("Batch size", (1, 4096)))
     lr: float = field(default=2e-3, metadata=hint("Learning rate", (1e-9, 1.0),

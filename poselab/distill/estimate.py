@@ -3,8 +3,8 @@
 The estimate is ``samples × epochs / rate`` plus a fixed start-up cost, with rates measured on
 the 2-core development CPU (one torch thread, other jobs sharing the cores; issue 17):
 
-- ``lifter2d``: 2000 demo samples × 60 epochs in 88 s (≈ 1200 sample-epochs/s, scoring
-  included);
+- ``lifter2d``: 1700 demo samples × 60 epochs in 88 s (≈ 1200 sample-epochs/s, scoring
+  included); 2000 × 60 took 191 s through ``poselab train`` while a benchmark shared the cores;
 - ``integral``: ≈ 130 images/s at 64 px with the ``cpu`` preset (ResNet-18 of base width 16),
   scaled by ``(input_size / 64)² · (backbone_width / 16)²`` and by 2 for ResNet-34, 3 for
   ResNet-50; cropping ≈ 150 images/s once;
