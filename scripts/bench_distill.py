@@ -8,10 +8,10 @@ ground-truth depth, upper bound) — and prints MPJPE / PA-MPJPE / depth error (
 protocol: bone-length scaling, one reflection per set) on the training images and on the
 held-out subject S8 (never trained on; the teacher's S8 figures come from its encoder,
 ``poselab.nrsfm.reconstruct``), plus training images/s. ``--sweep`` adds the L1-weight sweep of
-paper 000 Table 4 (0, 0.1, 0.3, 1). Rows: the teacher (NRSfMConfig defaults, as the GUI fits it),
-Weaksup-bs, distilled, distilled + teacher3D (``teacher3d_weight=1``), supervised — all the
-integral image student — and the CPU default student lifter2d (S8 from its labelled 2D). Ground truth is only used to score (and by the
-supervised row).
+paper 000 Table 4 (0, 0.1, 0.3, 1). Rows: the teacher (NRSfMConfig defaults, as the GUI fits
+it), Weaksup-bs, distilled, distilled + teacher3D (``teacher3d_weight=1``), supervised — all
+the integral image student — and the CPU default student lifter2d (S8 from its labelled 2D).
+Ground truth is only used to score (and by the supervised row).
 
     nice .venv/bin/python scripts/bench_distill.py --quick          # ~800 images, minutes
     nice .venv/bin/python scripts/bench_distill.py --train 5000 --heldout 1000 --epochs 10

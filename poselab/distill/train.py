@@ -6,7 +6,8 @@ distilling loss (Eq. 13–14), Weaksup-bs (L1 to the teacher's depth) or the sup
 ground-truth depth (``TrainConfig.depth_loss``); ``H`` the dense 2D heatmap term
 (:func:`poselab.distill.losses.heatmap_xy_loss`) and ``L_t3d`` the confidence-weighted L1 to
 the teacher's refined depth (:func:`poselab.distill.losses.teacher3d_depth_loss`, with
-``depth_loss="distill"`` only), all in normalised units (DESIGN §3). Adam, cosine learning-rate decay to 1 % over the run (paper: 1e-3 → 1e-5).
+``depth_loss="distill"`` only), all in normalised units (DESIGN §3). Adam, cosine
+learning-rate decay to 1 % over the run (paper: 1e-3 → 1e-5).
 
 ``train`` yields :class:`Progress` records — ``kind="step"`` with the losses every
 ``log_every`` steps, ``kind="epoch"`` with the metrics of :mod:`poselab.distill.evaluation` —
