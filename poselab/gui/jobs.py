@@ -176,9 +176,8 @@ class JobsMixin:
         if self.doc is None or self.doc.teacher is None:
             return
         from poselab.distill import TrainConfig
-        from poselab.gui.dialogs.job_dialog import JobDialog
-
         from poselab.distill.estimate import describe_estimate
+        from poselab.gui.dialogs.job_dialog import JobDialog
 
         n = len(self.doc.collection)
         dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN, resume=True,
