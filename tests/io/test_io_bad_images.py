@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import random_collection
+from io_fixtures import random_collection
 
 from poselab.cli import main
 from poselab.io import open_folder, write_coco

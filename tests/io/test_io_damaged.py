@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import write_image
+from io_fixtures import write_image
 
 from poselab.cli import main
 from poselab.core import DataError

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import write_image
+from io_fixtures import write_image
 
 from poselab.core import DataError
 from poselab.io import SkeletonNeeded, edits_path, open_folder, write_coco

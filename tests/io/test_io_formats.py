@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import write_image
+from io_fixtures import write_image
 
 from poselab.core import DataError, Skeleton
 from poselab.io import open_folder, read_npz, write_npz

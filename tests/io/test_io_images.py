@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_image
+from io_fixtures import write_image
 
 from poselab.core import DataError
 from poselab.io.images import (

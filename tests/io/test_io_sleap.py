@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_image
+from io_fixtures import write_image
 
 from poselab.io import open_folder, read_annotation, write_slp
 from poselab.io.coco import read_coco
