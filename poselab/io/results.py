@@ -59,7 +59,8 @@ def read_result(path: str | Path) -> Result3D:
     """Read any poselab 3D result ``.npz`` (teacher or student).
 
     Raises:
-        DataError: unreadable or damaged (a member fails its zip CRC), a key of
+        DataError: unreadable or damaged (a member fails its zip CRC, or the content hash
+            stored by :meth:`poselab.nrsfm.result.NRSfMResult.save` no longer matches), a key of
             ``RESULT_FILE_KEYS`` missing, or shapes that disagree (names ``path``).
     """
     import zipfile
@@ -73,13 +74,18 @@ def read_result(path: str | Path) -> Result3D:
 
 
 def _read_result(path: Path) -> Result3D:
+    from poselab.core.digest import load_npz_verified
     from poselab.nrsfm.result import RESULT_FILE_KEYS  # lazily: keep poselab.io light
 
     try:
-        z = np.load(path, allow_pickle=False)
+        z = load_npz_verified(path)  # CRCs and, when stored, the content hash
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
-    except (OSError, ValueError) as err:
+    except ValueError as err:
+        if str(err).startswith("damaged"):
+            raise DataError(path, str(err)) from None
+        raise DataError(path, f"not a readable .npz file ({err})") from None
+    except OSError as err:
         raise DataError(path, f"not a readable .npz file ({err})") from None
     with z:
         missing = [k for k in RESULT_FILE_KEYS if k not in z.files]

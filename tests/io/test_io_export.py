@@ -98,3 +98,26 @@ def test_read_result_rejects_a_collection(collection, tmp_path):
     with pytest.raises(DataError, match="not a poselab 3D result") as err:
         read_result(f)
     assert err.value.path == f
+
+
+def test_read_result_checks_the_stored_hash(collection, tmp_path):
+    """A teacher file whose 3D was changed after saving (a valid zip with a stale hash) is
+    refused by name, so an export never reports numbers the teacher did not produce."""
+    from poselab.nrsfm.result import NRSfMResult
+
+    N, J = len(collection), collection.num_joints
+    r = NRSfMResult(skeleton=collection.skeleton, sample_ids=collection.sample_ids,
+                    keypoints_3d=collection.keypoints_3d, shapes_normalized=np.zeros((N, J, 3)),
+                    rotations=np.tile(np.eye(3), (N, 1, 1)), codes=np.zeros((N, 4)),
+                    dictionary=np.zeros((3 * J, 4)), centre=np.zeros((N, 2)),
+                    scale=np.ones(N), reflection=1)
+    good = tmp_path / "nrsfm.npz"
+    r.save(good)
+    with np.load(good, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["keypoints_3d"] = arrays["keypoints_3d"] + 1.0
+    np.savez(tmp_path / "edited.npz", **arrays)
+    with pytest.raises(DataError, match="damaged") as err:
+        read_result(tmp_path / "edited.npz")
+    assert err.value.path == tmp_path / "edited.npz"
+    assert read_result(good).num_samples == N
