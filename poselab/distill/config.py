@@ -127,6 +127,14 @@ class TrainConfig(ConfigBase):
         "Evaluation samples", (0, 10**7),
         help="samples scored after each epoch (0 = all)"))
     log_every: int = field(default=10, metadata=hint("Log every", (1, 10**6), "steps"))
+    val_fraction: float = field(default=0.1, metadata=hint(
+        "Held-out fraction", (0.0, 0.9),
+        help="share of samples (or of val_key groups) never trained on and scored each epoch "
+             "as val_*; 0 = none. A dataset's own val/test split is used instead when present"))
+    val_key: str = field(default="", metadata=hint(
+        "Held-out groups by",
+        help="metadata per-sample key (subject, sequence, video): whole groups are held out; "
+             "empty = single samples"))
 
     def __post_init__(self) -> None:
         self.check_numbers()  # finite, within each hint's range (core.config)
@@ -144,7 +152,8 @@ class TrainConfig(ConfigBase):
         nonneg = ("l1_weight", "xy_weight", "heatmap_weight", "depth_weight",
                   "teacher3d_weight", "damping", "weight_decay",
                   "num_threads", "rotation_deg", "scale_range", "loss_alpha", "loss_beta",
-                  "loss_gamma", "loss_delta", "heatmap_pretrain_epochs", "eval_max_samples")
+                  "loss_gamma", "loss_delta", "heatmap_pretrain_epochs", "eval_max_samples",
+                  "val_fraction")
         for name in nonneg:
             if getattr(self, name) < 0:
                 raise PoselabError(f"TrainConfig.{name} must be ≥ 0, got {getattr(self, name)}")
@@ -159,6 +168,11 @@ class TrainConfig(ConfigBase):
             raise PoselabError("TrainConfig.scale_range must be < 1")
         if self.pretrained and self.backbone_width != 64:
             raise PoselabError("ImageNet weights exist only for backbone_width 64")
+        if not 0 <= self.val_fraction < 1:
+            raise PoselabError(f"TrainConfig.val_fraction must be in [0, 1), got "
+                               f"{self.val_fraction}")
+        if not isinstance(self.val_key, str):
+            raise PoselabError("TrainConfig.val_key must be a metadata key name or ''")
         if not isinstance(self.device, str) or not self.device:
             raise PoselabError("TrainConfig.device must be a device name such as 'auto'")
 

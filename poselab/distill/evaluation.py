@@ -78,3 +78,62 @@ def teacher_metrics(idx: np.ndarray, collection: PoseCollection,
     res = paper000_errors(targets.teacher_3d[idx], collection.keypoints_3d[idx],
                           collection.skeleton)
     return {f"teacher_{k}": float(res[k]) for k in ("mpjpe", "pa_mpjpe", "depth_error")}
+
+
+def akhter_metrics(pred: np.ndarray, idx: np.ndarray, collection: PoseCollection,
+                   targets: Targets) -> dict[str, float]:
+    """Classic NRSfM sequences (3D in arbitrary ``units``): the e3d of Akhter et al.
+    (:func:`poselab.metrics.nrsfm.e3d_akhter`) of student and teacher on samples ``idx``."""
+    if not collection.has_3d or collection.units_3d != "units" or not len(idx):
+        return {}
+    from poselab.core.normalize import denormalize_keypoints
+    from poselab.metrics.nrsfm import e3d_akhter
+
+    px = denormalize_keypoints(pred, targets.centre[idx], targets.scale[idx])
+    out = {"student_e3d_akhter": float(e3d_akhter(collection.keypoints_3d[idx], px))}
+    if targets.teacher_3d is not None:
+        tpx = denormalize_keypoints(targets.teacher_3d[idx], targets.centre[idx],
+                                    targets.scale[idx])
+        out["teacher_e3d_akhter"] = float(e3d_akhter(collection.keypoints_3d[idx], tpx))
+    return out
+
+
+def split_metrics(pred: np.ndarray, extra: dict[str, dict], parts: dict[str, np.ndarray],
+                  collection: PoseCollection, targets: Targets, teacher_cache: dict,
+                  l1_weight: float = 0.3, damping: float = 1e-3) -> dict[str, float]:
+    """Per-epoch scores on the training and held-out samples (DeepLabCut/SLEAP style).
+
+    Args:
+        pred: ``(n, J, 3)`` normalised student output for ``concatenate(parts.values())``.
+        extra: prefix (``""`` for all samples together) → student-specific scores (e.g.
+            ``heatmap_err2d_px``).
+        parts: prefix (``"train_"``, ``"val_"``) → ``(n_p,)`` sample indices scored.
+        teacher_cache: prefix → cached :func:`teacher_metrics` (filled on first use).
+
+    Returns:
+        every :func:`student_metrics` key prefixed per part, ``<prefix>count``, and the
+        unprefixed keys over all scored samples together (as before the split existed).
+    """
+    out: dict[str, float] = {}
+    start = 0
+    all_idx = np.concatenate(list(parts.values())) if parts else np.zeros(0, int)
+    for prefix, idx in parts.items():
+        sl = pred[start:start + len(idx)]
+        start += len(idx)
+        out[f"{prefix}count"] = float(len(idx))
+        if not len(idx):
+            continue
+        if prefix not in teacher_cache:
+            teacher_cache[prefix] = teacher_metrics(idx, collection, targets)
+        scores = {**student_metrics(sl, idx, collection, targets, teacher_cache[prefix],
+                                    l1_weight, damping),
+                  **akhter_metrics(sl, idx, collection, targets), **extra.get(prefix, {})}
+        out.update({prefix + k: v for k, v in scores.items()})
+    if len(all_idx):
+        if "all" not in teacher_cache:
+            teacher_cache["all"] = teacher_metrics(all_idx, collection, targets)
+        out.update(student_metrics(pred, all_idx, collection, targets, teacher_cache["all"],
+                                   l1_weight, damping))
+        out.update(akhter_metrics(pred, all_idx, collection, targets))
+        out.update(extra.get("", {}))
+    return out

@@ -117,3 +117,24 @@ def prepare_targets(collection: PoseCollection, teacher=None) -> Targets:
 
         t.gt_z = gt_depth_normalized(collection.keypoints_3d, w, observed)
     return t
+
+
+def subset_teacher(teacher, rows: np.ndarray):
+    """The :class:`poselab.nrsfm.result.NRSfMResult` restricted to its samples ``rows``: every
+    per-sample array (first axis of length N) is indexed; dictionary, model and history are
+    shared. None stays None."""
+    import dataclasses
+
+    if teacher is None:
+        return None
+    n = len(teacher.sample_ids)
+    idx = np.asarray(rows, int)
+    if idx.size == n and np.array_equal(idx, np.arange(n)):
+        return teacher
+    changes = {"sample_ids": [teacher.sample_ids[i] for i in idx]}
+    for f in dataclasses.fields(teacher):
+        value = getattr(teacher, f.name)
+        if (f.name not in ("dictionary", "sample_ids") and isinstance(value, np.ndarray)
+                and value.ndim >= 1 and value.shape[0] == n):
+            changes[f.name] = value[idx]
+    return dataclasses.replace(teacher, **changes)

@@ -18,16 +18,19 @@ from poselab.core.progress import CancelToken, Progress
 def train_and_predict(collection: PoseCollection, teacher, config, out_dir: str | Path,
                       resume: str | Path | None, pred_path: str | Path,
                       cancel: CancelToken | None = None):
-    """:func:`poselab.distill.train`, then :func:`poselab.distill.predict` on every sample.
+    """:func:`poselab.distill.train`, then :func:`poselab.distill.predict.predict_iter` on every
+    sample (training and held-out alike).
 
     Args:
         collection, teacher, config, out_dir, resume: as :func:`poselab.distill.train`.
         pred_path: predictions file written atomically (:func:`poselab.distill.save_predictions`;
-            ``keypoints_3d`` (N, J, 3) float32, camera frame, pixels).
+            ``keypoints_3d`` (N, J, 3) float32, camera frame, pixels; NaN rows for samples
+            whose image is unreadable).
         cancel: checked at every step; nothing is written after a cancel.
 
     Yields:
-        the training's :class:`Progress` records, then one ``kind="info"`` record ("predict").
+        the training's :class:`Progress` records, one ``kind="info"`` record ("predict"), then
+        the prediction's records.
 
     Returns:
         ``(TrainResult, (N, J, 3) float32 predictions)``.
@@ -35,7 +38,7 @@ def train_and_predict(collection: PoseCollection, teacher, config, out_dir: str 
     Raises:
         Cancelled, DataError: as :func:`poselab.distill.train`.
     """
-    from poselab.distill.predict import predict, save_predictions
+    from poselab.distill.predict import predict_iter, save_predictions
     from poselab.distill.train import train
 
     cancel = cancel or CancelToken()
@@ -43,7 +46,10 @@ def train_and_predict(collection: PoseCollection, teacher, config, out_dir: str 
                               cancel=cancel)
     cancel.check()
     yield Progress("predict", 0, 0, message="predicting 3D for every sample", kind="info")
-    pred = np.asarray(predict(result.checkpoint, collection, device=config.device), np.float32)
+    pred = yield from predict_iter(result.checkpoint, collection, device=config.device,
+                                   batch_size=max(config.batch_size, 256), cancel=cancel)
     cancel.check()
-    save_predictions(pred_path, pred, collection, extra={"checkpoint": str(result.checkpoint)})
-    return result, pred
+    kp = np.asarray(pred.keypoints_3d, np.float32)
+    save_predictions(pred_path, kp, collection, extra={"checkpoint": str(result.checkpoint)},
+                     excluded=pred.excluded)
+    return result, kp
