@@ -7,6 +7,8 @@ the supervised setting, needs no teacher).
 The teacher must have been fitted on the same samples (``poselab nrsfm INPUT``). Writes
 ``DIR/checkpoint.pt`` after every epoch; ``--resume`` continues from it (same step, optimiser
 and RNG state; the run's saved settings are kept, flags given here override them).
+``--val-fraction``/``--val-key`` hold samples out (saved in ``DIR/split.json``): the student
+never trains on them and each epoch prints scores on both (``train_*``, ``val_*``).
 Several GPUs or machines: ``torchrun --nproc_per_node=N -m poselab train ...`` (rank 0 prints
 and writes). Ground-truth 3D in INPUT is used only for the printed metrics, except with
 ``--depth-loss supervised``.
@@ -25,7 +27,8 @@ _FLAGS = {"student": "student", "preset": "preset", "epochs": "epochs", "device"
           "input_size": "input_size", "backbone": "backbone",
           "lifter_target": "lifter_target", "softargmax_beta": "softargmax_beta",
           "pretrain_epochs": "heatmap_pretrain_epochs", "loss_alpha": "loss_alpha",
-          "loss_beta": "loss_beta", "loss_gamma": "loss_gamma", "loss_delta": "loss_delta"}
+          "loss_beta": "loss_beta", "loss_gamma": "loss_gamma", "loss_delta": "loss_delta",
+          "val_fraction": "val_fraction", "val_key": "val_key"}
 
 
 def register(subparsers) -> None:
@@ -59,6 +62,12 @@ def register(subparsers) -> None:
     p.add_argument("--pretrained", action="store_true",
                    help="ImageNet backbone weights from the local torch hub cache")
     p.add_argument("--no-augment", action="store_true", help="no scale/rotation/colour/flip")
+    p.add_argument("--val-fraction", type=float,
+                   help="share of samples held out, never trained on and scored as val_* "
+                        "(default 0.1; 0 = none; the dataset's own val/test split wins)")
+    p.add_argument("--val-key", metavar="KEY",
+                   help="hold out whole groups of this per-sample metadata key (subject, "
+                        "sequence, video)")
     lift = p.add_argument_group("lifter students (heatmap-lifter, lifter2d; paper 001)")
     lift.add_argument("--lifter-target", choices=LIFTER_TARGETS,
                       help="3D target: teacher3d (teacher's 3D, default), distill (paper 000 "
@@ -166,10 +175,15 @@ def _run(args: argparse.Namespace, resume: Path | None, rank: int) -> int:
     job = train(collection, teacher, config, args.out, resume=resume)
     result = run_with_bar(job) if rank == 0 else drain(job)
     if rank == 0:
-        shown = [k for k in ("student_mpjpe", "student_pa_mpjpe", "student_depth_error",
-                             "teacher_mpjpe", "teacher_pa_mpjpe", "teacher_depth_error",
-                             "err2d_px", "teacher_agreement_px", "samples_per_s")
-                 if k in result.metrics]
-        print("final: " + " ".join(f"{k}={result.metrics[k]:.4g}" for k in shown))
+        keys = ("student_mpjpe", "student_pa_mpjpe", "student_depth_error", "teacher_mpjpe",
+                "teacher_pa_mpjpe", "teacher_depth_error", "err2d_px", "teacher_agreement_px")
+        m = result.metrics
+        shown = [k for k in (*keys, "samples_per_s") if k in m]
+        print("final: " + " ".join(f"{k}={m[k]:.4g}" for k in shown))
+        for prefix in ("train_", "val_"):
+            part = [k for k in keys if prefix + k in m]
+            if part:
+                print(f"{prefix[:-1]} ({int(m.get(prefix + 'count', 0))} samples): "
+                      + " ".join(f"{k}={m[prefix + k]:.4g}" for k in part))
         print(f"wrote {result.checkpoint}")
     return 0

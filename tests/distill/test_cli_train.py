@@ -100,3 +100,37 @@ def test_lifter_flags_reach_the_config_and_gt_target_needs_no_teacher(shared_dat
     # the teacher's 3D is the default target: without a teacher that is a one-line error
     rc = main(["train", str(data), "--out", str(tmp_path / "r2"), "--student", "lifter2d"])
     assert rc == 2 and "--teacher" in capsys.readouterr().err
+
+
+def test_held_out_flags_and_predict_on_unlabelled_images(folder, tmp_path, capsys):
+    """`--val-fraction` holds samples out (split.json, val_* scores printed); `poselab
+    predict` runs an image student on a folder of unlabelled images with --batch-size."""
+    import json
+    import shutil
+
+    out = tmp_path / "run"
+    (tmp_path / "tiny.json").write_text(json.dumps(dict(
+        preset="cpu", backbone_width=4, input_size=32, deconv_layers=2, deconv_channels=8,
+        heatmap_depth=8)))
+    rc = main(["train", str(folder / "data"), "--teacher", str(folder / "t.npz"), "--out",
+               str(out), "--student", "integral", "--config", str(tmp_path / "tiny.json"),
+               "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--threads", "1",
+               "--val-fraction", "0.25"])
+    assert rc == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "val (8 samples):" in text and "train (24 samples):" in text
+    assert len(json.loads((out / "split.json").read_text())["val_ids"]) == 8
+    assert load_checkpoint(out)["config"]["val_fraction"] == 0.25
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in sorted((folder / "data").glob("*.png"))[:5]:
+        shutil.copy(p, photos / p.name)
+    pred = tmp_path / "pred.npz"
+    rc = main(["predict", str(out), str(photos), "--out", str(pred), "--batch-size", "2",
+               "--device", "cpu"])
+    assert rc == 0, capsys.readouterr().err
+    with np.load(pred) as z:
+        assert z["keypoints_3d"].shape == (5, 17, 3) and np.isfinite(z["keypoints_3d"]).all()
+    rc = main(["predict", str(out), str(photos), "--out", str(tmp_path / "p2.npz"),
+               "--batch-size", "0"])
+    assert rc == 2 and "--batch-size" in capsys.readouterr().err
