@@ -59,6 +59,9 @@ class NoiseModel:
         prior_xy, prior_z: the network's error per coordinate, box units (DESIGN §3).
         bone: bone-length deviation as a fraction of the body scale s (0 = bones free).
         network_px: RMS per-coordinate label residual of the network, pixels.
+        misfit_ref, bone_dev_ref: the fitted set's medians of the two per-sample indicators
+            of :func:`poselab.nrsfm.noise_aware.prior_scales` (0: not set — older files —
+            then the medians of the samples at hand are used).
     """
 
     noise_px: float
@@ -66,6 +69,8 @@ class NoiseModel:
     prior_z: float
     bone: float
     network_px: float = 0.0
+    misfit_ref: float = 0.0
+    bone_dev_ref: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -108,7 +113,8 @@ def body_scale(Y: np.ndarray, bones: np.ndarray, p: np.ndarray) -> np.ndarray:
 class _Problem:
     """One batch of samples: data, weights and the Gauss–Newton system."""
 
-    def __init__(self, X, n, mask, tau, sigma, ray_centre, scale, bones, p, model):
+    def __init__(self, X, n, mask, tau, sigma, ray_centre, scale, bones, p, model,
+                 prior_scale=None):
         self.X = np.asarray(X, np.float64)
         self.n = np.asarray(n, np.float64)
         self.mask = np.asarray(mask, np.float64)
@@ -120,6 +126,9 @@ class _Problem:
         self.p = None if p is None else np.asarray(p, np.float64)
         self.model = model
         self.N, self.J = self.X.shape[:2]
+        # per-sample multiplier of the network's prior standard deviations
+        self.k2 = (np.ones(self.N) if prior_scale is None
+                   else np.asarray(prior_scale, np.float64) ** 2)
 
     # -- residuals ------------------------------------------------------------------------
     def w2d(self, Y):
@@ -148,7 +157,7 @@ class _Problem:
         c = (self.w2d(Y) * (self.r2d(Y) ** 2).sum(-1)).sum(1)
         dx = Y - self.X
         c += ((dx[..., :2] ** 2).sum(-1) / self.model.prior_xy ** 2
-              + dx[..., 2] ** 2 / self.model.prior_z ** 2).sum(1)
+              + dx[..., 2] ** 2 / self.model.prior_z ** 2).sum(1) / self.k2
         if self.rigid:
             _, r = self.bone_terms(Y, s)
             c += ((r / (s[:, None] * self.model.bone)) ** 2).sum(1)
@@ -163,8 +172,8 @@ class _Problem:
         H2 = np.einsum("nj,njck,njcl->njkl", w, self.A, self.A)
         g = np.einsum("nj,njck,njc->njk", w, self.A, self.r2d(Y))
         prior = np.array([1 / m.prior_xy ** 2, 1 / m.prior_xy ** 2, 1 / m.prior_z ** 2])
-        Hp = np.broadcast_to(np.diag(prior), (N, J, 3, 3))
-        g = g + (Y - self.X) * prior
+        Hp = np.broadcast_to(np.diag(prior) / self.k2[:, None, None, None], (N, J, 3, 3))
+        g = g + (Y - self.X) * prior / self.k2[:, None, None]
         H = np.zeros((N, 3 * J, 3 * J))
         Hd = H2 + Hp
         for j in range(J):
@@ -234,7 +243,8 @@ def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray
 def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
                    iterations: int = VCE_ITERATIONS, bone: float | None = None,
                    start: NoiseModel | None = None,
-                   noise: float | None = None, prior_xy: float | None = None) -> NoiseModel:
+                   noise: float | None = None, prior_xy: float | None = None,
+                   prior_scale: np.ndarray | None = None) -> NoiseModel:
     """Variance components of the least-squares refinement, from the data alone.
 
     Args:
@@ -268,13 +278,14 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
         model.noise_px = noise
     if prior_xy is not None:
         model.prior_xy = prior_xy
-    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model)
+    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model, prior_scale)
     Y = np.asarray(Y0, np.float64)
     for _ in range(iterations):
         Y, s = prob.solve(Y)
         _, red = prob.covariance_blocks(Y, s)
         v2 = float((prob.px_residual(Y) ** 2).sum())
         dx = Y - prob.X
+        dx = dx / np.sqrt(prob.k2)[:, None, None]
         vxy, vz = float((dx[..., :2] ** 2).sum()), float((dx[..., 2] ** 2).sum())
         _, rb = prob.bone_terms(Y, s)
         vb = float(((rb / s[:, None]) ** 2).sum())
@@ -289,8 +300,8 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
 
 
 def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel, bones=None,
-               p=None, steps: int = GN_STEPS, full_covariance: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+               p=None, steps: int = GN_STEPS, full_covariance: bool = True,
+               prior_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares joints of each sample and their uncertainty.
 
     Args:
@@ -303,7 +314,7 @@ def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel,
         covariance given the other joints, cheaper and smaller).
     """
     prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale,
-                    bones if model.bone > 0 else None, p, model)
+                    bones if model.bone > 0 else None, p, model, prior_scale)
     Y, s = prob.solve(np.asarray(Y0, np.float64), steps)
     if full_covariance:
         blocks, _ = prob.covariance_blocks(Y, s)

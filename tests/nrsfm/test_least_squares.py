@@ -18,8 +18,11 @@ SK = get_skeleton("h36m17")
 PX = 200.0  # pixels per body unit: bodies ~300 px tall
 
 
-def problem(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0):
-    """Inputs, the true shapes in box units and a network guess with 0.04-box errors."""
+def problem(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0,
+            spread: float = 0.5):
+    """Inputs, the true shapes in box units and a network guess whose errors are about 0.04
+    box units, larger on some samples than others (log-normal per-sample scale of log-spread
+    ``spread``; 0: the same on every sample)."""
     gt, _ = articulated_poses(n, seed=seed)
     rng = np.random.default_rng(seed + 10)
     kp = gt[..., :2] * PX + 400 + rng.normal(0, sigma_px, (n, 17, 2))
@@ -30,7 +33,8 @@ def problem(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0):
     inputs = prepare_inputs(kp, vis, None)
     s, c = inputs.scale[:, None, None], inputs.centre[:, None, :]
     truth = np.concatenate([(gt[..., :2] * PX + 400 - c) / s, gt[..., 2:] * PX / s], -1)
-    X = truth + rng.normal(0, 0.04, truth.shape)
+    k = np.exp(spread * rng.normal(size=(n, 1, 1)) - spread ** 2 / 2)
+    X = truth + rng.normal(0, 0.04, truth.shape) * k
     return inputs, truth, X
 
 
@@ -48,11 +52,15 @@ def test_noise_is_estimated_and_the_output_beats_the_network(sigma_px):
     assert abs(ref.model.noise_px - sigma_px) < 0.25 * sigma_px, ref.model
     exact_rays, _ = refine(X, inputs, tau, SK)
     e_net, e_out, e_rays = error(X, truth), error(ref.shapes, truth), error(exact_rays, truth)
-    assert e_out < 0.8 * e_net, (e_out, e_net)
-    assert e_out < e_rays, (e_out, e_rays)  # better than forcing the joints onto noisy rays
+    assert e_out < 0.9 * e_net, (e_out, e_net)
+    # never worse than forcing the joints onto the noisy rays; better once judged noisy
+    assert e_out <= e_rays + 1e-9, (e_out, e_rays)
+    assert ref.exact or e_out < 0.7 * e_rays, (e_out, e_rays)
+    assert ref.exact == (ref.model.noise_px < 0.01 * np.median(inputs.scale))
     # the network's label residual (px, RMS landmark distance) is its 2D error plus the noise
-    want = np.sqrt(2) * np.hypot(sigma_px, 0.04 * np.median(inputs.scale))
-    assert 0.9 < np.median(ref.network_px) / want < 1.1
+    # (RMS over samples; the per-sample error scale k has E k² = exp(0.5²))
+    want = np.sqrt(2 * (sigma_px ** 2 + (0.04 * np.median(inputs.scale)) ** 2 * np.exp(0.25)))
+    assert 0.85 < np.sqrt(np.mean(ref.network_px ** 2)) / want < 1.15
 
 
 def test_exact_labels_reduce_to_the_exact_rays():
