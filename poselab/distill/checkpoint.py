@@ -5,14 +5,16 @@ A checkpoint is a plain dict (loadable with ``torch.load(..., weights_only=True)
     kind="poselab-student", format=1, student, epoch (epochs done), step (optimiser steps done),
     model, optimizer, scheduler (state dicts), rng (torch CPU/CUDA generator states),
     config (TrainConfig.to_dict()), skeleton (Skeleton.to_dict()), sample_ids (list[str]),
-    history (list of per-epoch metric dicts), metrics (the last epoch's), extra (free dict),
-    content_sha256 (SHA-256 of the model weights, :mod:`poselab.core.digest`)
+    history (list of per-epoch metric dicts), metrics (the last epoch's), split (the held-out
+    samples, :meth:`poselab.distill.split.Split.to_dict`), extra (``arch``: the network's
+    shape; ``world_size``; ``model_kwargs`` for lifters), content_sha256 (SHA-256 of the model
+    weights, :mod:`poselab.core.digest`)
 
 Loading verifies the weights: all finite, and (for checkpoints that store one) the content
 hash matches, so a damaged file is an error instead of a student that predicts NaN.
 
-The lifter students (``poselab.distill.lifter_train``) write the same layout, so
-:func:`poselab.distill.predict.predict` can dispatch on ``student``.
+Every student writes this layout (one loop, :mod:`poselab.distill.engine`), so
+:func:`poselab.distill.predict.predict` rebuilds any of them from ``student`` and ``extra``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
 :func:`setup` joins the process group (NCCL on CUDA, gloo on CPU) and picks this rank's
-device. Rank 0 alone logs, evaluates and writes checkpoints; every rank trains on its
-:class:`torch.utils.data.DistributedSampler` shard and DDP averages the gradients.
+device. Rank 0 alone logs, evaluates and writes checkpoints; every rank trains on its shard
+of each epoch's permutation (:func:`poselab.distill.engine.epoch_order`, the
+``DistributedSampler`` rule) and DDP averages the gradients — for every student.
 """
 
 from __future__ import annotations
