@@ -102,9 +102,10 @@ def test_lifter_flags_reach_the_config_and_gt_target_needs_no_teacher(shared_dat
     assert rc == 2 and "--teacher" in capsys.readouterr().err
 
 
-def test_held_out_flags_and_predict_on_unlabelled_images(folder, tmp_path, capsys):
+def test_held_out_flags_and_predict_on_unlabelled_images_and_video(folder, tmp_path, capsys):
     """`--val-fraction` holds samples out (split.json, val_* scores printed); `poselab
-    predict` runs an image student on a folder of unlabelled images with --batch-size."""
+    predict` runs an image student on a folder of unlabelled images (--batch-size) and on a
+    video file (--every)."""
     import json
     import shutil
 
@@ -134,3 +135,17 @@ def test_held_out_flags_and_predict_on_unlabelled_images(folder, tmp_path, capsy
     rc = main(["predict", str(out), str(photos), "--out", str(tmp_path / "p2.npz"),
                "--batch-size", "0"])
     assert rc == 2 and "--batch-size" in capsys.readouterr().err
+    # a video file: every --every-th frame, cropped as the whole frame
+    import cv2
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 96))
+    for p in sorted((folder / "data").glob("*.png"))[:6]:
+        writer.write(cv2.imread(str(p)))
+    writer.release()
+    rc = main(["predict", str(out), str(video), "--out", str(tmp_path / "v.npz"), "--every",
+               "2", "--device", "cpu"])
+    assert rc == 0, capsys.readouterr().err
+    with np.load(tmp_path / "v.npz") as z:
+        assert z["keypoints_3d"].shape == (3, 17, 3) and np.isfinite(z["keypoints_3d"]).all()
+        assert list(z["sample_ids"]) == ["clip.avi#0", "clip.avi#2", "clip.avi#4"]
