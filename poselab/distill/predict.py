@@ -134,7 +134,7 @@ def predict_iter(checkpoint: str | Path | dict, collection: PoseCollection,
     rows = np.flatnonzero(~excluded)
     obs = np.asarray(collection.visibility)[rows] > 0
     labelled = obs.any(1)
-    if not labelled.all() and not student.needs_images:
+    if not labelled.all() and student.needs_2d:
         first = collection.sample_ids[rows[int(np.argmin(labelled))]]
         raise DataError(collection.source, f"{int((~labelled).sum())} samples have no 2D "
                                            f"landmarks (e.g. {first!r}); the {student.name} "

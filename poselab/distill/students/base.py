@@ -35,6 +35,7 @@ class Student:
 
     name: ClassVar[str] = ""
     needs_images: ClassVar[bool] = False
+    #: the network's input is 2D landmarks: every sample to predict needs observed ones
     needs_2d: ClassVar[bool] = True
     #: autocast on CUDA (``config.amp``); the lifters train in float32.
     uses_amp: ClassVar[bool] = False
@@ -93,6 +94,10 @@ class Student:
 
     def batch(self, idx: np.ndarray, phase: str, generator) -> dict:
         """Torch tensors of samples ``idx`` on the device, augmented with ``generator``."""
+        raise NotImplementedError
+
+    def forward(self, net, batch: dict, phase: str) -> dict:
+        """The network's training outputs for a batch (``net`` may be wrapped in DDP)."""
         raise NotImplementedError
 
     def losses(self, net, batch: dict, phase: str) -> dict:

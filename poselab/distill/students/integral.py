@@ -30,6 +30,7 @@ class IntegralStudent(Student):
 
     name = "integral"
     needs_images = True
+    needs_2d = False
     uses_amp = True
 
     def arch(self) -> dict[str, Any]:
@@ -95,11 +96,15 @@ class IntegralStudent(Student):
         return {"x": normalise_input(x), "w": w, "obs": obs, "A": A, "perm": perm,
                 "idx": idx_d}
 
+    def forward(self, net, batch, phase):
+        pred, marginal = net(batch["x"], with_heatmaps=True)
+        return {"y3d": pred.float(), "marginal": marginal}
+
     def losses(self, net, batch, phase):
         from poselab.distill.losses import heatmap_xy_loss, xy_loss
 
-        pred, marginal = net(batch["x"], with_heatmaps=True)
-        pred = pred.float()
+        out = self.forward(net, batch, phase)
+        pred, marginal = out["y3d"], out["marginal"]
         l_xy = xy_loss(pred[..., :2], batch["w"], batch["obs"])
         if self.config.heatmap_weight > 0:
             l_xy = l_xy + self.config.heatmap_weight * heatmap_xy_loss(

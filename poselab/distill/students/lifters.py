@@ -141,6 +141,7 @@ class HeatmapLifterStudent(Lifter2dStudent):
 
     name = "heatmap-lifter"
     needs_images = True
+    needs_2d = False
     find_unused_parameters = True
 
     def phases(self) -> list[tuple[str, int]]:
