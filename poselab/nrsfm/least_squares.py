@@ -44,7 +44,7 @@ VCE_SAMPLES = 1500
 #: Bone-length deviation (fraction of the body scale) held while estimating the variances.
 STIFF_BONES = 0.01
 #: Variance-component iterations, and Gauss–Newton (Levenberg–Marquardt) steps per solve.
-VCE_ITERATIONS = 4
+VCE_ITERATIONS = 8
 GN_STEPS = 4
 #: Smallest label noise considered (px): exact labels are rounded to about this much.
 MIN_NOISE_PX = 0.05
@@ -280,8 +280,13 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
         model.prior_xy = prior_xy
     prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model, prior_scale)
     Y = np.asarray(Y0, np.float64)
-    for _ in range(iterations):
+    for it in range(iterations):
         Y, s = prob.solve(Y)
+        if it == 0 and not np.shares_memory(Y0, X):  # the better of the two starts per sample
+            Yx, sx = prob.solve(prob.X)
+            better = prob.cost(Yx, sx) < prob.cost(Y, s)
+            Y = np.where(better[:, None, None], Yx, Y)
+            s = np.where(better, sx, s)
         _, red = prob.covariance_blocks(Y, s)
         v2 = float((prob.px_residual(Y) ** 2).sum())
         dx = Y - prob.X

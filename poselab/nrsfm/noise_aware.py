@@ -141,9 +141,9 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         elif rigid:  # noisy: least squares from the network's shape
             Y, sd = refine_lsq(X[sel], X[sel], *args(sel), model, bones, proportions,
                                full_covariance=full_covariance, prior_scale=k[sel])
-        else:  # noisy, bones free: the network's own shape and uncertainty (see module doc)
-            Y = X[sel]
-            sd = np.broadcast_to(np.sqrt(prior) * k[sel, None], Y.shape[:2])
+        else:  # noisy, bones free: the network's own shape (module docstring)
+            Y, sd = refine_lsq(X[sel], X[sel], *args(sel), model, None, None, steps=0,
+                               full_covariance=full_covariance, prior_scale=k[sel])
         out[sel], std[sel] = Y, sd
         net[sel] = network_residual_px(X[sel], *args(sel))
     conf = np.clip(1 - std.astype(np.float64) ** 2 / (prior * k[:, None] ** 2), 0.05, 1.0)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from nrsfm_synthetic import articulated_poses
+from scipy.stats import spearmanr
 
-from poselab.core import get_skeleton
+from poselab.core import Skeleton, get_skeleton
 from poselab.nrsfm.articulation import refine
 from poselab.nrsfm.data import prepare_inputs
 from poselab.nrsfm.least_squares import NoiseModel, refine_lsq
@@ -44,7 +45,7 @@ def error(Y, truth):
                           axis=-1).mean()
 
 
-@pytest.mark.parametrize("sigma_px", [2.0, 5.0])
+@pytest.mark.parametrize("sigma_px", [2.0, 5.0, 10.0])
 def test_noise_is_estimated_and_the_output_beats_the_network(sigma_px):
     inputs, truth, X = problem(sigma_px)
     tau = np.zeros((len(X), 2))
@@ -52,7 +53,7 @@ def test_noise_is_estimated_and_the_output_beats_the_network(sigma_px):
     assert abs(ref.model.noise_px - sigma_px) < 0.25 * sigma_px, ref.model
     exact_rays, _ = refine(X, inputs, tau, SK)
     e_net, e_out, e_rays = error(X, truth), error(ref.shapes, truth), error(exact_rays, truth)
-    assert e_out < 0.9 * e_net, (e_out, e_net)
+    assert e_out < (0.9 if sigma_px <= 5 else 1.0) * e_net, (e_out, e_net)
     # never worse than forcing the joints onto the noisy rays; better once judged noisy
     assert e_out <= e_rays + 1e-9, (e_out, e_rays)
     assert ref.exact or e_out < 0.7 * e_rays, (e_out, e_rays)
@@ -105,3 +106,26 @@ def test_without_bones_the_2d_is_averaged_with_the_network():
     np.testing.assert_allclose(Y[0, :, 2], X[0, :, 2], atol=1e-9)
     # posterior variances: x, y halved (0.01 / 2 each), z the prior's 0.25
     np.testing.assert_allclose(std[0], np.sqrt(0.005 * 2 + 0.25), rtol=1e-6)
+
+
+def test_uncertainty_ranks_the_real_errors():
+    # the network is worse on some samples than others; its 2D misfit and bone deviation say
+    # which, without 3D, so the per-sample uncertainty must rank the real 3D errors
+    inputs, truth, X = problem(5.0, spread=0.7, seed=4)
+    ref = refine_noise_aware(X, inputs, np.zeros((len(X), 2)), SK)
+    d = np.linalg.norm((ref.shapes - ref.shapes.mean(1, keepdims=True))
+                       - (truth - truth.mean(1, keepdims=True)), axis=-1)
+    assert spearmanr(ref.std.mean(1), d.mean(1))[0] > 0.5
+    assert spearmanr(ref.std.ravel(), d.ravel())[0] > 0.3
+
+
+def test_free_bones_under_noise_keep_the_networks_shape():
+    # bones free (a marker set): label noise cannot be told from the network's error, and a
+    # network that denoises the 2D would be made worse by averaging it with the labels
+    inputs, truth, X = problem(8.0, hide=0.2)
+    free = Skeleton("markers", SK.joint_names)
+    ref = refine_noise_aware(X, inputs, np.zeros((len(X), 2)), free)
+    assert not ref.exact and ref.proportions is None
+    np.testing.assert_array_equal(ref.shapes, X.astype(np.float32))
+    obs = inputs.mask > 0
+    assert ref.std[~obs].mean() > ref.std[obs].mean()
