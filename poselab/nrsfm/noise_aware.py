@@ -5,15 +5,34 @@
 - the label noise σ is estimated (:func:`estimate_model`, variance components of the
   least-squares model of :mod:`poselab.nrsfm.least_squares`);
 - below :data:`EXACT_LABELS` of the box the labels count as exact and the output goes through
-  them with rigid bones (:func:`poselab.nrsfm.articulation.refine`, as before);
-- above it, each sample's joints are fitted by least squares from the network's shape: labels
-  weighted by the estimated noise, the network's shape as a prior, nearly rigid bones.
+  them with rigid bones (:func:`poselab.nrsfm.articulation.refine`, as before); a sample with
+  hidden landmarks is then solved by least squares from that start, so its hidden joints are
+  placed by the bones, the network and the labels of the other joints;
+- above it, rigid bones: each sample's joints are fitted by least squares from the network's
+  shape — labels weighted by the estimated noise, the network's shape as a prior whose
+  deviation is scaled per sample (:func:`prior_scales`), bones near the set's proportions;
+- above it, free bones (marker sets, faces): the label noise cannot be told from the
+  network's error and a network that denoises the 2D is only made worse by the labels
+  (e3d_akhter pickup, 1 % label noise: network 0.061, averaged with the labels 0.095): the
+  output is the network's own shape.
 
-Either way each joint gets its posterior uncertainty (``std``) and a confidence (the
-self-training weight). Measured on h36m17_train35k S1/S5/S6 (5000 samples, σ = 5 px, 3000-step
-networks): network 91.8 / 66.7 / 73.5 mm (MPJPE / PA-MPJPE / depth), through the noisy labels
-109.6 / 77.9 / 93.0, least squares 85.4 / 62.3 / 71.9; at σ = 10 px (no self-training)
-network 113.5, through the labels 157.7, least squares 109.4.
+**Uncertainty** (``std``, saved as ``NRSfMResult.keypoints_3d_std``): each joint's posterior
+standard deviation ``√tr Σ_jj`` in that model, i.e. the RMS 3D error it expects, computed
+without ground truth. It is larger for hidden joints (no 2D term), rises with the estimated
+noise, and — through the per-sample prior scale — with how badly the network fits the
+sample's 2D and how far its bones stray from the set's proportions, so it ranks real errors:
+Spearman of the per-sample mean with the per-sample 3D error on held-out h36m17_train35k
+S7/S8 0.37 (σ = 5 px) and 0.27 (σ = 10), per joint 0.24 / 0.18 (0.09 per sample on
+S1/S5/S6 before the per-sample scale; the demo's −0.19 had no scale at all). A ranking, not
+a calibrated error bar: the network's errors are correlated over joints, which the model
+ignores. The confidence (self-training weight) is the share of the prior variance the data
+removed.
+
+Measured (MPJPE / PA-MPJPE / depth mm, network's shapes → output; settings chosen on
+h36m17_train35k S1/S5/S6, 5000 samples, 3000-step networks, σ = 5: 92.9 / 66.5 / 73.9 →
+85.7 / 61.9 / 72.0, σ = 10: 113.9 / 77.3 / 87.5 → 109.6 / 75.3 / 86.5), reported on S7/S8
+(12960 samples, default fits): σ = 5 px 72.8 / 51.1 / 55.8 → 68.3 / 47.8 / 55.0 (noise
+estimated 5.27 px), σ = 10 px 117.0 / 74.3 / 92.6 → 114.5 / 73.4 / 91.6 (10.19 px).
 """
 
 from __future__ import annotations
@@ -34,8 +53,8 @@ from poselab.nrsfm.least_squares import (
 
 #: Estimated label noise below this fraction of the median box side counts as exact labels:
 #: the output then goes through them as in :mod:`poselab.nrsfm.articulation`. Chosen on
-#: h36m17_train35k subjects S1/S5/S6 (5000 samples, 3000-step networks): the estimate was
-#: 0.6 % of the box at σ = 0 and 1.7 % at σ = 5 px.
+#: h36m17_train35k subjects S1/S5/S6 (5000 samples, 3000-step networks, boxes ~300 px): the
+#: estimate was 0.3 % of the box at σ = 0 (0.89 px) and 1.8 % at σ = 5 px (5.32 px).
 EXACT_LABELS = 0.01
 #: Range of the per-sample multiplier of the network's prior deviations (:func:`prior_scales`).
 PRIOR_SCALE_RANGE = (0.3, 5.0)
