@@ -63,9 +63,10 @@ class NRSfMConfig(ConfigBase):
         selection: how a restart is chosen without ground truth (:mod:`poselab.nrsfm.selection`):
             ``"objective"`` (lowest training objective, 2D error plus sparsity, after the
             reflection repair) or ``"consensus"`` (medoid of the restarts).
-        reflection_repair: weak perspective only: after training, give every sample the depth
-            sign (chirality) of the set and fine-tune the network towards it
-            (:mod:`poselab.nrsfm.reflection`).
+        reflection_repair: after training, give every sample the depth sign (chirality) of
+            the set and fine-tune the network towards it (:mod:`poselab.nrsfm.reflection`);
+            under the perspective camera only when over 5 % of the samples are mirrored
+            (:data:`poselab.nrsfm.fit.PERSPECTIVE_MIRRORED`).
         exact_2d: after the fit, move every observed landmark along its ray, at the teacher's
             depth, onto its observed 2D (:func:`poselab.nrsfm.articulation.on_rays`), so
             ``keypoints_3d`` reprojects exactly onto the labels (h36m17_train35k: MPJPE 96.0 →
@@ -144,8 +145,8 @@ class NRSfMConfig(ConfigBase):
         help="objective: lowest 2D error plus sparsity; consensus: the restart the others "
              "agree with most"))
     reflection_repair: bool = field(default=True, metadata=hint(
-        "Reflection repair", None, "", help="Weak perspective: give every sample the set's "
-                                            "depth sign (chirality) after training"))
+        "Reflection repair", None, "", help="Give every sample the set's depth sign "
+                                            "(chirality) after training"))
     exact_2d: bool = field(default=True, metadata=hint(
         "3D through the 2D labels", None, "", help="Move each landmark along its ray, at the "
         "teacher's depth, onto its observed 2D"))
