@@ -312,11 +312,25 @@ def _reflection_targets(run, data, extra: dict, min_fraction: float = 0.0):
     mirrored samples (:func:`poselab.nrsfm.reflection.consistent_signs`) replaced by their
     depth mirror, as a tensor for the anchor term of :func:`poselab.nrsfm.train.forward`;
     None when at most ``min_fraction`` of the samples (none, by default) are mirrored.
-    Records ``reflection_mirrored`` in ``extra``.
+    Records ``reflection_mirrored`` in ``extra``. Perspective (``data.sigma`` > 0): the
+    set's sign is the one whose shapes reproject better (mean 2D error of the targets and of
+    their depth mirror), not the one that mirrors fewer samples.
     """
     import torch
 
-    fixed, count = _sign_fixed(run.infer(data)["X"])
+    from poselab.nrsfm.camera import project
+    from poselab.nrsfm.reflection import depth_mirror
+
+    X = run.infer(data)["X"]
+    fixed, count = _sign_fixed(X)
+    if bool((data.sigma > 0).any()) and count:
+        def err(Y):
+            Y = torch.as_tensor(Y, dtype=torch.float32, device=data.n.device)
+            n_hat, _ = project(Y, data.n, data.mask, data.sigma, data.rc)
+            return float(((n_hat - data.n) * data.mask[..., None]).norm(dim=-1).sum())
+
+        if err(depth_mirror(fixed)) < err(fixed):
+            fixed, count = depth_mirror(fixed), len(fixed) - count
     extra["reflection_mirrored"] = count
     if count == 0 or count <= min_fraction * len(fixed):
         return None
