@@ -23,9 +23,7 @@ class ToolsMixin:
         from poselab.gui.dialogs.known_length_dialog import KnownLengthDialog
 
         dialog = KnownLengthDialog(self.doc.collection.skeleton, self.doc.known_length, self)
-        self.known_length_dialog = dialog
-        dialog.accepted.connect(self._on_known_length_dialog_accepted)
-        dialog.open()
+        self.open_dialog(dialog, "known_length_dialog", self._on_known_length_dialog_accepted)
 
     @Slot()
     def _on_known_length_dialog_accepted(self) -> None:
@@ -97,9 +95,7 @@ class ToolsMixin:
         from poselab.gui.dialogs.skeleton_editor import SkeletonEditorDialog
 
         dialog = SkeletonEditorDialog(self.doc.collection.skeleton, self.dialog_dir(), self)
-        self.skeleton_editor = dialog
-        dialog.accepted.connect(self._on_skeleton_editor_accepted)
-        dialog.open()
+        self.open_dialog(dialog, "skeleton_editor", self._on_skeleton_editor_accepted)
 
     @Slot()
     def _on_skeleton_editor_accepted(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from poselab.core.metric_scale import KnownLength
+from poselab.gui.dialogs.buttons import ok_cancel_row
 
 KINDS = ("Between two landmarks (e.g. a bone)", "Subject height (largest landmark distance)",
          "No known length (relative units)")
@@ -54,12 +54,7 @@ class KnownLengthDialog(QDialog):
         form.addRow("From", self.a)
         form.addRow("To", self.b)
         form.addRow("Length", self.mm)
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #b00")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_buttons_accepted)
-        buttons.rejected.connect(self.reject)
+        self.error, buttons = ok_cancel_row(self, self._on_buttons_accepted)
         layout = QVBoxLayout(self)
         intro = QLabel("One length you know for this data set, e.g. the shoulder width or the "
                        "subject's height. The 3D of every sample is scaled so that it measures "
