@@ -132,9 +132,7 @@ class JobsMixin:
         from poselab.nrsfm import NRSfMConfig
 
         dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig, None, NRSFM_MAIN, parent=self)
-        self.job_dialog = dialog
-        dialog.accepted.connect(self._on_reconstruct_dialog_accepted)
-        dialog.open()
+        self.open_dialog(dialog, "job_dialog", self._on_reconstruct_dialog_accepted)
 
     @Slot()
     def _on_reconstruct_dialog_accepted(self) -> None:
@@ -183,9 +181,7 @@ class JobsMixin:
         dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN, resume=True,
                            default_checkpoint=self.doc.checkpoint, parent=self,
                            estimate=lambda config: describe_estimate(config, n))
-        self.job_dialog = dialog
-        dialog.accepted.connect(self._on_train_dialog_accepted)
-        dialog.open()
+        self.open_dialog(dialog, "job_dialog", self._on_train_dialog_accepted)
 
     @Slot()
     def _on_train_dialog_accepted(self) -> None:
@@ -226,6 +222,7 @@ class JobsMixin:
         self._job_kind = "train"
         self._job_doc = self.doc
         self._job_ids = list(snapshot.sample_ids)
+        self._job_student = config.student
         self.bottom_tabs.setCurrentWidget(self.job_panel)
         self.job_panel.set_units_3d(self.doc.collection.units_3d)
         self.job.start("Train student",
@@ -236,6 +233,9 @@ class JobsMixin:
     # ================================================================== job outcome
     @Slot(object)
     def _on_job_finished(self, result: object) -> None:
+        if self._job_kind == "predict":  # needs no open data: the result opens as new data
+            self._on_predict_finished(result)
+            return
         doc = getattr(self, "_job_doc", None)
         if doc is not self.doc or doc is None:
             log.info("job finished for data that is no longer open; result kept on disk")
@@ -246,6 +246,8 @@ class JobsMixin:
                                          f"{teacher_path(doc.collection)}", 8000)
         elif self._job_kind == "train":
             train_result, pred = result
+            self._add_trained_run(train_result, self._job_student)
+            self.metrics_panel.set_run_scores(getattr(train_result, "metrics", None))
             doc.set_student(pred, Path(train_result.checkpoint), sample_ids=self._job_ids)
             self.statusBar().showMessage(f"Student trained: {train_result.checkpoint}", 8000)
 

@@ -198,6 +198,11 @@ class View3DWidget(QWidget):
             self.placeholder.setText("No 3D yet: press Reconstruct (NRSfM).")
         self._redraw()
 
+    @property
+    def poses(self) -> dict[str, np.ndarray]:
+        """The poses shown now: source name → ``(J, 3)`` float32, camera frame (a copy)."""
+        return {k: v.copy() for k, v in self._sources.items()}
+
     def set_joint_uncertainty(self, rel: np.ndarray | None) -> None:
         """The teacher's per-joint uncertainty ``(J,)`` (fraction of the sample's mean bone
         length) of the shown sample, or None; drawn when "Colour by uncertainty" is on."""
