@@ -150,12 +150,16 @@ def test_job_panel_units_legend_progress_text_and_resumed_history(qtbot, window)
             "epoch": epoch, "student_mpjpe": 90.0 - epoch, "teacher_mpjpe": 80.0,
             "student_err2d_px": 3.0, "teacher_err2d_px": 2.0, "train_loss": 0.1},
             message=f"epoch {int(epoch)}/4", kind="epoch"))
-    xs = panel.metric_data()["student_mpjpe"][0]
+    # an old run's unprefixed scores were measured on the samples it trained on
+    seen = " · train (seen)"
+    xs = panel.metric_data()["student_mpjpe" + seen][0]
     assert xs == [1.0, 2.0, 3.0]  # every epoch of the run, not only the new ones
     # px and mm never share an axis
     assert set(panel.metric_plots) == {"mm", "px"}
-    assert set(panel.metric_plots["mm"].data) == {"student_mpjpe", "teacher_mpjpe"}
-    assert set(panel.metric_plots["px"].data) == {"student_err2d_px", "teacher_err2d_px"}
+    assert set(panel.metric_plots["mm"].data) == {"student_mpjpe" + seen,
+                                                  "teacher_mpjpe" + seen}
+    assert set(panel.metric_plots["px"].data) == {"student_err2d_px" + seen,
+                                                  "teacher_err2d_px" + seen}
     plot = panel.metric_plots["mm"]
     plot._redraw()
     assert "[mm]" in plot.plot_item.getAxis("left").labelText

@@ -2,8 +2,10 @@
 
 It listens to a :class:`~poselab.gui.workers.JobRunner`. ``Progress`` records of kind
 ``"step"`` add their values to the loss plot (x = step); records of kind ``"epoch"`` add their
-evaluation metrics to a metrics plot (x = epoch): ``student_*`` solid and ``teacher_*`` dashed
-in the same colour, so teacher and student compare over epochs. Metrics of different units never
+evaluation metrics to a metrics plot (x = epoch): each score on the training samples
+("train (seen)", solid) and on the held-out samples ("held-out", dashed, same colour), with the
+sample counts above the plots (:mod:`poselab.gui.widgets.epoch_metrics`); with ground truth
+only the ``student_*`` and ``teacher_*`` scores. Metrics of different units never
 share an axis: one plot per unit (:func:`metric_unit`: ``*_px`` pixels, MPJPE-like errors in the
 ground truth's unit, costs without unit). Records of stage ``"history"`` (a resumed run's earlier
 epochs, read from its checkpoint) are drawn like live epochs.
@@ -29,6 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from poselab.core.progress import Progress
+from poselab.gui.widgets.epoch_metrics import (
+    counts_text,
+    curve_name,
+    split_scores,
+)
 from poselab.gui.widgets.plots import CurvePlotWidget
 
 #: Progress values that are not curves (bookkeeping).
@@ -72,6 +79,9 @@ class JobPanel(QWidget):
         self.bar.setValue(0)
         self.bar.setTextVisible(False)  # the percentage is in the title (no text over the bar)
         self.eta_label = QLabel("")
+        self.counts_label = QLabel("")
+        self.counts_label.setWordWrap(True)
+        self.last_epoch_scores: dict | None = None
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.loss_plot = CurvePlotWidget("Losses", "step")  # linear: log axes crowd their labels
@@ -88,6 +98,7 @@ class JobPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
         layout.addWidget(self.bar)
+        layout.addWidget(self.counts_label)
         layout.addWidget(plots, 1)
         self._title_prefix = ""
         self._last_eta = 0.0
@@ -110,6 +121,8 @@ class JobPanel(QWidget):
         self._clear_metric_plots()
         self.loss_plot.setTitle("Losses")
         self.last_record = None
+        self.counts_label.setText("")
+        self.last_epoch_scores = None
 
     def set_units_3d(self, units: str) -> None:
         """The ground truth's 3D unit (for MPJPE-like epoch metrics), e.g. ``"mm"``."""
@@ -152,6 +165,8 @@ class JobPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.loss_plot.clear_curves()
         self._clear_metric_plots()  # made when the first per-epoch record arrives
+        self.counts_label.setText("")
+        self.last_epoch_scores = None
         self.loss_plot.setTitle(f"{name}: losses")
 
     @Slot(object)
@@ -165,26 +180,38 @@ class JobPanel(QWidget):
         if rec.kind in ("step", "epoch"):
             epoch = rec.kind == "epoch"
             x = float(rec.values.get("epoch", rec.step)) if epoch else rec.step
-            # with ground truth the record has student_* and teacher_* scores: plot those
-            compared = epoch and any(k.startswith("student_") for k in rec.values)
-            for name, value in rec.values.items():
-                if name in SKIPPED or name.startswith("phase_") or (
-                        epoch and name.startswith("train_")):
-                    continue  # per-step losses are on the loss plot already
-                if compared and not name.startswith(("student_", "teacher_")):
-                    continue  # with ground truth: only the teacher vs student metrics
-                try:
-                    v = float(value)
-                except (TypeError, ValueError):
-                    continue
-                plot = (self.metric_plot(metric_unit(name, self.units_3d)) if epoch
-                        else self.loss_plot)
-                plot.add_point(name, x, v)
+            if epoch:
+                self._add_epoch(x, rec.values)
+            else:
+                for name, value in rec.values.items():
+                    if name in SKIPPED or name.startswith("phase_"):
+                        continue
+                    try:
+                        self.loss_plot.add_point(name, x, float(value))
+                    except (TypeError, ValueError):
+                        continue
         now = time.perf_counter()
         if now - self._last_eta > 0.25 or rec.kind in ("info", "epoch"):
             self._last_eta = now
             self.eta_label.setText(format_eta(rec.eta_s))
             self.title.setText(f"{self.runner.name}: {self.status_text(rec)}")
+
+    def _add_epoch(self, x: float, values: dict) -> None:
+        """One epoch's scores, on training and held-out samples, on the per-unit plots."""
+        scores = split_scores(values)
+        # with ground truth the record has student_* and teacher_* scores: plot only those
+        if any(s.startswith("student_") for s in scores):
+            scores = {s: v for s, v in scores.items() if s.startswith(("student_", "teacher_"))}
+        for score, by_split in scores.items():
+            plot = self.metric_plot(metric_unit(score, self.units_3d))
+            for split, v in by_split.items():
+                plot.add_point(curve_name(split, score), x, v)
+        counts = counts_text(values)
+        if counts:
+            self.counts_label.setText(f"Scores per epoch on {counts} (held-out: dashed, never "
+                                      "seen by the optimiser)")
+        if scores:
+            self.last_epoch_scores = dict(values)
 
     @staticmethod
     def status_text(rec: Progress) -> str:

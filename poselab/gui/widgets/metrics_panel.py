@@ -62,11 +62,18 @@ class MetricsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.label)
         self.result: dict[str, Any] | None = None
+        self.run_scores: dict[str, Any] | None = None
         self.sample: int | None = None
         self.sample_name = ""
 
     def set_result(self, result: dict[str, Any] | None) -> None:
         self.result = result
+        self._render()
+
+    def set_run_scores(self, values: dict[str, Any] | None) -> None:
+        """The last epoch's scores of the student's training run (``train_*``/``val_*`` keys,
+        :mod:`poselab.gui.widgets.epoch_metrics`), or None."""
+        self.run_scores = dict(values) if values else None
         self._render()
 
     def set_sample(self, i: int | None, name: str = "") -> None:
@@ -75,8 +82,9 @@ class MetricsPanel(QWidget):
 
     def _render(self) -> None:
         r = self.result
+        run = self._run_html()
         if not r or (not r["set"] and not r.get("quality")):
-            self.label.setText("No 3D results yet — press <b>Reconstruct (NRSfM)</b>.")
+            self.label.setText(run or "No 3D results yet — press <b>Reconstruct (NRSfM)</b>.")
             return
         i = self.sample
         html = self._units_note(r)
@@ -85,7 +93,17 @@ class MetricsPanel(QWidget):
         q = r.get("quality")
         if q:
             html += self._quality(q, i)
-        self.label.setText(html)
+        self.label.setText(html + run)
+
+    def _run_html(self) -> str:
+        from poselab.gui.widgets.epoch_metrics import split_table_html
+
+        table = split_table_html(self.run_scores or {})
+        if not table:
+            return ""
+        return ("<br><b>Student training run, last epoch</b> <small>(train (seen): samples "
+                "the optimiser used; held-out: samples it never saw; units as in the "
+                f"job plots)</small>{table}")
 
     @staticmethod
     def _units_note(r) -> str:

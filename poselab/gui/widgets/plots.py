@@ -6,6 +6,8 @@ most every ``refresh_ms`` milliseconds, so a fast job never floods the event loo
 The legend is a text row *under* the plot (:attr:`CurvePlotWidget.legend_label`), never an
 item inside it: pyqtgraph's in-plot legend clipped long names and covered the curves. Each plot
 has one y unit (``unit``), shown on its axis; curves of other units go to another plot.
+Per-epoch scores come in pairs, on the training samples ("train (seen)", solid) and on the
+held-out samples ("held-out", dashed, same colour).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from poselab.gui.widgets.epoch_metrics import curve_key, is_held_out_curve
 
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -98,9 +102,14 @@ class CurvePlotWidget(QWidget):
         if self._dirty:
             self._redraw()
 
+    @staticmethod
+    def dashed(name: str) -> bool:
+        """Held-out curves (:mod:`poselab.gui.widgets.epoch_metrics`) are drawn dashed."""
+        return is_held_out_curve(name)
+
     def _colour(self, name: str) -> tuple[int, int, int]:
-        """Curves ``teacher_X`` and ``student_X`` share a colour (key ``X``)."""
-        key = name.removeprefix("teacher_").removeprefix("student_")
+        """The train and held-out curves of one score share a colour."""
+        key = curve_key(name)
         if key not in self._colours:
             self._colours[key] = PALETTE[len(self._colours) % len(PALETTE)]
         return self._colours[key]
@@ -116,7 +125,7 @@ class CurvePlotWidget(QWidget):
             item = self.curves.get(name)
             if item is None:
                 colour = self._colour(name)
-                dashed = name.startswith("teacher_")
+                dashed = self.dashed(name)
                 pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed
                                else Qt.PenStyle.SolidLine)
                 item = self.plot_widget.plot([], [], pen=pen,
@@ -129,7 +138,7 @@ class CurvePlotWidget(QWidget):
             parts = []
             for name in self.curves:
                 r, g, b = self._colour(name)
-                dash = "- - " if name.startswith("teacher_") else "—"
+                dash = "- - " if self.dashed(name) else "—"
                 parts.append(f"<span style='color:rgb({r},{g},{b})'><b>{dash}</b> "
                              f"{html.escape(name)}</span>")
             self.legend_label.setText("&nbsp;&nbsp; ".join(parts))
