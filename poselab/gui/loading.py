@@ -38,10 +38,12 @@ class Loaded:
 
 @dataclass
 class NeedsSkeleton:
-    """``path`` is a folder of images with no annotation file: ask for a skeleton."""
+    """``path`` is a folder of images with no annotation file, or YOLO labels without
+    keypoint names (``labelled``): ask for a skeleton."""
 
     path: Path
     problem: str
+    labelled: bool = False
 
 
 def is_unlabelled_folder(path: Path) -> bool:
@@ -103,9 +105,10 @@ def load_job(path: Path, skeleton=None, cancel: CancelToken | None = None
 
     Raises:
         DataError: from ``poselab.io`` (the file and the problem), unless the folder only
-            lacks annotations (then :class:`NeedsSkeleton` is returned).
+            lacks annotations or YOLO labels lack a kpt_shape yaml (then
+            :class:`NeedsSkeleton` is returned).
     """
-    from poselab.io import open_folder
+    from poselab.io import SkeletonNeeded, open_folder
 
     path = Path(path)
     yield Progress("open", 0, 2, message=f"opening {path.name}")
@@ -113,6 +116,10 @@ def load_job(path: Path, skeleton=None, cancel: CancelToken | None = None
         raise DataError(path, "does not exist")
     try:
         collection = open_folder(path, skeleton=skeleton)
+    except SkeletonNeeded as err:
+        if skeleton is None:
+            return NeedsSkeleton(path, err.problem, err.labelled)
+        raise
     except DataError as err:
         if skeleton is None and is_unlabelled_folder(path):
             return NeedsSkeleton(path, str(err))

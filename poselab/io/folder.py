@@ -38,16 +38,21 @@ _RESULT_KINDS = ("nrsfm", "prediction")
 
 
 class SkeletonNeeded(DataError):
-    """A folder of images without annotations was opened without a skeleton.
+    """A folder of images without annotations (or a YOLO dataset whose labels come without a
+    yaml giving ``kpt_shape``) was opened without a skeleton.
 
     The GUI catches this to ask the user for a skeleton (built-in or JSON) and opens again
-    with ``open_folder(path, skeleton=...)``; ``num_images`` says how many were found.
+    with ``open_folder(path, skeleton=...)``; ``num_images`` says how many were found,
+    ``labelled`` whether landmarks exist (only their names are missing).
     """
 
-    def __init__(self, path: Path, num_images: int):
+    def __init__(self, path: Path, num_images: int, problem: str | None = None,
+                 labelled: bool = False):
         self.num_images = num_images
-        super().__init__(path, f"{num_images} images but no annotation file; pass a skeleton "
-                               "(built-in name or JSON file) to label them from scratch")
+        self.labelled = labelled  # labels exist (YOLO without kpt_shape); only names lack
+        super().__init__(path, problem or f"{num_images} images but no annotation file; pass "
+                                          "a skeleton (built-in name or JSON file) to label "
+                                          "them from scratch")
 
 
 def edits_path(source: str | Path | PoseCollection, split: str | None = None) -> Path:

@@ -294,7 +294,8 @@ def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
         :func:`poselab.io.folder.flag_images`); ``metadata["split"]`` the split read.
 
     Raises:
-        DataError: not a YOLO layout, no ``kpt_shape`` and no skeleton, an unknown split, a
+        DataError: not a YOLO layout, no ``kpt_shape`` and no skeleton
+            (:class:`poselab.io.folder.SkeletonNeeded`), an unknown split, a
             line with the wrong number of values, a non-numeric value, a coordinate outside
             [0, 1] or a visibility outside {0, 1, 2} (naming the label file and line).
     """
@@ -322,8 +323,7 @@ def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
     elif skeleton is not None:
         J, D = get_skeleton(skeleton).num_joints, None
     else:
-        raise DataError(layout.root, "YOLO labels need a skeleton or a dataset yaml with "
-                                     "kpt_shape")
+        raise _skeleton_needed(layout, splits)
     sk = _skeleton(layout, J, skeleton)
 
     seen: set[Path] = set()
@@ -376,6 +376,30 @@ def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
 
     flag_images(coll, problems)
     return coll
+
+
+def _skeleton_needed(layout: YoloLayout, splits) -> DataError:
+    """:class:`poselab.io.folder.SkeletonNeeded` for labels without ``kpt_shape``, saying how
+    many values a label line has (J landmarks × 2 or 3, after class and box)."""
+    from poselab.io.folder import SkeletonNeeded
+
+    images = [img for _, entries in splits for e in entries for img in _split_images(e)]
+    labels = [label_path(img) for img in images]
+    labels = [lb for lb in labels if lb.is_file()]
+    hint = ""
+    for lb in labels[:20]:
+        line = next((ln.split() for ln in lb.read_text("utf-8", "replace").splitlines()
+                     if ln.strip()), None)
+        if line is not None:
+            n = len(line) - 5
+            counts = [f"{n // d} landmarks{' with visibility' if d == 3 else ''}"
+                      for d in (3, 2) if n > 0 and n % d == 0]
+            hint = f" (label lines have {n} keypoint values: {' or '.join(counts) or '?'})"
+            break
+    return SkeletonNeeded(layout.root, len(images),
+                          f"YOLO labels of {len(labels)} images without a dataset yaml giving "
+                          f"kpt_shape{hint}; pass a skeleton (built-in name or JSON file) to "
+                          "name the landmarks", labelled=True)
 
 
 def _sample_name(root: Path, img: Path) -> str:

@@ -92,3 +92,29 @@ def test_export_landmarks_slp_and_coco_never_over_the_data(qtbot, window, tmp_pa
         window.export_landmarks(doc.collection.source)
     with pytest.raises(PoselabError):
         window.export_landmarks(tmp_path / "out.csv")
+
+
+def test_yolo_labels_without_yaml_ask_for_a_skeleton(qtbot, window, tmp_path):
+    """Issue 13: images + labels but no yaml with kpt_shape offer the skeleton dialog (as a
+    folder of unlabelled images does) instead of an error; the labels then open with it."""
+    import json
+
+    root = _write(tmp_path / "tiger")
+    (root / "tiger-pose.yaml").unlink()
+    with qtbot.waitSignal(window.loader.stopped, timeout=30000):
+        window.open_path(root)
+    assert window.last_error == "" and window.doc is None
+    dialog = window.skeleton_dialog
+    assert dialog.isVisible()
+    assert "9 keypoint values: 3 landmarks with visibility" in dialog.intro.text()
+    sk = tmp_path / "paws.json"
+    sk.write_text(json.dumps({"name": "paws", "joint_names": ["nose", "lp", "rp"],
+                              "bones": [[0, 1], [0, 2]], "left_right": [[1, 2]]}))
+    dialog.combo.setCurrentIndex(dialog.combo.count() - 1)
+    dialog.path_edit.setText(str(sk))
+    with qtbot.waitSignal(window.loader.stopped, timeout=30000):
+        dialog._on_buttons_accepted()
+    c = window.doc.collection
+    assert len(c) == 4 and c.skeleton.name == "paws"
+    np.testing.assert_allclose(c.keypoints_2d[0, 0], [0.1 * 64, 0.2 * 48], atol=1e-3)
+    assert not window.label_mode_action.isChecked()  # labelled data: not in label mode

@@ -11,7 +11,7 @@ from io_fixtures import write_image
 
 from poselab.cli import main
 from poselab.core import DataError
-from poselab.io import edits_path, open_folder, write_coco
+from poselab.io import SkeletonNeeded, edits_path, open_folder, write_coco
 from poselab.io.yolo import find_yolo, read_yolo
 
 YAML = """# Ultralytics pose dataset, as shipped
@@ -95,8 +95,10 @@ def test_root_yaml_and_split_folders(tmp_path, per_split_dirs):
 @pytest.mark.parametrize("per_split_dirs", [True, False])
 def test_layouts_without_yaml(tmp_path, per_split_dirs):
     root = _write(tmp_path / "ds", per_split_dirs, yaml=None)
-    with pytest.raises(DataError, match="skeleton"):
+    with pytest.raises(SkeletonNeeded, match="skeleton") as err:  # the GUI asks for one
         open_folder(root)
+    assert err.value.labelled and err.value.num_images == 4
+    assert "9 keypoint values: 3 landmarks with visibility" in str(err.value)
     c = open_folder(root, skeleton=_three())
     assert len(c) == 4
     assert c.metadata["per_sample"]["split"].tolist() == ["train", "train", "train", "val"]

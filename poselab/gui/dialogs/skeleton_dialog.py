@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from poselab.core.errors import PoselabError
 from poselab.core.skeletons import BUILTIN, get_skeleton
+from poselab.gui.dialogs.buttons import ok_cancel_row
 
 
 class SkeletonDialog(QDialog):
@@ -23,7 +25,7 @@ class SkeletonDialog(QDialog):
 
     FROM_FILE = "From JSON file…"
 
-    def __init__(self, folder: str, parent=None) -> None:
+    def __init__(self, folder: str, parent=None, problem: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a skeleton")
         self.combo = QComboBox()
@@ -37,15 +39,16 @@ class SkeletonDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #b00")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_buttons_accepted)
-        buttons.rejected.connect(self.reject)
+        self.error, buttons = ok_cancel_row(self, self._on_buttons_accepted)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"<b>{folder}</b> has images but no annotation file.<br>"
-                                "Choose the landmarks to label; then click them in order."))
+        where = f"<b>{html.escape(folder)}</b>"
+        self.intro = intro = QLabel(
+            f"{where}: {html.escape(problem)}.<br>Choose the skeleton whose landmarks the "
+            "labels list, in order." if problem else
+            f"{where} has images but no annotation file.<br>Choose the landmarks to label; "
+            "then click them in order.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.combo)
         layout.addLayout(row)
         layout.addWidget(self.error)
