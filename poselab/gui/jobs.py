@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: Fields of the training form shown first (the rest under "Advanced settings").
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
-              "lr")
+              "lr", "val_fraction", "val_key")
 NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model",
               "bone_lengths", "device")
 #: Run Reconstruct and Train in a child process (True) or in a worker thread of the GUI process

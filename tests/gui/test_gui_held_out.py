@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -80,3 +82,21 @@ def test_metrics_panel_table_of_both_splits(qtbot):
     assert "63.2" in text and "student MPJPE" in text
     panel.set_run_scores(None)
     assert "held-out" not in panel.label.text()
+
+
+def test_train_form_shows_the_held_out_settings(qtbot):
+    from poselab.distill import TrainConfig
+    from poselab.gui.dialogs.job_dialog import JobDialog
+    from poselab.gui.jobs import TRAIN_MAIN
+
+    if "val_fraction" not in {f.name for f in dataclasses.fields(TrainConfig)}:
+        pytest.skip("TrainConfig has no held-out split yet (engine of issue 16)")
+    dialog = JobDialog("Train student", TrainConfig, None, TRAIN_MAIN)
+    qtbot.addWidget(dialog)
+    editors = dialog.form.editors
+    assert "val_fraction" in editors and "val_key" in editors
+    # in the main part of the form, not under "Advanced settings"
+    assert not dialog.form.advanced.isAncestorOf(editors["val_fraction"])
+    assert dialog.form.labels["val_fraction"].startswith("Held-out")
+    config = dialog.form.config()
+    assert config.val_fraction == pytest.approx(0.1) and config.val_key == ""
