@@ -149,43 +149,6 @@ def open_input(req: PredictRequest, skeleton, image_student: bool,
     raise DataError(req.input, f"unknown input kind {req.kind!r}")
 
 
-def _usable(coll: PoseCollection, image_student: bool) -> np.ndarray:
-    """Indices of the samples the student can predict (image students: readable images)."""
-    if not image_student:
-        return np.arange(len(coll))
-    problems = coll.metadata.get("per_sample", {}).get("image_problem")
-    ok = np.ones(len(coll), bool) if problems is None else np.asarray(problems, str) == ""
-    if not ok.all():
-        log.warning("%d of %d samples have unusable images and are not predicted",
-                    int((~ok).sum()), len(ok))
-    return np.flatnonzero(ok)
-
-
-def _predict(state: dict, coll: PoseCollection, req: PredictRequest, cancel: CancelToken):
-    """``(keypoints_3d (n, J, 3), keypoints_2d (n, J, 2) or None)`` from the engine."""
-    import importlib
-
-    # the module, not the function that poselab.distill binds under the same name
-    engine = importlib.import_module("poselab.distill.predict")
-
-    if hasattr(engine, "predict_iter"):
-        pred = yield from engine.predict_iter(state, coll, device=req.device,
-                                              batch_size=req.batch_size, cancel=cancel)
-        return np.asarray(pred.keypoints_3d, np.float32), pred.keypoints_2d
-    # until the one engine lands: the old predict() crops the 2D box; a sample without 2D
-    # gets its whole image as the box (two corner points), as the engine will do
-    coll = coll.copy()
-    if state["student"] in IMAGE_STUDENTS and coll.image_sizes is not None:
-        empty = ~(coll.visibility > 0).any(1)
-        coll.keypoints_2d[empty] = 0.0
-        coll.keypoints_2d[empty, 1] = coll.image_sizes[empty].astype(np.float32) - 1
-        coll.visibility[empty, :2] = 1
-    yield Progress("predict", 0, 1, message=f"predicting {len(coll)} samples", kind="info")
-    kp3 = np.asarray(engine.predict(state, coll, device=req.device), np.float32)
-    cancel.check()
-    return kp3, (kp3[..., :2].copy() if state["student"] in IMAGE_STUDENTS else None)
-
-
 def predict_to_folder(req: PredictRequest, cancel: CancelToken | None = None):
     """Run the whole Predict 3D job (module docstring) and return the COCO file to open.
 
@@ -202,7 +165,7 @@ def predict_to_folder(req: PredictRequest, cancel: CancelToken | None = None):
     """
     from poselab.core.skeleton import Skeleton
     from poselab.distill.checkpoint import load_checkpoint
-    from poselab.distill.predict import save_predictions
+    from poselab.distill.predict import predict_iter, save_predictions
     from poselab.io import write_coco
 
     cancel = cancel or CancelToken()
@@ -217,18 +180,20 @@ def predict_to_folder(req: PredictRequest, cancel: CancelToken | None = None):
     req.out_dir.mkdir(parents=True, exist_ok=True)
     coll = yield from open_input(req, skeleton, image_student, cancel)
     cancel.check()
-    keep = _usable(coll, image_student)
-    if not len(keep):
-        raise DataError(req.input, "no sample with a readable image to predict from")
-    part = coll.subset(keep) if len(keep) < len(coll) else coll
-    kp3, kp2 = yield from _predict(state, part, req, cancel)
+    pred = yield from predict_iter(state, coll, device=req.device, batch_size=req.batch_size,
+                                   cancel=cancel)
     cancel.check()
-    if kp2 is not None:  # the student's 2D becomes the landmarks of the result
-        coll.keypoints_2d[keep] = np.asarray(kp2, np.float32)
-        coll.visibility[keep] = np.where(np.isfinite(kp2).all(-1), 2, 0).astype(np.uint8)
-        coll.metadata["predicted_2d"] = True
+    kp3 = np.asarray(pred.keypoints_3d, np.float32)  # NaN rows: unreadable images
     finite = np.isfinite(kp3).all((1, 2))
-    part = part.subset(np.flatnonzero(finite)) if not finite.all() else part
+    if not finite.any():
+        raise DataError(req.input, "the student predicted no finite 3D for any sample")
+    if pred.keypoints_2d is not None:  # the image student's 2D becomes the landmarks
+        kp2 = np.asarray(pred.keypoints_2d, np.float32)
+        ok = finite & np.isfinite(kp2).all((1, 2))
+        coll.keypoints_2d[ok] = kp2[ok]
+        coll.visibility[ok] = 2
+        coll.metadata["predicted_2d"] = True
+    part = coll.subset(np.flatnonzero(finite)) if not finite.all() else coll
     out_json = req.out_dir / COLLECTION_FILE
     coll.source = out_json
     write_coco(coll, out_json)

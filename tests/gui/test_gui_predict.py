@@ -59,36 +59,44 @@ def _predict(qtbot, window, req):
 
 def test_predict_unlabelled_images_opens_3d_and_exports(qtbot, window, runs, threaded,
                                                         tmp_path):
-    from poselab.distill import predict
+    from poselab.distill.predict import predict_iter
     from poselab.gui.predict_job import PredictRequest
     from poselab.io import read_result
+    from poselab.io.unlabelled import open_unlabelled_images
 
-    req = PredictRequest(runs["integral"], runs["photos"], "images", tmp_path / "out",
-                         device="cpu")
+    photos = shutil.copytree(runs["photos"], tmp_path / "photos")
+    good = next(photos.iterdir()).read_bytes()
+    (photos / "zz_truncated.png").write_bytes(good[: len(good) // 2])  # flagged, not predicted
+    req = PredictRequest(runs["integral"], photos, "images", tmp_path / "out", device="cpu")
     _predict(qtbot, window, req)
     doc = window.doc
     c = doc.collection
-    assert len(c) == 5 and sorted(c.sample_ids) == sorted(p.name for p in
-                                                          runs["photos"].iterdir())
+    assert len(c) == 6 and c.sample_ids[-1] == "zz_truncated.png"
+    assert np.isnan(doc.student_3d[5]).all()  # left out: its image is unreadable
+    window.show_sample(5)
+    assert window.view3d.poses == {}
+    c, full = c.subset(slice(0, 5)), c
+    student = doc.student_3d[:5]
     # the student's own 2D became the landmarks, its 3D the "student" source of the 3D view
-    assert (c.visibility == 2).all()
-    np.testing.assert_allclose(c.keypoints_2d, doc.student_3d[..., :2], atol=1e-3)
+    assert (c.visibility == 2).all() and not full.visibility[5].any()
     window.show_sample(2)
     shown = window.view3d.poses
     assert set(shown) == {"student"}
-    np.testing.assert_allclose(shown["student"], doc.student_3d[2], atol=1e-5)
-    # the predictions file holds what the engine predicts for those images
+    np.testing.assert_allclose(shown["student"], student[2], atol=1e-5)
+    # the file holds what the engine predicts for the unlabelled images (whole-image crops)
     res = read_result(tmp_path / "out" / "predicted.student_predictions.npz")
-    np.testing.assert_allclose(doc.expand(res.keypoints_3d, res.sample_ids), doc.student_3d)
-    again = predict(runs["integral"], c, device="cpu")  # crops from the predicted 2D box
-    assert np.isfinite(again).all() and again.shape == doc.student_3d.shape
+    assert list(res.sample_ids) == list(c.sample_ids)
+    unlabelled = open_unlabelled_images(runs["photos"], c.skeleton)
+    expected = drain(predict_iter(runs["integral"], unlabelled, device="cpu"))
+    np.testing.assert_allclose(res.keypoints_3d, expected.keypoints_3d, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(student, expected.keypoints_3d, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(c.keypoints_2d, expected.keypoints_2d, atol=1e-3)
     # exported CSV values equal the prediction
     out = window.export(("student",), "csv", False, tmp_path / "student.csv")
     rows = [r for r in csv.DictReader(out.open()) if r["source"] == "student"]
-    assert len(rows) == 5 * c.num_joints
-    first = [r for r in rows if r["image"].endswith(c.sample_ids[0].split("/")[-1])]
-    z = np.array([float(r["z"]) for r in first[:c.num_joints]])
-    np.testing.assert_allclose(z, doc.student_3d[0, :, 2], rtol=1e-4, atol=1e-3)
+    assert len(rows) == 5 * c.num_joints  # the unreadable image has no 3D: not exported
+    z = np.array([float(r["z"]) for r in rows[:c.num_joints]])
+    np.testing.assert_allclose(z, student[0, :, 2], rtol=1e-4, atol=1e-3)
     # the run used is first in the recent runs, with its student type and epochs
     recent = window.recent_runs()
     assert recent[0].checkpoint == runs["integral"].resolve() and recent[0].student == "integral"
@@ -204,3 +212,27 @@ def test_trained_run_joins_recent_runs(qtbot, window, small_folder):
     run = window.recent_runs()[0]
     assert (run.student, run.epochs, run.num_joints) == ("integral", 2, 14)
     assert run.held_out == "held-out MPJPE 51.2 mm (n=2)"
+
+
+def test_predict_video_every_second_frame(runs, tmp_path):
+    """The job without the window: every 2nd frame of a video → frames/ + 3D per frame."""
+    iio = pytest.importorskip("imageio.v2", reason="no video writer (imageio) installed")
+    pytest.importorskip("imageio_ffmpeg", reason="no video writer (imageio-ffmpeg) installed")
+    from PIL import Image
+
+    from poselab.gui.predict_job import PredictRequest, predict_to_folder
+    from poselab.io import read_result
+
+    video = tmp_path / "clip.mp4"
+    writer = iio.get_writer(str(video), fps=5, codec="libx264", macro_block_size=16)
+    for p in sorted(runs["photos"].iterdir()):
+        writer.append_data(np.asarray(Image.open(p).convert("RGB")))
+    writer.close()
+    req = PredictRequest(runs["integral"], video, "video", tmp_path / "out", every=2,
+                         device="cpu")
+    out_json, info = drain(predict_to_folder(req))
+    assert info.student == "integral" and out_json == tmp_path / "out" / "predicted.json"
+    res = read_result(tmp_path / "out" / "predicted.student_predictions.npz")
+    assert list(res.sample_ids) == ["clip.mp4#0", "clip.mp4#2", "clip.mp4#4"]
+    assert np.isfinite(res.keypoints_3d).all() and res.keypoints_3d.shape == (3, 17, 3)
+    assert len(list((tmp_path / "out" / "frames").glob("*.png"))) == 3
