@@ -103,7 +103,8 @@ def test_predict_unlabelled_images_opens_3d_and_exports(qtbot, window, runs, thr
     assert recent[0].epochs == 1
 
 
-def test_predict_2d_file_with_a_lifter(qtbot, window, runs, threaded, tmp_path):
+def test_predict_2d_file_with_a_lifter(qtbot, window, runs, tmp_path):
+    # in a child process, as the app runs it (torch stays out of the GUI process)
     from poselab.gui.predict_job import PredictRequest
     from poselab.io import write_coco
 
