@@ -94,9 +94,15 @@ class PredictMixin:
     def _on_predict_triggered(self) -> None:
         from poselab.gui.dialogs.predict_dialog import PredictDialog
 
-        dialog = PredictDialog(self.recent_runs(), self.dialog_dir(), self)
+        runs = self.recent_runs()
+        dialog = PredictDialog(runs, self.dialog_dir(), self)
         dialog.browse_requested.connect(self.read_run)
         self.open_dialog(dialog, "predict_dialog", self._on_predict_dialog_accepted)
+        # the student of the open data (trained earlier, reopened) joins the list once read
+        ck = self.doc.checkpoint if self.doc is not None else None
+        if ck is not None and Path(ck).is_file() and all(
+                r.checkpoint.resolve() != Path(ck).resolve() for r in runs):
+            self.read_run(str(ck))
 
     @Slot()
     def _on_predict_dialog_accepted(self) -> None:

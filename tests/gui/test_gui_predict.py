@@ -200,6 +200,15 @@ def test_browsed_run_is_read_and_listed(qtbot, window, runs, threaded):
     assert window.recent_runs()[0].checkpoint == runs["lifter2d"]
 
 
+def test_run_of_the_open_data_is_listed(qtbot, window, runs, small_folder, threaded):
+    open_and_wait(qtbot, window, small_folder)
+    window.doc.checkpoint = runs["integral"]  # as when reopened with its student's results
+    window._on_predict_triggered()
+    qtbot.waitUntil(lambda: window.predict_dialog.runs.count() == 1, timeout=60000)
+    assert window.predict_dialog.current_run().checkpoint == runs["integral"]
+    window.predict_dialog.reject()
+
+
 def test_trained_run_joins_recent_runs(qtbot, window, small_folder):
     from types import SimpleNamespace
 
