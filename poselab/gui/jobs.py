@@ -261,6 +261,9 @@ class JobsMixin:
     @Slot()
     def _on_job_cancelled(self) -> None:
         msg = f"{self.job.name} cancelled; nothing was saved"
+        if getattr(self, "_job_kind", "") == "predict":
+            msg = (f"{self.job.name} cancelled; no result was written (video frames already "
+                   "extracted are kept and reused by the next run)")
         doc = getattr(self, "_job_doc", None)
         if getattr(self, "_job_kind", "") == "train" and doc is not None and doc is self.doc:
             from poselab.distill.checkpoint import FILENAME

@@ -154,6 +154,7 @@ def test_predict_cancel_and_output_never_over_input(qtbot, window, runs, threade
         window.cancel_action.trigger()
     qtbot.waitUntil(lambda: not window.job.running, timeout=30000)
     assert not (tmp_path / "c" / "predicted.json").exists() and window.doc is None
+    assert "no result was written" in window.job_panel.title.text()
     # the checkpoint file as the output folder: refused, the job does not start
     monkeypatch.setattr(predict_job, "open_input", real)
     window.start_predict(PredictRequest(runs["integral"], runs["photos"], "images",
