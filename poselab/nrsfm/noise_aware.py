@@ -53,9 +53,11 @@ from poselab.nrsfm.least_squares import (
 
 #: Estimated label noise below this fraction of the median box side counts as exact labels:
 #: the output then goes through them as in :mod:`poselab.nrsfm.articulation`. Chosen on
-#: h36m17_train35k subjects S1/S5/S6 (5000 samples, 3000-step networks, boxes ~300 px): the
-#: estimate was 0.3 % of the box at σ = 0 (0.89 px) and 1.8 % at σ = 5 px (5.32 px).
-EXACT_LABELS = 0.01
+#: h36m17_train35k subjects S1/S5/S6 (5000 samples, 3000-step networks, boxes ~300 px): σ = 0
+#: was estimated 0.89 px (0.3 %; through the labels 40.8 / 31.9 / 39.4 mm, least squares
+#: 49.9 / 39.1 / 47.7), σ = 2 px 2.56 px (0.9 %; through the labels 70.4 / 50.9 / 64.3, depth
+#: worse than the network's 62.4; least squares 65.1 / 48.7 / 58.6), σ = 5 px 5.32 px (1.8 %).
+EXACT_LABELS = 0.005
 #: Range of the per-sample multiplier of the network's prior deviations (:func:`prior_scales`).
 PRIOR_SCALE_RANGE = (0.3, 5.0)
 #: Samples per chunk of :func:`refine_noise_aware` (its ``(chunk, 3J, 3J)`` systems stay small).
