@@ -22,7 +22,7 @@ without ground truth. It is larger for hidden joints (no 2D term), rises with th
 noise, and — through the per-sample prior scale — with how badly the network fits the
 sample's 2D and how far its bones stray from the set's proportions, so it ranks real errors:
 Spearman of the per-sample mean with the per-sample 3D error on held-out h36m17_train35k
-S7/S8 0.37 (σ = 5 px) and 0.27 (σ = 10), per joint 0.24 / 0.18 (0.09 per sample on
+S7/S8 0.37 (σ = 5 px) and 0.30 (σ = 10), per joint 0.24 / 0.18 (0.09 per sample on
 S1/S5/S6 before the per-sample scale; the demo's −0.19 had no scale at all). A ranking, not
 a calibrated error bar: the network's errors are correlated over joints, which the model
 ignores. The confidence (self-training weight) is the share of the prior variance the data
@@ -31,8 +31,8 @@ removed.
 Measured (MPJPE / PA-MPJPE / depth mm, network's shapes → output; settings chosen on
 h36m17_train35k S1/S5/S6, 5000 samples, 3000-step networks, σ = 5: 92.9 / 66.5 / 73.9 →
 85.7 / 61.9 / 72.0, σ = 10: 113.9 / 77.3 / 87.5 → 109.6 / 75.3 / 86.5), reported on S7/S8
-(12960 samples, default fits): σ = 5 px 72.8 / 51.1 / 55.8 → 68.3 / 47.8 / 55.0 (noise
-estimated 5.27 px), σ = 10 px 117.0 / 74.3 / 92.6 → 114.5 / 73.4 / 91.6 (10.19 px).
+(12960 samples, default fits): σ = 5 px 73.3 / 50.9 / 56.3 → 68.7 / 47.6 / 55.5 (noise
+estimated 5.25 px), σ = 10 px 113.6 / 72.8 / 88.6 → 111.0 / 71.8 / 87.8 (10.28 px).
 """
 
 from __future__ import annotations
