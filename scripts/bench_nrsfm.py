@@ -31,8 +31,11 @@ the real 3D error (the --noise line prints it):
             depth-mirrored; now 6342 were found and 131 were left after the repair.
     Tuning split, σ = 2 px: network 82.9 / 61.9 / 62.4 | output 65.1 / 48.7 / 58.6 (estimated
         2.56 px, 28 % high: a model error of about 1 px adds to the noise).
-    Not run again: cmu17_train, the classic sequences (pickup with 1 % noise now outputs the
-        network's shape by design: free bones), the whole 35k set.
+    --noise --only classic --seqs pickup: exact 2D 0.0280 | 0.0263; 1 % of the box diagonal
+        0.0609 | 0.0948 — still worse than the network: the free-bone noise estimate (the
+        network's residual) is 0.056 against 0.050 with exact 2D, below the 1 % exact-label
+        threshold, so the output goes through the noisy labels (open).
+    Not run again: cmu17_train, the other classic sequences, the whole 35k set.
 Measured 2026-12-02 with the noise-aware output (issue 15, poselab.nrsfm.noise_aware; settings
 chosen on h36m17_train35k S1/S5/S6, 5000 samples, 3000-step fits), reported on S7/S8 only:
     --noise --only mocap --only hidden --sigmas 5,0,10 --subjects S7,S8 (12960 samples,
