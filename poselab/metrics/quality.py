@@ -194,7 +194,9 @@ def least_certain_score(reprojection_rel: np.ndarray, bone_deviation: np.ndarray
 
     Chosen on samples 0–999 of the demo collection against the teacher's MPJPE (Spearman 0.45;
     network reprojection alone 0.36, bone deviation alone 0.41, the teacher's
-    ``keypoints_3d_std`` −0.19: it ranked the *better* samples first); on samples 1000–1999:
+    ``keypoints_3d_std`` of that older teacher −0.19; since issue 15's per-sample prior it
+    ranks real errors on held-out h36m S7/S8, Spearman 0.30–0.37, but it was not re-chosen
+    here); on samples 1000–1999:
     Spearman 0.40, and the 10 % it ranks least certain have MPJPE 71.5 mm against 41.7 mm for
     the rest (``scripts/bench_trust.py``, teacher of ``scripts/screenshot.py``'s demo tour).
     """
