@@ -10,7 +10,6 @@ Input errors found here appear at once, instead of after a worker process has st
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import numpy as np
@@ -84,18 +83,11 @@ def check_train(collection: PoseCollection, excluded: np.ndarray, teacher, stude
 
 def subset_result(result, rows_in_result: np.ndarray):
     """The NRSfMResult restricted to its samples ``rows_in_result`` (every per-sample array
-    — first axis of length N — is indexed; dictionary, model and history are shared)."""
-    n = len(result.sample_ids)
-    idx = np.asarray(rows_in_result, int)
-    if idx.size == n and np.array_equal(idx, np.arange(n)):
-        return result
-    changes = {"sample_ids": [result.sample_ids[i] for i in idx]}
-    for f in dataclasses.fields(result):
-        value = getattr(result, f.name)
-        if (f.name not in ("dictionary", "sample_ids") and isinstance(value, np.ndarray)
-                and value.ndim >= 1 and value.shape[0] == n):
-            changes[f.name] = value[idx]
-    return dataclasses.replace(result, **changes)
+    — first axis of length N — is indexed; dictionary, model and history are shared); see
+    :func:`poselab.distill.inputs.subset_teacher`, which this is."""
+    from poselab.distill.inputs import subset_teacher
+
+    return subset_teacher(result, rows_in_result)
 
 
 def job_inputs(collection: PoseCollection, excluded: np.ndarray, teacher=None):
