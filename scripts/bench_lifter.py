@@ -25,6 +25,7 @@ Two modes:
     nice .venv/bin/python scripts/bench_lifter.py --quick            # 2D-only, ~minutes
     nice .venv/bin/python scripts/bench_lifter.py --quick --images 600
     nice .venv/bin/python scripts/bench_lifter.py --train 30000 --epochs 60
+    nice .venv/bin/python scripts/bench_lifter.py --noise 5   # σ = 5 px on all 2D (issue 17)
 
 Measured 2026-12-02 with the default rigid-bone self-training of the teacher (train | S8):
 teacher 79.2 / 54.7 / 69.4 | 79.8 / 55.3 / 70.2; weak teacher3d 79.7 / 55.8 / 71.4 | 76.9 / 53.7 /
@@ -86,11 +87,16 @@ def select(data: Path, n_train: int, n_held: int) -> tuple[np.ndarray, np.ndarra
     return tr, he
 
 
-def poses_2d(data: Path, idx: np.ndarray, name: str) -> PoseCollection:
-    """Ground-truth 2D (px) + 3D (mm) of samples ``idx``, no images."""
+def poses_2d(data: Path, idx: np.ndarray, name: str, noise_px: float = 0.0,
+             seed: int = 0) -> PoseCollection:
+    """Ground-truth 2D (px) + 3D (mm) of samples ``idx``, no images; ``noise_px``: Gaussian
+    noise of that σ (px, each coordinate) added to the 2D (labels as annotators give them)."""
     with np.load(data) as z:
         K = z["K"][idx] if z["K"].ndim == 3 else z["K"]
-        return PoseCollection(get_skeleton("h36m17"), z["keypoints_2d"][idx],
+        kp = z["keypoints_2d"][idx]
+        if noise_px > 0:
+            kp = kp + np.random.default_rng(seed).normal(0, noise_px, kp.shape)
+        return PoseCollection(get_skeleton("h36m17"), kp.astype(np.float32),
                               sample_ids=[f"{name}{i}" for i in idx],
                               keypoints_3d=z["keypoints_3d_cam"][idx], intrinsics=K,
                               units_3d="mm")
@@ -130,6 +136,8 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=64, help="rendered image size (px)")
     ap.add_argument("--teacher-steps", type=int, help="NRSfM steps (default 3000; quick 1500)")
     ap.add_argument("--no-weak", action="store_true", help="skip the weakly supervised rows")
+    ap.add_argument("--noise", type=float, default=0.0,
+                    help="2D-only: Gaussian label noise σ (px) on the training and S8 2D")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1, help="render processes")
     args = ap.parse_args()
@@ -155,12 +163,14 @@ def main() -> int:
         train_c = rendered(args.data, "train", tr_idx, args.size, args.workers)
         held_c = rendered(args.data, "s8", he_idx, args.size, args.workers)
     else:
-        train_c, held_c = poses_2d(args.data, tr_idx, "t"), poses_2d(args.data, he_idx, "h")
+        train_c = poses_2d(args.data, tr_idx, "t", args.noise, seed=1)
+        held_c = poses_2d(args.data, he_idx, "h", args.noise, seed=2)
     student = "heatmap-lifter" if images else "lifter2d"
     epochs = args.img_epochs if images else (args.epochs or (15 if args.quick else 40))
     print(f"{student}: {len(train_c)} training samples (S1 S5 S6 S7), {len(held_c)} held-out "
           f"S8; {epochs} epochs" + (f" after {args.pretrain_epochs} heatmap pre-training "
                                     f"epochs, {args.size} px" if images else "")
+          + (f"; 2D noise σ = {args.noise:g} px" if args.noise else "")
           + f"; torch threads {args.threads}")
     rows: dict[str, tuple] = {"flat (input 2D, depth 0)": (
         errors(flat(train_c), train_c), errors(flat(held_c), held_c), 0.0)}

@@ -46,8 +46,16 @@ STIFF_BONES = 0.01
 #: Variance-component iterations, and Gauss–Newton (Levenberg–Marquardt) steps per solve.
 VCE_ITERATIONS = 8
 GN_STEPS = 4
-#: Smallest label noise considered (px): exact labels are rounded to about this much.
-MIN_NOISE_PX = 0.05
+#: Smallest label noise considered, as a fraction of the median box side (0.03 px for a
+#: 300-px person): exact labels are rounded to about this much. (A fixed 0.05 px was 1 % of
+#: the box of the classic sequences, whose 2D is in units of ~6 per box: their exact labels
+#: then looked noisy.)
+MIN_NOISE = 1e-4
+
+
+def noise_floor(scale) -> float:
+    """Smallest label noise considered, in the 2D's units: :data:`MIN_NOISE` × median box."""
+    return MIN_NOISE * float(np.median(np.asarray(scale, np.float64)))
 
 
 @dataclass
@@ -62,6 +70,9 @@ class NoiseModel:
         misfit_ref, bone_dev_ref: the fitted set's medians of the two per-sample indicators
             of :func:`poselab.nrsfm.noise_aware.prior_scales` (0: not set — older files —
             then the medians of the samples at hand are used).
+        temporal: 1 when ``noise_px`` came from the samples' order
+            (:func:`poselab.nrsfm.noise_aware.temporal_noise_bound`): with free bones the
+            label noise is then told apart from the network's error (0: it was not).
     """
 
     noise_px: float
@@ -71,6 +82,7 @@ class NoiseModel:
     network_px: float = 0.0
     misfit_ref: float = 0.0
     bone_dev_ref: float = 0.0
+    temporal: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -267,9 +279,9 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
     # the network's label residual, in box units, bounds its x, y error from below
     net_box = float(np.sqrt(((res / prob0.scale[:, None, None]) ** 2).sum() / (2 * obs)))
     if not rigid:
-        noise = max(net_px, MIN_NOISE_PX)
+        noise = max(net_px, noise_floor(scale))
         return NoiseModel(noise, max(net_box, 1e-4), max(net_box, 1e-4), 0.0, net_px)
-    model = NoiseModel(max(net_px / 2, MIN_NOISE_PX), max(net_box, 1e-3),
+    model = NoiseModel(max(net_px / 2, noise_floor(scale)), max(net_box, 1e-3),
                        max(net_box, 1e-3), 0.05 if bone is None else bone, net_px)
     if start is not None and start.bone > 0:
         model = NoiseModel(start.noise_px, start.prior_xy, start.prior_z,
@@ -295,7 +307,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
         _, rb = prob.bone_terms(Y, s)
         vb = float(((rb / s[:, None]) ** 2).sum())
         if noise is None:
-            model.noise_px = max(np.sqrt(v2 / max(red["2d"], 1e-6)), MIN_NOISE_PX)
+            model.noise_px = max(np.sqrt(v2 / max(red["2d"], 1e-6)), noise_floor(scale))
         if prior_xy is None:
             model.prior_xy = max(np.sqrt(vxy / max(red["xy"], 1e-6)), 1e-4)
         model.prior_z = max(np.sqrt(vz / max(red["z"], 1e-6)), 1e-4)
