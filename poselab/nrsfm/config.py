@@ -23,6 +23,10 @@ from poselab.core.config import ConfigBase, hint
 from poselab.core.errors import PoselabError
 
 CAMERA_MODELS = ("auto", "weak_perspective", "perspective")
+#: Sets of at most this many samples get the quick schedule of :meth:`NRSfMConfig.for_samples`.
+SMALL_SET = 1500
+#: That schedule: steps and batch size (instead of 6000 and 256).
+SMALL_SET_STEPS, SMALL_SET_BATCH = 2000, 128
 BONE_LENGTHS = ("auto", "rigid", "free")
 
 
@@ -76,6 +80,11 @@ class NRSfMConfig(ConfigBase):
             network's shape as a prior, rigid bones when rigid
             (:mod:`poselab.nrsfm.noise_aware`) — and self-training weights its targets by
             their confidence; False: exactly through the labels (issue 15).
+        smooth_sequences: with ``noise_aware``: when the label noise is told from the
+            network's error and the samples are frames of a sequence, labels and network
+            shapes are smoothed along it by the Gaussian width of least estimated risk (SURE,
+            :mod:`poselab.nrsfm.temporal`) before the output step; exact labels and samples in
+            no order choose no smoothing (h36m17_train35k, cmu17_train at σ = 0 and 5 px).
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -153,6 +162,11 @@ class NRSfMConfig(ConfigBase):
     noise_aware: bool = field(default=True, metadata=hint(
         "Noise-aware output", None, "", help="Fit each sample's joints by least squares with "
         "the 2D label noise estimated from the data, instead of exactly through the labels"))
+    smooth_sequences: bool = field(default=True, metadata=hint(
+        "Smooth noisy sequences", None, "",
+        help="When the samples are frames of a sequence with noisy labels, smooth the labels "
+             "and the network's shapes along it before the noise-aware output (the width of "
+             "least estimated risk; none for exact labels or unordered samples)"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "
@@ -200,6 +214,25 @@ class NRSfMConfig(ConfigBase):
             raise PoselabError("NRSfMConfig: sparsity must be ≥ 0 and lr > 0")
         if not 0 <= self.landmark_dropout < 1:
             raise PoselabError("NRSfMConfig: landmark_dropout must be in [0, 1)")
+
+    @classmethod
+    def for_samples(cls, num_samples: int, **changes) -> NRSfMConfig:
+        """The recommended settings for a set of ``num_samples`` samples (what the GUI's form
+        and ``poselab reconstruct`` start from; the dataclass defaults are for large sets).
+
+        At most :data:`SMALL_SET` samples (a lab's few hundred labelled frames; the bundled
+        demo's 2000 keep the defaults): a third of the steps at batch 128 — the default
+        schedule visits each sample thousands of times there, and on this 2-core CPU it took
+        240–430 s for a 300-frame sequence. Chosen on the classic sequences drink and pickup
+        (e3d_akhter, exact 2D, defaults → this schedule: drink 0.0155 → 0.0255 in 60 s,
+        pickup 0.0263 → 0.0390 in 61 s; BMM 0.0266 / 0.1731), reported on stretch and yoga:
+        0.0589 → 0.0429 in 62 s, 0.0453 → 0.0469 in 60 s (BMM 0.1034 / 0.1150; times with
+        other benchmarks sharing the CPU). ``changes`` override fields.
+        """
+        base = cls()
+        if num_samples <= SMALL_SET:
+            base = base.replace(steps=SMALL_SET_STEPS, batch_size=SMALL_SET_BATCH)
+        return base.replace(**changes) if changes else base
 
     @property
     def exploration(self) -> int:

@@ -14,7 +14,7 @@
 - above it, free bones (marker sets, faces): from the network's label residual alone the label
   noise cannot be told from the network's error, and a network that denoises the 2D is only
   made worse by the labels, so the output is the network's own shape — unless the samples
-  are frames of a sequence (:func:`temporal_noise_bound`): then the noise is known, the
+  are frames of a sequence (:mod:`poselab.nrsfm.temporal`): then the noise is known, the
   threshold is :data:`EXACT_LABELS` and noisy labels are averaged with the network by least
   squares, each weighted by its estimated variance (e3d_akhter pickup, 1 % label noise: the
   residual-only rule took the labels as exact, 0.095 against the network's 0.061).
@@ -54,6 +54,12 @@ from poselab.nrsfm.least_squares import (
     noise_floor,
     refine_lsq,
 )
+from poselab.nrsfm.temporal import (
+    choose_width,
+    smooth,
+    temporal_noise,
+    temporal_noise_bound,
+)
 
 #: Estimated label noise below this fraction of the median box side counts as exact labels:
 #: the output then goes through them as in :mod:`poselab.nrsfm.articulation`. Chosen on
@@ -66,9 +72,10 @@ EXACT_LABELS = 0.005
 #: upper bound): the previous 1 %, under which the classic sequences with exact 2D and the
 #: synthetic low-rank problems of the tests count as exact.
 EXACT_LABELS_FREE = 0.01
-#: Fewest fully observed consecutive triples (landmark × 3 samples) for
-#: :func:`temporal_noise_bound`.
-TEMPORAL_MIN_TRIPLES = 30
+#: The order's noise bound identifies the label noise (free bones) when below this multiple of
+#: the network's label residual (that residual is at least the noise unless the network fits
+#: the noise: e3d_akhter pickup with 1 % noise, bound 0.057, residual 0.056).
+IDENTIFY_RATIO = 1.25
 #: Range of the per-sample multiplier of the network's prior deviations (:func:`prior_scales`).
 PRIOR_SCALE_RANGE = (0.3, 5.0)
 #: Samples per chunk of :func:`refine_noise_aware` (its ``(chunk, 3J, 3J)`` systems stay small).
@@ -90,6 +97,10 @@ class Refined:
         network_px: ``(N,)`` float32 RMS label residual of the network's shapes, pixels.
         exact: the estimated noise was below :data:`EXACT_LABELS` of the box: the shapes are
             those through the labels (:func:`poselab.nrsfm.articulation.refine`).
+        smoothing: Gaussian width (samples) by which labels and network shapes were smoothed
+            along the samples' order before the solve (0: none; :mod:`poselab.nrsfm.temporal`).
+        label_noise_px: the label noise estimated before any smoothing (px per coordinate;
+            ``model.noise_px`` is then that of the smoothed labels).
     """
 
     shapes: np.ndarray
@@ -99,13 +110,15 @@ class Refined:
     model: NoiseModel
     network_px: np.ndarray
     exact: bool = False
+    smoothing: float = 0.0
+    label_noise_px: float = 0.0
 
 
 def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                        proportions: np.ndarray | None = None, model: NoiseModel | None = None,
                        start: NoiseModel | None = None, full_covariance: bool = True,
-                       iterations: int = VCE_ITERATIONS, through_labels: bool | None = None
-                       ) -> Refined:
+                       iterations: int = VCE_ITERATIONS, through_labels: bool | None = None,
+                       smooth_sequences: bool = False) -> Refined:
     """The teacher's output 3D for noisy labels (module docstring).
 
     Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
@@ -124,13 +137,18 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             h36m17_train35k S1/S5/S6, 5000 samples, σ = 5 px, a network self-trained on them
             scored 91.8 mm MPJPE and its least-squares output 85.4, against 97.6 and 94.0
             when self-trained on the least-squares shapes); None: decide by the noise.
+        smooth_sequences: when the variances are estimated here and the label noise is told
+            from the network's error, smooth labels and network shapes along the samples by the
+            width of least estimated risk (:func:`poselab.nrsfm.temporal.choose_width`; none
+            for samples in no order), then estimate and solve on the smoothed ones.
 
     Returns:
         :class:`Refined`.
     """
     from poselab.nrsfm.articulation import refine, rigid_wanted
 
-    X = np.asarray(X, np.float64)
+    X = X_raw = np.asarray(X, np.float64)
+    raw = inputs
     Y0, proportions = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
     rigid = rigid_wanted(bone_mode, skeleton, warn=False) and proportions is not None
     bones = skeleton.bones_array if rigid else None
@@ -141,14 +159,28 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                 inputs.ray_centre[sel], inputs.scale[sel])
 
     every = slice(None)
+    width, label_noise = 0.0, 0.0
     if model is None:
-        bound = temporal_noise_bound(inputs)
+        kp = _pixels(inputs.n, inputs)
+        bound = temporal_noise_bound(kp, inputs.mask)
         sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                start, noise_bound=bound)
+        label_noise = first.noise_px
+        if smooth_sequences and not through_labels and (rigid or first.temporal > 0):
+            width = _width(kp, inputs.mask, first.noise_px)
+        if width > 0:  # a noisy sequence: labels and network smoothed along it
+            sm, _, share = smooth(kp, inputs.mask, width)
+            inputs = replace(inputs, n=_normalised(sm, inputs).astype(np.float32))
+            X = _smooth_shapes(X, tau, inputs, width)
+            Y0, _ = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
+            bound = label_noise * float(np.sqrt(share[inputs.mask > 0].mean()))
+            first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions,
+                                   iterations, start, noise_bound=bound, noise_known=True)
         k = prior_scales(X, *args(every), bones, proportions, first)
         model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               first, prior_scale=k[sub], noise_bound=bound)
+                               first, prior_scale=k[sub], noise_bound=bound,
+                               noise_known=width > 0)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
     else:
         model = replace(model)
@@ -184,9 +216,62 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             Y, sd = refine_lsq(X[sel], X[sel], *args(sel), model, None, None, steps=0,
                                full_covariance=full_covariance, prior_scale=k[sel])
         out[sel], std[sel] = Y, sd
-        net[sel] = network_residual_px(X[sel], *args(sel))
+        net[sel] = network_residual_px(X_raw[sel], raw.n[sel], raw.mask[sel], tau[sel],
+                                       raw.sigma[sel], raw.ray_centre[sel], raw.scale[sel])
     conf = np.clip(1 - std.astype(np.float64) ** 2 / (prior * k[:, None] ** 2), 0.05, 1.0)
-    return Refined(out, std, conf.astype(np.float32), proportions, model, net, bool(exact))
+    return Refined(out, std, conf.astype(np.float32), proportions, model, net, bool(exact),
+                   width, float(label_noise or model.noise_px))
+
+
+def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
+                       ) -> tuple[float, float]:
+    """The smoothing :func:`refine_noise_aware` would choose (``smooth_sequences``), before
+    any is done: ``(width in samples, label noise px per coordinate)``; width 0 when the
+    noise is not told from the network's error or smoothing does not pay. Arguments as
+    :func:`refine_noise_aware`. Used by :func:`poselab.nrsfm.fit` to fit a noisy sequence
+    again on its smoothed labels."""
+    from poselab.nrsfm.articulation import refine, rigid_wanted
+
+    X = np.asarray(X, np.float64)
+    Y0, p = refine(X, inputs, tau, skeleton, True, bone_mode, None)
+    bones = skeleton.bones_array if (rigid_wanted(bone_mode, skeleton, warn=False)
+                                     and p is not None) else None
+    kp = _pixels(inputs.n, inputs)
+    sub = np.unique(np.linspace(0, len(X) - 1, min(len(X), VCE_SAMPLES)).astype(int))
+    model = estimate_model(X[sub], Y0[sub], inputs.n[sub], inputs.mask[sub], tau[sub],
+                           inputs.sigma[sub], inputs.ray_centre[sub], inputs.scale[sub],
+                           bones, None if bones is None else p,
+                           noise_bound=temporal_noise_bound(kp, inputs.mask))
+    if bones is None and not model.temporal:
+        return 0.0, float(model.noise_px)
+    return _width(kp, inputs.mask, model.noise_px), float(model.noise_px)
+
+
+def _width(kp: np.ndarray, mask: np.ndarray, noise: float) -> float:
+    """:func:`poselab.nrsfm.temporal.choose_width` given the smaller of the estimated noise
+    and the order's motion-corrected one (SURE needs an estimate, not a bound: with the
+    motion's share counted as noise it smoothed exact labels of fast motion)."""
+    return choose_width(kp, mask, min(noise, temporal_noise(kp, mask)))[0]
+
+
+def _pixels(n: np.ndarray, inputs) -> np.ndarray:
+    """Normalised 2D ``(N, J, 2)`` → the input's pixels (DESIGN §3; perspective: fx = fy)."""
+    return (np.asarray(n, np.float64) * inputs.scale[:, None, None]
+            + inputs.centre[:, None, :])
+
+
+def _normalised(px: np.ndarray, inputs) -> np.ndarray:
+    return (px - inputs.centre[:, None, :]) / inputs.scale[:, None, None]
+
+
+def _smooth_shapes(X: np.ndarray, tau: np.ndarray, inputs, width: float) -> np.ndarray:
+    """The network's shapes ``(N, J, 3)`` (box units) smoothed along the samples in pixels."""
+    s = np.asarray(inputs.scale, np.float64)[:, None, None]
+    px = X * s
+    px[..., :2] += (inputs.centre + tau * inputs.scale[:, None])[:, None, :]
+    sm, _, _ = smooth(px, np.ones(X.shape[:2]), width)
+    sm[..., :2] -= (inputs.centre + tau * inputs.scale[:, None])[:, None, :]
+    return sm / s
 
 
 def prior_scales(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model: NoiseModel
@@ -231,39 +316,10 @@ def prior_scales(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model: Noi
     return np.clip(np.sqrt(k2), *PRIOR_SCALE_RANGE)
 
 
-def temporal_noise_bound(inputs) -> float:
-    """Upper bound on the label noise from the samples' order, pixels per coordinate.
-
-    Where the samples are frames of a sequence (classic NRSfM sequences, DeepLabCut or SLEAP
-    videos) the true 2D moves smoothly, so each landmark's second difference
-    ``x_{t+1} − 2 x_t + x_{t−1}`` is label noise (variance 6 ς_2D² for independent noise) plus
-    the motion's acceleration: ``1.4826 · median |Δ²x| / √6`` (the median skips the jumps
-    between videos) is at least the noise. Samples in no particular order give a large bound
-    that changes nothing. Measured on the four classic sequences (e3d_akhter data): exact 2D
-    0.0003–0.0008 (boxes ~5–6 units), noise of 0.2 / 0.5 / 1 % of the box diagonal estimated
-    within 4 % of the truth; cmu17_train (ordered clips, exact 2D) 0.39 px;
-    h36m17_train35k (subsampled frames) 4.9 px.
-
-    Args:
-        inputs: :class:`poselab.nrsfm.data.NRSfMInputs` in the collection's sample order.
-
-    Returns:
-        The bound (px), or ``inf`` with fewer than :data:`TEMPORAL_MIN_TRIPLES` landmarks
-        observed in three consecutive samples.
-    """
-    kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]  # ≈ pixels
-    m = np.asarray(inputs.mask) > 0
-    ok = m[2:] & m[1:-1] & m[:-2]
-    if int(ok.sum()) < TEMPORAL_MIN_TRIPLES:
-        return float("inf")
-    d = (kp[2:] - 2 * kp[1:-1] + kp[:-2])[ok]
-    return float(1.4826 * np.median(np.abs(d)) / np.sqrt(6.0))
-
-
 def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
                    iterations: int = VCE_ITERATIONS, start: NoiseModel | None = None,
                    prior_scale: np.ndarray | None = None,
-                   noise_bound: float = float("inf")) -> NoiseModel:
+                   noise_bound: float = float("inf"), noise_known: bool = False) -> NoiseModel:
     """The variances used by :func:`refine_noise_aware`, in two stages (GT-free).
 
     1. The label noise, with the network's x, y left out (``prior_xy`` = 1 box: its errors are
@@ -278,14 +334,16 @@ def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
 
     Free bones: :func:`estimate_noise` (the network's label residual, an upper bound).
 
-    ``noise_bound`` (px, :func:`temporal_noise_bound`) caps the label noise. With free bones
-    it separates the two: below the network's residual ``r`` it is taken as the noise and the
-    network's x, y error as ``√max(r² − ς_2D², (0.1 r)²)`` (box units), ``temporal`` = 1.
+    ``noise_bound`` (px, :func:`poselab.nrsfm.temporal.temporal_noise_bound`) caps the label
+    noise. With free bones it separates the two: below :data:`IDENTIFY_RATIO` times the
+    network's residual ``r`` (or always with ``noise_known``: the noise of smoothed labels) it
+    is taken as the noise and the network's x, y error as ``√max(r² − ς_2D², (0.1 r)²)`` (box
+    units), ``temporal`` = 1.
     Other arguments as :func:`estimate_noise` (``prior_scale``: :func:`prior_scales`).
     """
     if bones is None or p is None:
         model = estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale)
-        if noise_bound < model.noise_px:
+        if noise_known or noise_bound < IDENTIFY_RATIO * model.noise_px:
             noise_box2 = float(np.mean((noise_bound / np.asarray(scale, np.float64)) ** 2))
             xy = max(model.prior_xy ** 2 - noise_box2, 0.01 * model.prior_xy ** 2) ** 0.5
             model.noise_px = max(noise_bound, noise_floor(scale))

@@ -1,5 +1,4 @@
-"""The label noise of sequences (poselab.nrsfm.noise_aware.temporal_noise_bound) and what it
-changes for free bones: a synthetic marker set turning slowly in front of the camera, a
+"""The label noise of sequences (poselab.nrsfm.temporal) and what it changes for free bones: a synthetic marker set turning slowly in front of the camera, a
 "network" = the true shape plus independent errors, labels = the true 2D plus Gaussian noise."""
 
 from __future__ import annotations
@@ -10,7 +9,9 @@ from nrsfm_synthetic import articulated_poses
 
 from poselab.core import Skeleton
 from poselab.nrsfm.data import prepare_inputs
-from poselab.nrsfm.noise_aware import refine_noise_aware, temporal_noise_bound
+from poselab.nrsfm.noise_aware import refine_noise_aware
+from poselab.nrsfm.temporal import choose_width, smooth, temporal_noise
+from poselab.nrsfm.temporal import temporal_noise_bound as _bound
 
 PX = 200.0  # pixels per body unit: bodies ~300 px tall
 MARKERS = Skeleton("markers", tuple(f"m{i}" for i in range(17)))  # no bones: free
@@ -43,6 +44,11 @@ def sequence(sigma_px: float, net_err: float, n: int = 300, order=None, seed: in
     return inputs, truth, X
 
 
+def temporal_noise_bound(inputs):
+    return _bound(inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :],
+                  inputs.mask)
+
+
 def error(Y, truth):
     return np.linalg.norm((Y - Y.mean(1, keepdims=True))
                           - (truth - truth.mean(1, keepdims=True)), axis=-1).mean()
@@ -57,6 +63,17 @@ def test_the_bound_finds_the_noise_of_a_sequence_and_not_of_a_shuffled_set(sigma
     # without the order the bound is the spread of the poses, not the noise
     shuffled, _, _ = sequence(0.0, 0.02, order=np.random.default_rng(5).permutation(300))
     assert temporal_noise_bound(shuffled) > 1.0
+
+
+def test_the_motion_corrected_estimate_leaves_exact_labels_near_zero():
+    for sigma_px in (0.0, 1.0, 3.0):
+        coll, _ = low_rank_sequence(sigma_px)
+        kp, m = coll.keypoints_2d.astype(float), coll.observed
+        bound, est = _bound(kp, m), temporal_noise(kp, m)
+        if sigma_px == 0:  # the bound is the motion's share; the estimate removes it
+            assert bound > 0.03 and est < 0.1 * bound
+        else:
+            assert abs(est - sigma_px) < 0.1 * sigma_px and est <= bound * 1.01
 
 
 def test_too_few_consecutive_landmarks_give_no_bound():
@@ -99,3 +116,96 @@ def test_exact_labels_of_a_sequence_go_through_the_labels():
     ref = refine_noise_aware(X, inputs, np.zeros((len(X), 2)), MARKERS)
     assert ref.exact
     np.testing.assert_allclose(ref.shapes[..., :2], inputs.n, atol=1e-5)
+
+
+def test_smoothing_keeps_a_line_and_leaves_the_expected_share_of_noise():
+    t = np.arange(50, dtype=float)
+    line = np.stack([2 * t + 1, -t], -1)[:, None, :].repeat(3, 1)  # (50, 3, 2)
+    mask = np.ones((50, 3))
+    mask[10, 1] = 0
+    line[10, 1] = 999.0  # unobserved: ignored, and left as it was
+    sm, self_w, share = smooth(line, mask, 2.0)
+    inner = slice(8, 42)  # a Gaussian keeps a line away from the ends
+    np.testing.assert_allclose(sm[inner, 0], line[inner, 0], atol=1e-9)
+    # its 999 does not leak into the neighbours (only the one-sided weights shift them a bit)
+    assert sm[10, 1, 0] == 999.0 and abs(sm[11, 1, 0] - line[11, 0, 0]) < 1.0
+    k = np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2)
+    np.testing.assert_allclose(self_w[25, 0], k[6] / k.sum())
+    np.testing.assert_allclose(share[25, 0], (k ** 2).sum() / k.sum() ** 2)
+    rng = np.random.default_rng(0)  # the share is the variance left of independent noise
+    noise = rng.normal(size=(20000, 1, 1))
+    sm, _, share = smooth(noise, np.ones((20000, 1)), 2.0)
+    assert abs(sm[100:-100].var() / share[5000, 0] - 1) < 0.05
+
+
+def test_the_width_of_least_risk_smooths_sequences_and_not_shuffled_sets():
+    inputs, _, _ = sequence(4.0, 0.02)
+    kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
+    clean, _, _ = sequence(0.0, 0.02)
+    true = clean.n * clean.scale[:, None, None] + clean.centre[:, None, :]
+    width, risks = choose_width(kp, inputs.mask, 4.0)
+    assert width > 0
+    sm, _, _ = smooth(kp, inputs.mask, width)
+    err = np.sqrt(((sm - true) ** 2).mean())
+    assert err < 0.6 * np.sqrt(((kp - true) ** 2).mean())
+    assert abs(risks[width] - err ** 2) < 0.3 * err ** 2  # SURE ≈ the real risk
+    order = np.random.default_rng(2).permutation(len(kp))
+    assert choose_width(kp[order], inputs.mask[order], 4.0)[0] == 0
+    assert choose_width(true, clean.mask, 0.01)[0] == 0  # exact labels: nothing to gain
+
+
+def test_a_noisy_sequence_is_smoothed_before_the_output():
+    inputs, truth, X = sequence(8.0, 0.02, seed=3)
+    tau = np.zeros((len(X), 2))
+    plain = refine_noise_aware(X, inputs, tau, MARKERS)
+    ref = refine_noise_aware(X, inputs, tau, MARKERS, smooth_sequences=True)
+    assert ref.smoothing > 0 and plain.smoothing == 0
+    assert abs(ref.label_noise_px - 8.0) < 0.25 * 8.0
+    assert ref.model.noise_px < 0.6 * ref.label_noise_px  # the smoothed labels' noise
+    e_s, e_p, e_n = error(ref.shapes, truth), error(plain.shapes, truth), error(X, truth)
+    assert e_s < 0.8 * min(e_p, e_n), (e_s, e_p, e_n)
+    # the network's residual is still reported against the raw labels
+    np.testing.assert_allclose(ref.network_px, plain.network_px)
+
+
+def low_rank_sequence(sigma_px: float, n: int = 300, joints: int = 15, seed: int = 0):
+    """A rank-3 non-rigid shape deforming smoothly under a slowly turning orthographic camera
+    (100 px per unit); returns the 2D collection and the clean 2D."""
+    from poselab.core import PoseCollection
+
+    rng = np.random.default_rng(seed)
+    mean = rng.normal(size=(joints, 3))
+    basis = rng.normal(size=(3, joints, 3)) * 0.35
+    t = np.arange(n)[:, None]
+    coeff = np.sin(t * np.array([0.05, 0.03, 0.07]) + rng.uniform(0, 6, 3))
+    shapes = mean + np.einsum("nk,kjc->njc", coeff, basis)
+    a, b = 0.015 * t[:, 0], 0.3 * np.sin(0.02 * t[:, 0])
+    Ry = np.zeros((n, 3, 3))
+    Ry[:, 0, 0], Ry[:, 0, 2], Ry[:, 1, 1], Ry[:, 2, 0], Ry[:, 2, 2] = (
+        np.cos(a), np.sin(a), 1, -np.sin(a), np.cos(a))
+    Rx = np.zeros((n, 3, 3))
+    Rx[:, 0, 0], Rx[:, 1, 1], Rx[:, 1, 2], Rx[:, 2, 1], Rx[:, 2, 2] = (
+        1, np.cos(b), -np.sin(b), np.sin(b), np.cos(b))
+    cam = np.einsum("nij,njk,nlk->nli", Rx, Ry, shapes - shapes.mean(1, keepdims=True))
+    clean = cam[..., :2] * 100.0 + np.array([320.0, 240.0])
+    kp = clean + rng.normal(0, sigma_px, clean.shape) if sigma_px else clean
+    skel = Skeleton("markers", tuple(f"p{j}" for j in range(joints)))
+    return PoseCollection(skel, kp.astype(np.float32)), clean
+
+
+def test_fit_runs_again_on_the_smoothed_labels_of_a_noisy_sequence():
+    from poselab.core import drain
+    from poselab.nrsfm import NRSfMConfig, fit
+
+    config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=800, restarts=1, batch_size=128)
+    coll, clean = low_rank_sequence(3.0)
+    result = drain(fit(coll, config))
+    sm = result.extra["sequence_smoothing"]
+    assert sm["samples"] > 0 and abs(sm["label_noise"] - 3.0) < 0.25 * 3.0
+    assert result.extra["noise_px"] == sm["label_noise"]
+    # the output's x, y are far closer to the clean 2D than the labels were
+    err = np.sqrt(((result.keypoints_3d[..., :2] - clean) ** 2).mean())
+    assert err < 0.6 * 3.0, err
+    coll, _ = low_rank_sequence(0.0)
+    result = drain(fit(coll, config))
+    assert "sequence_smoothing" not in result.extra  # exact labels: one fit, no smoothing

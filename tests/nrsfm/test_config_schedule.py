@@ -1,0 +1,20 @@
+"""NRSfMConfig.for_samples: the quick schedule for small sets, the defaults for large ones."""
+
+from __future__ import annotations
+
+from poselab.nrsfm import NRSfMConfig
+from poselab.nrsfm.config import SMALL_SET
+
+
+def test_small_sets_get_a_third_of_the_steps_at_batch_128():
+    small = NRSfMConfig.for_samples(300)
+    assert (small.steps, small.batch_size) == (2000, 128)
+    assert small.replace(steps=6000, batch_size=256) == NRSfMConfig()  # nothing else differs
+    assert NRSfMConfig.for_samples(SMALL_SET).steps == 2000
+    assert NRSfMConfig.for_samples(SMALL_SET + 1) == NRSfMConfig()  # the dataclass defaults
+    assert NRSfMConfig.for_samples(35000) == NRSfMConfig()
+
+
+def test_changes_override_the_schedule():
+    cfg = NRSfMConfig.for_samples(300, steps=500, seed=3)
+    assert (cfg.steps, cfg.batch_size, cfg.seed) == (500, 128, 3)
