@@ -124,6 +124,12 @@ class JobsMixin:
         self.warm_up.start("Warm-up", _warm_up_job, torch_threads=None, quiet=True)
 
     # ================================================================== reconstruct
+    def _included_count(self) -> int:
+        """Samples a job on the open collection would get (the excluded ones left out)."""
+        import numpy as np
+
+        return int((~np.asarray(self.doc.excluded, bool)).sum())
+
     @Slot()
     def _on_reconstruct_triggered(self) -> None:
         if self.doc is None:
@@ -131,7 +137,9 @@ class JobsMixin:
         from poselab.gui.dialogs.job_dialog import JobDialog
         from poselab.nrsfm import NRSfMConfig
 
-        dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig, None, NRSFM_MAIN, parent=self)
+        dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig,
+                           NRSfMConfig.for_samples(self._included_count()), NRSFM_MAIN,
+                           parent=self)
         self.open_dialog(dialog, "job_dialog", self._on_reconstruct_dialog_accepted)
 
     @Slot()
@@ -153,7 +161,7 @@ class JobsMixin:
         if config is None:
             from poselab.nrsfm import NRSfMConfig
 
-            config = NRSfMConfig()
+            config = NRSfMConfig.for_samples(self._included_count())
         self._job_rows, snapshot, _ = job_inputs(self.doc.collection, self.doc.excluded)
         out = teacher_path(self.doc.collection)
         from poselab.gui.output_check import outputs_ok

@@ -359,3 +359,15 @@ def test_new_data_opens_in_side_view(qtbot, window, small_folder, tmp_path):
     window.view3d.set_view("front")  # the user looked from the front at the previous data
     open_and_wait(qtbot, window, make_folder(tmp_path / "faces", n=2, skeleton="face14"))
     assert window.view3d.current_view == "side"
+
+
+def test_the_reconstruct_form_starts_from_the_schedule_for_this_many_samples(qtbot, window,
+                                                                             small_folder):
+    from poselab.nrsfm import NRSfMConfig
+
+    open_and_wait(qtbot, window, small_folder)
+    window.reconstruct_action.trigger()  # 6 samples: the small-set schedule, shown in the form
+    dialog = window.job_dialog
+    assert dialog.form.config() == NRSfMConfig.for_samples(6)
+    assert dialog.form.config().steps == 2000
+    dialog.reject()
