@@ -6,6 +6,8 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
 
     nice .venv/bin/python scripts/bench_nrsfm.py [--only classic|mocap|hidden] [--steps N]
         [--restarts N] [--repeat K]  # --repeat: K× more poses (more virtual views) for scale
+        [--full-schedule]  # every set with the dataclass defaults (default: the schedule the
+        # GUI and CLI give a set of that size, NRSfMConfig.for_samples)
     nice .venv/bin/python scripts/bench_nrsfm.py --noise [--only mocap|cmu|hidden|classic]
         [--sigmas 0,2,5,10] [--subjects S7,S8]  # noisy labels (issue 15): Gaussian noise of σ
         # px on the 2D (classic: σ = 1 % of each sample's 2D box diagonal; hidden: 30 % hidden
@@ -197,7 +199,15 @@ def load_mocap(path: Path, hide: float = 0.0, repeat: int = 1, seed: int = 0,
     return coll, gt.astype(np.float32)
 
 
+#: Set by main: the --set/--steps/--restarts changes, and whether each set gets the schedule
+#: the GUI and CLI give it (NRSfMConfig.for_samples) rather than the dataclass defaults.
+CHANGES: dict = {}
+AUTO_SCHEDULE = True
+
+
 def run_fit(coll: PoseCollection, config: NRSfMConfig):
+    if AUTO_SCHEDULE:
+        config = NRSfMConfig.for_samples(coll.num_samples, **CHANGES)
     t0 = time.perf_counter()
     result = drain(fit(coll, config))
     return result, time.perf_counter() - t0
@@ -344,14 +354,20 @@ def main() -> int:
     ap.add_argument("--restarts", type=int)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], help="config field=json value")
+    ap.add_argument("--full-schedule", action="store_true",
+                    help="the dataclass defaults (6000 steps, batch 256) for every set, instead "
+                         "of NRSfMConfig.for_samples (≤ 1500 samples: 2000 steps, batch 128)")
     args = ap.parse_args()
+    global CHANGES, AUTO_SCHEDULE
     changes = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     if args.steps:
         changes["steps"] = args.steps
     if args.restarts:
         changes["restarts"] = args.restarts
     config = NRSfMConfig(**changes)
-    print(f"config {config.to_dict()}")
+    CHANGES, AUTO_SCHEDULE = changes, not args.full_schedule
+    print(f"config {config.to_dict()}" + ("" if args.full_schedule else
+          "; sets of ≤ 1500 samples: NRSfMConfig.for_samples (2000 steps, batch 128)"))
     if args.noise:
         bench_noise(config, args.only or ["mocap", "cmu", "hidden", "classic"],
                     [float(v) for v in args.sigmas.split(",")],
