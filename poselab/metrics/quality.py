@@ -20,6 +20,9 @@ is ~0 by construction and says nothing. These say more:
 - **restart spread** (no unit): the NRSfM restarts' shape distance (``extra["consensus"]`` of
   the kept restart, mean relative Frobenius distance of the shapes); larger = restarts found
   different 3D. **noise σ** (px): the 2D label noise the teacher estimated (``extra["noise_px"]``).
+  **smoothed over** (samples): the Gaussian width by which a noisy sequence's labels were
+  smoothed along it before the teacher was fitted again (``extra["sequence_smoothing"]``;
+  absent when they were not).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -37,7 +40,7 @@ from poselab.core.skeleton import Skeleton
 UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "bone_deviation_pct": "%", "restart_spread": "no unit", "noise_px": "px",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
-         "least_certain_score": "percentile"}
+         "least_certain_score": "percentile", "smoothing_samples": "samples"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -181,6 +184,8 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
     out_set["restart_spread"] = restart_spread(extra)
     if extra.get("noise_px") is not None:
         out_set["noise_px"] = float(extra["noise_px"])
+    if (extra.get("sequence_smoothing") or {}).get("samples"):
+        out_set["smoothing_samples"] = float(extra["sequence_smoothing"]["samples"])
     out_set.pop("least_certain_score", None)
     return {"set": out_set, "per_sample": per, "units": dict(UNITS),
             "rank_by": "least_certain_score"}

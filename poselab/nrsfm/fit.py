@@ -84,8 +84,10 @@ def _setup_torch(config: NRSfMConfig) -> str:
 
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
                  history: dict, extra: dict, proportions: np.ndarray | None = None,
-                 noise_model: dict | None = None) -> NRSfMResult:
+                 noise_model: dict | None = None, known_noise: float | None = None
+                 ) -> NRSfMResult:
     """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
+    ``known_noise``: see :func:`fit`.
 
     ``proportions``: bone proportions to impose when the bones are rigid (those of the fitted
     set when reconstructing new samples); None = estimate them from these samples.
@@ -111,7 +113,8 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
 
         given = noise_model if noise_model is None else NoiseModel(**noise_model)
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
-                                 proportions, given, smooth_sequences=config.smooth_sequences)
+                                 proportions, given, smooth_sequences=config.smooth_sequences,
+                                 known_noise=known_noise)
         Y, proportions, std, net_px = ref.shapes, ref.proportions, ref.std, ref.network_px
         # stored for new data (reconstruct), which is not smoothed: the labels' own noise
         extra.update(noise_px=float(ref.label_noise_px),
@@ -149,7 +152,8 @@ def _sign_fixed(X: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
-        cancel: CancelToken | None = None) -> Generator[Progress, None, NRSfMResult]:
+        cancel: CancelToken | None = None, known_noise: float | None = None
+        ) -> Generator[Progress, None, NRSfMResult]:
     """Fit the teacher on the 2D landmarks of ``collection`` (its 3D is never read).
 
     Args:
@@ -157,6 +161,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             ``intrinsics`` used by the perspective camera (``camera_model="auto"``).
         config: settings (defaults when None).
         cancel: checked every step; raises :class:`poselab.core.Cancelled`, nothing written.
+        known_noise: the labels' noise when it is known (pixels per coordinate), e.g. that
+            left in labels smoothed along a noisy sequence (the second fit described in the
+            module docstring); the output step then weights labels and network by it.
 
     Yields:
         :class:`Progress` (stage ``"restart r/R"``, ``"fit"``, ``"reflection repair"``,
@@ -310,8 +317,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             log.info("noisy sequence (label noise %.3g): fitting again on labels smoothed "
                      "over %g samples", noise, width)
             del run, data
-            result = yield from fit(_smoothed(collection, width),
-                                    config.replace(smooth_sequences=False), cancel)
+            smoothed, left = _smoothed(collection, width)
+            result = yield from fit(smoothed, config.replace(smooth_sequences=False), cancel,
+                                    known_noise=noise * left)
             result.extra.update(
                 sequence_smoothing={"samples": width, "label_noise": noise,
                                     "first_fit_s": time.perf_counter() - t_start},
@@ -336,20 +344,22 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
-                          config, history, extra)
+                          config, history, extra, known_noise=known_noise)
     cancel.check()
     return result
 
 
-def _smoothed(collection: PoseCollection, width: float) -> PoseCollection:
+def _smoothed(collection: PoseCollection, width: float) -> tuple[PoseCollection, float]:
     """A copy of ``collection`` whose observed 2D is smoothed along the samples by a Gaussian
-    of ``width`` samples (:func:`poselab.nrsfm.temporal.smooth`)."""
+    of ``width`` samples (:func:`poselab.nrsfm.temporal.smooth`), and the share of the label
+    noise's standard deviation left in it."""
     from poselab.nrsfm.temporal import smooth
 
     out = collection.copy()
-    kp, _, _ = smooth(collection.keypoints_2d, collection.observed, width)
+    obs = collection.observed
+    kp, _, share = smooth(collection.keypoints_2d, obs, width)
     out.keypoints_2d = kp.astype(np.float32)
-    return out
+    return out, float(np.sqrt(share[obs].mean()))
 
 
 def _reflection_targets(run, data, extra: dict, min_fraction: float = 0.0):

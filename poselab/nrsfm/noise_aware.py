@@ -118,7 +118,8 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                        proportions: np.ndarray | None = None, model: NoiseModel | None = None,
                        start: NoiseModel | None = None, full_covariance: bool = True,
                        iterations: int = VCE_ITERATIONS, through_labels: bool | None = None,
-                       smooth_sequences: bool = False) -> Refined:
+                       smooth_sequences: bool = False, known_noise: float | None = None
+                       ) -> Refined:
     """The teacher's output 3D for noisy labels (module docstring).
 
     Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
@@ -141,6 +142,8 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             from the network's error, smooth labels and network shapes along the samples by the
             width of least estimated risk (:func:`poselab.nrsfm.temporal.choose_width`; none
             for samples in no order), then estimate and solve on the smoothed ones.
+        known_noise: the labels' noise when known (px per coordinate; labels smoothed
+            before the fit): taken as the noise, no smoothing, and never "exact".
 
     Returns:
         :class:`Refined`.
@@ -162,12 +165,14 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
     width, label_noise = 0.0, 0.0
     if model is None:
         kp = _pixels(inputs.n, inputs)
-        bound = temporal_noise_bound(kp, inputs.mask)
+        known = known_noise is not None
+        bound = known_noise if known else temporal_noise_bound(kp, inputs.mask)
         sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               start, noise_bound=bound)
+                               start, noise_bound=bound, noise_known=known)
         label_noise = first.noise_px
-        if smooth_sequences and not through_labels and (rigid or first.temporal > 0):
+        if (smooth_sequences and not known and not through_labels
+                and (rigid or first.temporal > 0)):
             width = _width(kp, inputs.mask, first.noise_px)
         if width > 0:  # a noisy sequence: labels and network smoothed along it
             sm, _, share = smooth(kp, inputs.mask, width)
@@ -180,7 +185,7 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         k = prior_scales(X, *args(every), bones, proportions, first)
         model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                first, prior_scale=k[sub], noise_bound=bound,
-                               noise_known=width > 0)
+                               noise_known=known or width > 0)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
     else:
         model = replace(model)
@@ -192,6 +197,8 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         k = np.ones(N)
     exact = model.noise_px < ((EXACT_LABELS if known else EXACT_LABELS_FREE)
                               * float(np.median(inputs.scale)))
+    if width > 0 or known_noise is not None:
+        exact = False  # smoothed labels: their noise is known, weighted by it
     if through_labels is not None:
         exact = through_labels
     out = np.empty(X.shape, np.float32)
@@ -352,7 +359,7 @@ def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
     data = (n, mask, tau, sigma, ray_centre, scale, bones, p)
     first = estimate_noise(X, Y0, *data, iterations=iterations, bone=STIFF_BONES,
                            prior_xy=1.0, start=start, prior_scale=prior_scale)
-    if noise_bound < first.noise_px:
+    if noise_known or noise_bound < first.noise_px:
         first.noise_px, first.temporal = max(noise_bound, noise_floor(scale)), 1.0
     model = estimate_noise(X, X, *data, iterations=iterations, noise=first.noise_px,
                            start=first, prior_scale=prior_scale)

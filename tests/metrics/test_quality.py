@@ -65,6 +65,10 @@ def test_relative_uncertainty_and_quality_fallbacks():
     assert q["set"]["reprojection_network_px"] == pytest.approx(2.0)
     assert q["set"]["restart_spread"] == 0.02 and q["set"]["noise_px"] == 1.5
     assert q["units"]["uncertainty_pct"] == "% of bone length"
+    assert "smoothing_samples" not in q["set"]  # labels not smoothed: nothing shown
+    smoothed = {**base, "extra": {**base["extra"], "sequence_smoothing": {"samples": 2.0}}}
+    q2 = quality(SimpleNamespace(**smoothed), w, vis)
+    assert q2["set"]["smoothing_samples"] == 2.0 and q2["units"]["smoothing_samples"] == "samples"
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)
     assert q["rank_by"] == "least_certain_score"

@@ -27,7 +27,8 @@ QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "uncertainty_pct": "Uncertainty", "uncertainty_mm": "Uncertainty",
                  "bone_deviation_pct": "Bone-length deviation",
                  "least_certain_score": "Least-certain score"}
-QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ"}
+QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ",
+                     "smoothing_samples": "Labels smoothed over"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
