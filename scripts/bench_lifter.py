@@ -28,6 +28,13 @@ Two modes:
     nice .venv/bin/python scripts/bench_lifter.py --train 30000 --teacher-defaults --only-weak
         [--noise 5]  # issue 17: full scale, the teacher a user gets; σ = 5 px on all 2D
 
+Measured 2026-12-03, full scale (issue 17): --train 30000 --teacher-defaults --only-weak
+(28215 samples of S1/S5/S6/S7, 2000 of S8, which neither the teacher nor the lifter saw; 40
+epochs; one torch thread, two other benchmarks sharing the CPU), train | S8:
+flat 151.2 / 99.5 / 131.1 | 149.9 / 98.8 / 130.1; teacher (NRSfM defaults, 550 s; S8 through
+its encoder) 40.1 / 31.2 / 38.8 | 48.2 / 35.1 / 45.5; weak teacher3d 49.2 / 35.5 / 42.0 | 46.7 /
+32.7 / 40.2 (270 s; targets ≤ 55 MPJPE, ≤ 33 PA-MPJPE met; ElePose 64.0 / 36.7); weak distill
+60.7 / 44.0 / 53.1 | 56.7 / 40.1 / 50.0 (318 s).
 Measured 2026-12-02 with the default rigid-bone self-training of the teacher (train | S8):
 teacher 79.2 / 54.7 / 69.4 | 79.8 / 55.3 / 70.2; weak teacher3d 79.7 / 55.8 / 71.4 | 76.9 / 53.7 /
 69.4; weak distill 82.7 / 56.9 / 72.8 | 83.8 / 55.9 / 74.8 (its codes come from the fine-tuned
