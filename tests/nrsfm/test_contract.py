@@ -192,6 +192,7 @@ def test_cli_fits_and_writes_a_loadable_result(shared_data, tmp_path):
     assert r.keypoints_3d.shape == (307, 41, 3) and r.camera_model == "weak_perspective"
     assert r.config["bone_consistency"] == 0.3 and r.config["steps"] == 30
     assert r.config["bone_lengths"] == "rigid" and len(r.extra["bone_proportions"]) == 55
+    assert r.config["batch_size"] == 128  # 307 samples: the small-set schedule's batch
 
 
 def test_differing_restarts_are_a_note_with_objective_selection_and_a_warning_with_consensus(
