@@ -85,6 +85,9 @@ def register(subparsers) -> None:
     p.add_argument("--config", type=Path, help="TrainConfig JSON (flags override it)")
     p.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: OUT/checkpoint.pt)")
+    p.add_argument("--force", action="store_true",
+                   help="start over in an OUT that already holds a run (its checkpoint is "
+                        "replaced after the first epoch)")
     p.add_argument("--skeleton", metavar="NAME|JSON", help="skeleton for formats without one")
     p.add_argument("--split", metavar="NAME",
                    help="only this split of the dataset (train, val, test); default: all")
@@ -142,6 +145,12 @@ def run(args: argparse.Namespace) -> int:
     rank = int(os.environ.get("RANK", "0"))
     check_output(args.out, folder=True, inputs=(args.input, args.teacher, args.config),
                  writes=(FILENAME,))
+    if resume is None and (args.out / FILENAME).exists() and not args.force:
+        from poselab.core.errors import DataError
+
+        raise DataError(args.out / FILENAME, "this folder already holds a training run; "
+                        "continue it with --resume, choose another --out, or start over with "
+                        "--force (its checkpoint is then replaced)")
     if rank != 0:  # only rank 0 writes (and locks) the run folder
         return _run(args, resume, rank)
     with output_lock(args.out):

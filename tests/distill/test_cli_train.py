@@ -39,6 +39,10 @@ def test_train_resume_predict(folder, capsys):
             "--epochs", "1", "--batch-size", "16", "--device", "cpu", "--threads", "1"]
     assert main(args) == 0
     assert load_checkpoint(out)["step"] == 2
+    # the same command again would start over: refused, the finished run is kept
+    assert main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert load_checkpoint(out)["step"] == 2
     assert main([*args[:-8], "--epochs", "2", "--resume"]) == 0
     ck = load_checkpoint(out / "checkpoint.pt")
     assert (ck["epoch"], ck["step"], ck["config"]["batch_size"]) == (2, 4, 16)
