@@ -193,7 +193,8 @@ def predict(checkpoint_path: str | Path | dict, collection: PoseCollection,
 def save_predictions(path: str | Path, keypoints_3d: np.ndarray, collection: PoseCollection,
                      skeleton: Skeleton | None = None, extra: dict | None = None,
                      excluded: np.ndarray | None = None) -> Path:
-    """Write ``predictions.npz`` atomically with the keys of ``RESULT_FILE_KEYS``.
+    """Write ``predictions.npz`` atomically with the keys of ``RESULT_FILE_KEYS`` and the
+    SHA-256 of its arrays (``content_sha256``; a changed file then fails to read).
 
     Args:
         keypoints_3d: ``(N, J, 3)`` camera frame, pixels (from :func:`predict`).
@@ -221,8 +222,12 @@ def save_predictions(path: str | Path, keypoints_3d: np.ndarray, collection: Pos
         raise DataError(path, f"not written: the student predicted NaN or infinite 3D for "
                               f"{int(bad.sum())} of {len(bad)} samples (first: "
                               f"{collection.sample_ids[int(np.argmax(bad))]!r})")
-    atomic_savez(path, kind=np.array("prediction"), keypoints_3d=kp,
-                 sample_ids=np.asarray(list(collection.sample_ids), dtype=str),
-                 skeleton_json=np.array(json.dumps(skeleton.to_dict())), units=np.array("px"),
-                 frame=np.array("camera"), extra_json=np.array(json.dumps(extra)))
+    from poselab.core.digest import DIGEST_KEY, content_digest
+
+    arrays = dict(kind=np.array("prediction"), keypoints_3d=kp,
+                  sample_ids=np.asarray(list(collection.sample_ids), dtype=str),
+                  skeleton_json=np.array(json.dumps(skeleton.to_dict())), units=np.array("px"),
+                  frame=np.array("camera"), extra_json=np.array(json.dumps(extra)))
+    arrays[DIGEST_KEY] = np.array(content_digest(arrays))  # checked by io.read_result
+    atomic_savez(path, **arrays)
     return Path(path)

@@ -121,3 +121,17 @@ def test_read_result_checks_the_stored_hash(collection, tmp_path):
         read_result(tmp_path / "edited.npz")
     assert err.value.path == tmp_path / "edited.npz"
     assert read_result(good).num_samples == N
+
+
+def test_predictions_carry_a_hash_that_read_result_checks(collection, tmp_path):
+    from poselab.distill.predict import save_predictions
+
+    good = save_predictions(tmp_path / "predictions.npz", collection.keypoints_3d, collection)
+    assert read_result(good).kind == "prediction"
+    with np.load(good, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert "content_sha256" in arrays
+    arrays["keypoints_3d"] = arrays["keypoints_3d"] * 2.0
+    np.savez(tmp_path / "edited.npz", **arrays)
+    with pytest.raises(DataError, match="damaged"):
+        read_result(tmp_path / "edited.npz")
