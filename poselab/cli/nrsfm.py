@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                                  ("seed", args.seed), ("bone_consistency", args.bone_prior),
                                  ("bone_lengths", args.bone_lengths))
                if v is not None}
+    (config or NRSfMConfig()).replace(**changes)  # absurd values refused before any work
     with output_lock(args.out):
         collection = open_folder(args.input, skeleton=args.skeleton, check_images=False,
                                  split=args.split)
