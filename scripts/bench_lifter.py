@@ -34,7 +34,10 @@ epochs; one torch thread, two other benchmarks sharing the CPU), train | S8:
 flat 151.2 / 99.5 / 131.1 | 149.9 / 98.8 / 130.1; teacher (NRSfM defaults, 550 s; S8 through
 its encoder) 40.1 / 31.2 / 38.8 | 48.2 / 35.1 / 45.5; weak teacher3d 49.2 / 35.5 / 42.0 | 46.7 /
 32.7 / 40.2 (270 s; targets ≤ 55 MPJPE, ≤ 33 PA-MPJPE met; ElePose 64.0 / 36.7); weak distill
-60.7 / 44.0 / 53.1 | 56.7 / 40.1 / 50.0 (318 s).
+60.7 / 44.0 / 53.1 | 56.7 / 40.1 / 50.0 (318 s). The same with --noise 5 (σ = 5 px on all 2D):
+flat 157.9 / 107.0 / 131.1 | 156.4 / 106.0 / 130.1; teacher (340 s) 89.8 / 61.9 / 71.4 | 85.1 /
+56.9 / 69.3; weak teacher3d 91.2 / 62.9 / 69.4 | 88.5 / 59.3 / 67.4; weak distill 93.0 / 63.7 /
+70.2 | 90.7 / 60.6 / 68.9.
 Measured 2026-12-02 with the default rigid-bone self-training of the teacher (train | S8):
 teacher 79.2 / 54.7 / 69.4 | 79.8 / 55.3 / 70.2; weak teacher3d 79.7 / 55.8 / 71.4 | 76.9 / 53.7 /
 69.4; weak distill 82.7 / 56.9 / 72.8 | 83.8 / 55.9 / 74.8 (its codes come from the fine-tuned
