@@ -15,6 +15,22 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # noise and the uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-03 (issue 15, third pass: sequences — noise from the samples' order,
+smoothing along them, a second fit; the quick schedule for ≤ 1500 samples), one or two other
+benchmarks sharing the CPU:
+    --only classic (quick schedule, chosen on drink / pickup): drink 0.0255 (58 s), pickup
+        0.0390 (49 s); reported on stretch 0.0429 (62–70 s), yoga 0.0469 (60 s); BMM 0.0266 /
+        0.1731 / 0.1034 / 0.1150. Full schedule (--full-schedule): 0.016 / 0.026 / 0.059 / 0.045.
+    --noise --only classic (1 % of the box diagonal; network | output): drink 0.0493 | 0.0453,
+        pickup 0.0618 | 0.0598, stretch 0.0784 | 0.0699, yoga 0.0826 | 0.0718 (107–216 s: two
+        fits; noise estimated within 1 %, smoothed over 2–3 samples). Before the smoothing:
+        0.0524 | 0.0513, 0.0735 | 0.0733, 0.5601 | 0.5589, 0.1514 | 0.1510.
+    --noise --only cmu (cmu17_train, 11316): σ = 0: 40.2 / 32.3 / 30.6 | 26.7 / 22.2 / 26.0
+        (0.33 px), σ = 2: 43.2 / 34.0 / 33.4 | 37.9 / 29.8 / 32.6 (2.22 px), σ = 5: 98.1 / 66.9
+        / 85.5 | 95.9 / 65.6 / 85.0 (5.29 px), σ = 10: 139.7 / 87.0 / 124.3 | 140.4 / 87.1 /
+        126.0 (9.47 px; the output 0.7 mm worse); 270–460 s each.
+    --noise --only mocap --sigmas 2 --subjects S7,S8: 68.1 / 49.5 / 51.3 | 55.3 / 39.5 / 49.1
+        (2.55 px; 550 s).
 Measured 2026-12-03 (issue 15, second pass: per-sample network prior, noise estimate from the
 better of two starts, bone deviation estimated, free bones keep the network under noise,
 perspective reflection repair, exact labels below 0.5 % of the box). Settings chosen on
