@@ -165,13 +165,13 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
     width, label_noise = 0.0, 0.0
     if model is None:
         kp = _pixels(inputs.n, inputs)
-        known = known_noise is not None
-        bound = known_noise if known else temporal_noise_bound(kp, inputs.mask)
+        given = known_noise is not None
+        bound = known_noise if given else temporal_noise_bound(kp, inputs.mask)
         sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               start, noise_bound=bound, noise_known=known)
+                               start, noise_bound=bound, noise_known=given)
         label_noise = first.noise_px
-        if (smooth_sequences and not known and not through_labels
+        if (smooth_sequences and not given and not through_labels
                 and (rigid or first.temporal > 0)):
             width = _width(kp, inputs.mask, first.noise_px)
         if width > 0:  # a noisy sequence: labels and network smoothed along it
@@ -185,7 +185,7 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         k = prior_scales(X, *args(every), bones, proportions, first)
         model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                first, prior_scale=k[sub], noise_bound=bound,
-                               noise_known=known or width > 0)
+                               noise_known=given or width > 0)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
     else:
         model = replace(model)
