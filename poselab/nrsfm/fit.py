@@ -41,6 +41,7 @@ the labels smoothed over 2 samples 0.071 and 0.074.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Generator
@@ -318,8 +319,15 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                      "over %g samples", noise, width)
             del run, data
             smoothed, left = _smoothed(collection, width)
-            result = yield from fit(smoothed, config.replace(smooth_sequences=False), cancel,
-                                    known_noise=noise * left)
+            inner = fit(smoothed, config.replace(smooth_sequences=False), cancel,
+                        known_noise=noise * left)
+            while True:  # its steps continue this fit's count: the progress bar goes on
+                try:
+                    p = next(inner)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                yield dataclasses.replace(p, step=p.step + done, total=p.total + done)
             result.extra.update(
                 sequence_smoothing={"samples": width, "label_noise": noise,
                                     "first_fit_s": time.perf_counter() - t_start},

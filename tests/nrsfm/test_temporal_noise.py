@@ -199,7 +199,16 @@ def test_fit_runs_again_on_the_smoothed_labels_of_a_noisy_sequence():
 
     config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=800, restarts=1, batch_size=128)
     coll, clean = low_rank_sequence(3.0)
-    result = drain(fit(coll, config))
+    job, steps = fit(coll, config), []
+    while True:
+        try:
+            steps.append(next(job))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    done = [p.step for p in steps if p.kind == "step"]
+    assert done == sorted(done) and done[-1] > 800  # the second fit continues the count
+    assert any("smoothed over" in p.message for p in steps)
     sm = result.extra["sequence_smoothing"]
     assert sm["samples"] > 0 and abs(sm["label_noise"] - 3.0) < 0.25 * 3.0
     assert result.extra["noise_px"] == sm["label_noise"]
