@@ -136,10 +136,15 @@ class JobsMixin:
             return
         from poselab.gui.dialogs.job_dialog import JobDialog
         from poselab.nrsfm import NRSfMConfig
+        from poselab.nrsfm.articulation import rigid_wanted
+        from poselab.nrsfm.estimate import describe_estimate
 
-        dialog = JobDialog("Reconstruct (NRSfM)", NRSfMConfig,
-                           NRSfMConfig.for_samples(self._included_count()), NRSFM_MAIN,
-                           parent=self)
+        n = self._included_count()
+        skeleton = self.doc.collection.skeleton
+        dialog = JobDialog(
+            "Reconstruct (NRSfM)", NRSfMConfig, NRSfMConfig.for_samples(n), NRSFM_MAIN,
+            parent=self, estimate=lambda config: describe_estimate(
+                config, n, rigid_wanted(config.bone_lengths, skeleton, warn=False)))
         self.open_dialog(dialog, "job_dialog", self._on_reconstruct_dialog_accepted)
 
     @Slot()

@@ -370,4 +370,6 @@ def test_the_reconstruct_form_starts_from_the_schedule_for_this_many_samples(qtb
     dialog = window.job_dialog
     assert dialog.form.config() == NRSfMConfig.for_samples(6)
     assert dialog.form.config().steps == 2000
+    assert "Estimated duration" in dialog.estimate_label.text()
+    assert "(6 samples" in dialog.estimate_label.text()
     dialog.reject()

@@ -1,5 +1,6 @@
-"""The label noise of sequences (poselab.nrsfm.temporal) and what it changes for free bones: a synthetic marker set turning slowly in front of the camera, a
-"network" = the true shape plus independent errors, labels = the true 2D plus Gaussian noise."""
+"""The label noise of sequences (poselab.nrsfm.temporal) and what it changes for free bones:
+a synthetic marker set turning slowly in front of the camera, a "network" = the true shape plus
+independent errors, labels = the true 2D plus Gaussian noise."""
 
 from __future__ import annotations
 

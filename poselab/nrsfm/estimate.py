@@ -1,0 +1,57 @@
+"""How long a Deep NRSfM fit will take, before it starts (the GUI's Reconstruct dialog).
+
+``steps × seconds per step + samples × seconds per sample``, measured on the 2-core development
+CPU with one torch thread (2026-12-03, idle):
+
+- a training step costs about ``14.5 ms + 0.028 ms × batch`` (classic sequences, 41 landmarks:
+  batch 64 ≈ 16–17 ms, 128 ≈ 18–19 ms; h36m17_train35k, batch 256: 21.5 ms);
+- steps: ``restarts × exploration + (steps − exploration)``, plus, for rigid bones,
+  ``self_training × max(100, steps // 12)``;
+- the output steps cost about 0.5 ms per sample, and each self-training round's refinement
+  about 0.27 ms per sample (35k samples, defaults: 17 s output, 38 s in the rounds).
+
+h36m17_train35k with the defaults: 11000 steps → about 294 s (measured 291 s); pickup (357
+samples) with the small-set schedule: 3000 steps → about 54 s (measured 49–61 s). Not
+counted: a noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set
+whose restarts disagree they are explored again with smaller dictionaries (stretch: 62–76 s
+instead of ~55). On a GPU the figure is an upper bound; a shared CPU can be twice as slow.
+"""
+
+from __future__ import annotations
+
+_STEP_S = 0.0145
+_STEP_PER_SAMPLE_S = 0.000028
+_OUTPUT_PER_SAMPLE_S = 0.0005
+_ROUND_PER_SAMPLE_S = 0.00027
+
+
+def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
+    """Estimated wall time, seconds, of :func:`poselab.nrsfm.fit` with ``config``.
+
+    Args:
+        config: a :class:`poselab.nrsfm.NRSfMConfig`.
+        num_samples: samples to fit (≥ 0).
+        rigid: whether the bones are made rigid (then ``config.self_training`` rounds run;
+            :func:`poselab.nrsfm.articulation.rigid_wanted`).
+
+    Returns:
+        seconds (float ≥ 0) on the CPU the costs were measured on.
+    """
+    n = max(int(num_samples), 0)
+    batch = min(config.batch_size, max(n, 1))
+    explore = config.exploration if config.restarts > 1 else config.steps
+    steps = config.restarts * explore + (config.steps - explore)
+    rounds = config.self_training if rigid else 0
+    steps += rounds * max(100, config.steps // 12)
+    per_step = _STEP_S + _STEP_PER_SAMPLE_S * batch
+    return steps * per_step + n * (_OUTPUT_PER_SAMPLE_S + rounds * _ROUND_PER_SAMPLE_S)
+
+
+def describe_estimate(config, num_samples: int, rigid: bool) -> str:
+    """One line for a dialog: ``"Estimated duration: about 4.9 min (35000 samples, CPU; …)"``."""
+    s = estimate_seconds(config, num_samples, rigid)
+    text = f"{s:.0f} s" if s < 90 else (f"{s / 60:.1f} min" if s < 5400 else f"{s / 3600:.1f} h")
+    where = "CPU" if not str(config.device).startswith("cuda") else "measured on a CPU; a GPU " \
+                                                                    "is faster"
+    return (f"Estimated duration: about {text} ({num_samples} samples, {where}; a noisy "
+            f"sequence is fitted twice)")
