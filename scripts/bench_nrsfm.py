@@ -303,10 +303,9 @@ def _uncertainty(result, coll, gt=None) -> str:
 
 
 def _smoothing(result) -> float:
-    """Samples the labels were smoothed over: the refit of a noisy sequence, or the output
-    step's own smoothing (poselab.nrsfm.temporal)."""
-    seq = result.extra.get("sequence_smoothing") or {}
-    return float(seq.get("samples", result.extra.get("smoothing_samples", 0.0)))
+    """Samples the labels were smoothed over before the fit that made ``result`` (0: none;
+    poselab.nrsfm.fit's refit of a noisy sequence)."""
+    return float((result.extra.get("sequence_smoothing") or {}).get("samples", 0.0))
 
 
 def bench_noise(config: NRSfMConfig, parts: list[str], sigmas: list[float],

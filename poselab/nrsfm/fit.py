@@ -114,13 +114,10 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
 
         given = noise_model if noise_model is None else NoiseModel(**noise_model)
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
-                                 proportions, given, smooth_sequences=config.smooth_sequences,
-                                 known_noise=known_noise)
+                                 proportions, given, known_noise=known_noise)
         Y, proportions, std, net_px = ref.shapes, ref.proportions, ref.std, ref.network_px
-        # stored for new data (reconstruct), which is not smoothed: the labels' own noise
-        extra.update(noise_px=float(ref.label_noise_px),
-                     noise_model={**ref.model.to_dict(), "noise_px": float(ref.label_noise_px)},
-                     labels_exact=ref.exact, smoothing_samples=float(ref.smoothing))
+        extra.update(noise_px=float(ref.model.noise_px), noise_model=ref.model.to_dict(),
+                     labels_exact=ref.exact)
     else:  # on the observed rays, bones rigid when asked (articulation.py)
         Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
                                 config.bone_lengths, proportions)
@@ -332,6 +329,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                 sequence_smoothing={"samples": width, "label_noise": noise,
                                     "first_fit_s": time.perf_counter() - t_start},
                 noise_px=noise, wall_s=time.perf_counter() - t_start)
+            if "noise_model" in result.extra:  # for new data (reconstruct), not smoothed
+                result.extra["noise_model"] = {**result.extra["noise_model"], "noise_px": noise}
             result.config = config.to_dict()
             return result
     # (refine() in build_result warns once if rigid bones were asked of a boneless skeleton)

@@ -71,7 +71,7 @@ class NoiseModel:
             of :func:`poselab.nrsfm.noise_aware.prior_scales` (0: not set — older files —
             then the medians of the samples at hand are used).
         temporal: 1 when ``noise_px`` came from the samples' order
-            (:func:`poselab.nrsfm.noise_aware.temporal_noise_bound`): with free bones the
+            (:func:`poselab.nrsfm.temporal.temporal_noise_bound`): with free bones the
             label noise is then told apart from the network's error (0: it was not).
     """
 

@@ -56,7 +56,6 @@ from poselab.nrsfm.least_squares import (
 )
 from poselab.nrsfm.temporal import (
     choose_width,
-    smooth,
     temporal_noise,
     temporal_noise_bound,
 )
@@ -97,10 +96,6 @@ class Refined:
         network_px: ``(N,)`` float32 RMS label residual of the network's shapes, pixels.
         exact: the estimated noise was below :data:`EXACT_LABELS` of the box: the shapes are
             those through the labels (:func:`poselab.nrsfm.articulation.refine`).
-        smoothing: Gaussian width (samples) by which labels and network shapes were smoothed
-            along the samples' order before the solve (0: none; :mod:`poselab.nrsfm.temporal`).
-        label_noise_px: the label noise estimated before any smoothing (px per coordinate;
-            ``model.noise_px`` is then that of the smoothed labels).
     """
 
     shapes: np.ndarray
@@ -110,16 +105,13 @@ class Refined:
     model: NoiseModel
     network_px: np.ndarray
     exact: bool = False
-    smoothing: float = 0.0
-    label_noise_px: float = 0.0
 
 
 def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                        proportions: np.ndarray | None = None, model: NoiseModel | None = None,
                        start: NoiseModel | None = None, full_covariance: bool = True,
                        iterations: int = VCE_ITERATIONS, through_labels: bool | None = None,
-                       smooth_sequences: bool = False, known_noise: float | None = None
-                       ) -> Refined:
+                       known_noise: float | None = None) -> Refined:
     """The teacher's output 3D for noisy labels (module docstring).
 
     Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
@@ -138,20 +130,16 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             h36m17_train35k S1/S5/S6, 5000 samples, σ = 5 px, a network self-trained on them
             scored 91.8 mm MPJPE and its least-squares output 85.4, against 97.6 and 94.0
             when self-trained on the least-squares shapes); None: decide by the noise.
-        smooth_sequences: when the variances are estimated here and the label noise is told
-            from the network's error, smooth labels and network shapes along the samples by the
-            width of least estimated risk (:func:`poselab.nrsfm.temporal.choose_width`; none
-            for samples in no order), then estimate and solve on the smoothed ones.
-        known_noise: the labels' noise when known (px per coordinate; labels smoothed
-            before the fit): taken as the noise, no smoothing, and never "exact".
+        known_noise: the labels' noise when known (px per coordinate; labels smoothed along
+            a sequence before the fit, :func:`sequence_smoothing`): taken as the noise, and
+            never "exact".
 
     Returns:
         :class:`Refined`.
     """
     from poselab.nrsfm.articulation import refine, rigid_wanted
 
-    X = X_raw = np.asarray(X, np.float64)
-    raw = inputs
+    X = np.asarray(X, np.float64)
     Y0, proportions = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
     rigid = rigid_wanted(bone_mode, skeleton, warn=False) and proportions is not None
     bones = skeleton.bones_array if rigid else None
@@ -162,7 +150,6 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                 inputs.ray_centre[sel], inputs.scale[sel])
 
     every = slice(None)
-    width, label_noise = 0.0, 0.0
     if model is None:
         kp = _pixels(inputs.n, inputs)
         given = known_noise is not None
@@ -170,22 +157,10 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                start, noise_bound=bound, noise_known=given)
-        label_noise = first.noise_px
-        if (smooth_sequences and not given and not through_labels
-                and (rigid or first.temporal > 0)):
-            width = _width(kp, inputs.mask, first.noise_px)
-        if width > 0:  # a noisy sequence: labels and network smoothed along it
-            sm, _, share = smooth(kp, inputs.mask, width)
-            inputs = replace(inputs, n=_normalised(sm, inputs).astype(np.float32))
-            X = _smooth_shapes(X, tau, inputs, width)
-            Y0, _ = refine(X, inputs, tau, skeleton, True, bone_mode, proportions)
-            bound = label_noise * float(np.sqrt(share[inputs.mask > 0].mean()))
-            first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions,
-                                   iterations, start, noise_bound=bound, noise_known=True)
         k = prior_scales(X, *args(every), bones, proportions, first)
         model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                first, prior_scale=k[sub], noise_bound=bound,
-                               noise_known=given or width > 0)
+                               noise_known=given)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
     else:
         model = replace(model)
@@ -197,7 +172,7 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         k = np.ones(N)
     exact = model.noise_px < ((EXACT_LABELS if known else EXACT_LABELS_FREE)
                               * float(np.median(inputs.scale)))
-    if width > 0 or known_noise is not None:
+    if known_noise is not None:
         exact = False  # smoothed labels: their noise is known, weighted by it
     if through_labels is not None:
         exact = through_labels
@@ -223,20 +198,19 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             Y, sd = refine_lsq(X[sel], X[sel], *args(sel), model, None, None, steps=0,
                                full_covariance=full_covariance, prior_scale=k[sel])
         out[sel], std[sel] = Y, sd
-        net[sel] = network_residual_px(X_raw[sel], raw.n[sel], raw.mask[sel], tau[sel],
-                                       raw.sigma[sel], raw.ray_centre[sel], raw.scale[sel])
+        net[sel] = network_residual_px(X[sel], *args(sel))
     conf = np.clip(1 - std.astype(np.float64) ** 2 / (prior * k[:, None] ** 2), 0.05, 1.0)
-    return Refined(out, std, conf.astype(np.float32), proportions, model, net, bool(exact),
-                   width, float(label_noise or model.noise_px))
+    return Refined(out, std, conf.astype(np.float32), proportions, model, net, bool(exact))
 
 
 def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
                        ) -> tuple[float, float]:
-    """The smoothing :func:`refine_noise_aware` would choose (``smooth_sequences``), before
-    any is done: ``(width in samples, label noise px per coordinate)``; width 0 when the
-    noise is not told from the network's error or smoothing does not pay. Arguments as
-    :func:`refine_noise_aware`. Used by :func:`poselab.nrsfm.fit` to fit a noisy sequence
-    again on its smoothed labels."""
+    """Whether the labels are a noisy sequence worth smoothing along its order:
+    ``(width in samples, label noise px per coordinate)``; width 0 when the noise is not told
+    from the network's error or smoothing does not pay (SURE,
+    :func:`poselab.nrsfm.temporal.choose_width`; none for samples in no order). Arguments as
+    :func:`refine_noise_aware`. :func:`poselab.nrsfm.fit` (``NRSfMConfig.smooth_sequences``)
+    then fits again on the smoothed labels; it is the only place that decides."""
     from poselab.nrsfm.articulation import refine, rigid_wanted
 
     kp = _pixels(inputs.n, inputs)
@@ -270,20 +244,6 @@ def _pixels(n: np.ndarray, inputs) -> np.ndarray:
     """Normalised 2D ``(N, J, 2)`` → the input's pixels (DESIGN §3; perspective: fx = fy)."""
     return (np.asarray(n, np.float64) * inputs.scale[:, None, None]
             + inputs.centre[:, None, :])
-
-
-def _normalised(px: np.ndarray, inputs) -> np.ndarray:
-    return (px - inputs.centre[:, None, :]) / inputs.scale[:, None, None]
-
-
-def _smooth_shapes(X: np.ndarray, tau: np.ndarray, inputs, width: float) -> np.ndarray:
-    """The network's shapes ``(N, J, 3)`` (box units) smoothed along the samples in pixels."""
-    s = np.asarray(inputs.scale, np.float64)[:, None, None]
-    px = X * s
-    px[..., :2] += (inputs.centre + tau * inputs.scale[:, None])[:, None, :]
-    sm, _, _ = smooth(px, np.ones(X.shape[:2]), width)
-    sm[..., :2] -= (inputs.centre + tau * inputs.scale[:, None])[:, None, :]
-    return sm / s
 
 
 def prior_scales(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model: NoiseModel
