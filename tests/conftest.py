@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -17,3 +18,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not found at {SHARED_DATA} (set POSELAB_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _automatic_gc_outside_gui_tests(request):
+    """The GUI switches automatic garbage collection off (a timer collects in the GUI thread,
+    poselab.gui.qtcompat); tests without a GUI get it back."""
+    if "gui" not in request.node.path.parts and not gc.isenabled():
+        gc.enable()

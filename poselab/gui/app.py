@@ -40,9 +40,10 @@ def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    from poselab.gui.qtcompat import pin_singletons
+    from poselab.gui.qtcompat import collect_in_gui_thread, pin_singletons
 
     pin_singletons()  # PySide6 6.12 leaks references of None/True (see qtcompat)
+    collect_in_gui_thread()  # never in a worker thread, where it can free Qt objects
     app.setApplicationName("poselab")
     app.setOrganizationName("poselab")
     # thumbnails + a job + metrics + autosave may overlap; the default is the core count (2)

@@ -9,6 +9,13 @@ Python error: none_dealloc: deallocating None`` (or ``bool_dealloc``), and befor
 near them may be corrupted. :func:`pin_singletons` detects the leak with two probes and, only
 when it is there, adds 2**40 references to ``None``, ``True`` and ``False`` (what Python 3.12+
 does for every built-in constant), which no session can use up.
+
+:func:`collect_in_gui_thread`: Python's cyclic garbage collector runs in whichever thread happens
+to allocate when a threshold is crossed; in a worker thread it can destroy Qt objects that belong
+to the GUI thread, and the process dies (CI, 2026-12-03: ``Fatal Python error: Segmentation
+fault`` in "Garbage-collecting" during a ``torch.load`` of a Predict 3D job run in a worker
+thread). Automatic collection is therefore switched off and done by a timer in the GUI thread
+(pyqtgraph's ``GarbageCollector``, same thresholds, once a second).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _PINNED = False
 PROBES = 16
+_COLLECTOR = None
 
 
 def leaked_references(probes: int = PROBES) -> dict[str, int]:
@@ -62,3 +70,17 @@ def pin_singletons() -> bool:
     return True
 
 
+
+
+def collect_in_gui_thread() -> None:
+    """Collect reference cycles only in the GUI thread (module docstring). Call from the GUI
+    thread once a QApplication exists; idempotent (automatic collection is switched off again
+    on every call, since a test harness may switch it back on between GUI tests)."""
+    global _COLLECTOR
+    import gc
+
+    if _COLLECTOR is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _COLLECTOR = GarbageCollector(interval=1.0)
+    gc.disable()
