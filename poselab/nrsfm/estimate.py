@@ -6,23 +6,30 @@ CPU with one torch thread (2026-12-03, idle):
 - a training step costs about ``14.5 ms + 0.028 ms × batch`` (classic sequences, 41 landmarks:
   batch 64 ≈ 16–17 ms, 128 ≈ 18–19 ms; h36m17_train35k, batch 256: 21.5 ms);
 - steps: ``restarts × exploration + (steps − exploration)``, plus, for rigid bones,
-  ``self_training × max(100, steps // 12)``;
+  ``self_training × max(100, steps // 12)``; where the restarts train side by side
+  (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch thread) their steps go 1.64×
+  (two restarts) or 1.83× (three or more) as fast in all;
 - the output steps cost about 0.5 ms per sample, and each self-training round's refinement
   about 0.27 ms per sample (35k samples, defaults: 17 s output, 38 s in the rounds).
 
-h36m17_train35k with the defaults: 11000 steps → about 294 s (measured 291 s); pickup (357
-samples) with the small-set schedule: 3000 steps → about 54 s (measured 49–61 s). Not
-counted: a noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set
-whose restarts disagree they are explored again with smaller dictionaries (stretch: 62–76 s
-instead of ~55). On a GPU the figure is an upper bound; a shared CPU can be twice as slow.
+h36m17_train35k with the defaults: 3 × 1500 exploration steps side by side + 6500 → about 249 s
+(measured 244 s; 291 s one restart after the other); pickup (357 samples) with the small-set
+schedule: 3 × 500 side by side + 1500 steps → about 42 s (measured 40.5 s). Not counted: a
+noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set whose restarts
+disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). On a GPU the
+figure is an upper bound; a shared CPU can be twice as slow.
 """
 
 from __future__ import annotations
+
+import os
 
 _STEP_S = 0.0145
 _STEP_PER_SAMPLE_S = 0.000028
 _OUTPUT_PER_SAMPLE_S = 0.0005
 _ROUND_PER_SAMPLE_S = 0.00027
+#: Restarts trained side by side on the 2 cores: total steps/s against one restart alone.
+_SIDE_BY_SIDE = {2: 1.64, 3: 1.83}
 
 
 def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
@@ -40,11 +47,22 @@ def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
     n = max(int(num_samples), 0)
     batch = min(config.batch_size, max(n, 1))
     explore = config.exploration if config.restarts > 1 else config.steps
-    steps = config.restarts * explore + (config.steps - explore)
+    exploring = config.restarts * explore
+    if _side_by_side(config):  # poselab.nrsfm.concurrent
+        exploring /= _SIDE_BY_SIDE.get(config.restarts, _SIDE_BY_SIDE[3])
+    steps = exploring + (config.steps - explore)
     rounds = config.self_training if rigid else 0
     steps += rounds * max(100, config.steps // 12)
     per_step = _STEP_S + _STEP_PER_SAMPLE_S * batch
     return steps * per_step + n * (_OUTPUT_PER_SAMPLE_S + rounds * _ROUND_PER_SAMPLE_S)
+
+
+def _side_by_side(config) -> bool:
+    """Whether the fit will train its restarts in threads
+    (:func:`poselab.nrsfm.concurrent.restarts_in_parallel`, told without importing torch:
+    the fit sets ``config.num_threads`` torch threads)."""
+    return (config.restarts > 1 and config.num_threads == 1
+            and not str(config.device).startswith("cuda") and (os.cpu_count() or 1) >= 2)
 
 
 def describe_estimate(config, num_samples: int, rigid: bool) -> str:

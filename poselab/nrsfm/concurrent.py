@@ -1,0 +1,102 @@
+"""Train the restarts of a Deep NRSfM fit side by side, one thread each (CPU only).
+
+A training step is a few hundred small torch operations; each releases Python's interpreter
+lock while it computes, so independent restarts trained in threads share the cores. On the
+2-core development CPU with one torch thread per operation (h36m17_train35k, batch 256,
+2026-12-03): one restart 53.6 steps/s, two in threads 87.7 steps/s in all (1.64×), three 96.1
+(1.8×); the default 35k fit went from 291 to 244 s (idle), with the same 3D. The result is the
+same as training them one after the other: each restart has its own model,
+optimiser and batch generator, created in order before the threads start, and its operations
+run on one thread, so every restart sees exactly the numbers it would see alone
+(``tests/nrsfm/test_concurrent_restarts.py``).
+
+Used only where it cannot oversubscribe the CPU (:func:`restarts_in_parallel`): with more torch
+threads per operation, threads compete for the same cores (PLATFORM.md measured runs 30×
+slower), and on a GPU the steps are queued on one device anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+#: Seconds between progress reports while the restarts train.
+POLL_S = 0.25
+
+
+def restarts_in_parallel(device: str, restarts: int) -> bool:
+    """Whether :func:`train_together` should train ``restarts`` restarts on ``device``:
+    CPU, at least two cores, one torch thread per operation, more than one restart."""
+    return (restarts > 1 and str(device) == "cpu" and torch.get_num_threads() == 1
+            and (os.cpu_count() or 1) >= 2)
+
+
+class Diverged(FloatingPointError):
+    """A restart's loss was not finite (the caller names the data)."""
+
+
+def train_together(runs: list, n_steps: int, data, stop_requested=None
+                   ) -> Iterator[tuple[int, list[int], dict | None]]:
+    """Train every run ``n_steps`` steps (:meth:`poselab.nrsfm.train.Run.train_step`), one
+    thread each.
+
+    Args:
+        runs: :class:`poselab.nrsfm.train.Run` objects (independent models).
+        n_steps: steps per run.
+        data: the :class:`poselab.nrsfm.train.Batches` they share (read only).
+        stop_requested: optional callable, checked by each thread before every step; when it
+            returns True the threads stop (the caller's cancel token).
+
+    Yields:
+        about every :data:`POLL_S` seconds and once at the end: ``(steps done over all runs,
+        steps done per run, the last step's values of the run furthest behind)``. The caller
+        may raise (e.g. ``Cancelled``) at a yield: the threads are then stopped and joined.
+
+    Raises:
+        Diverged: a run's loss was not finite (the other runs are stopped).
+        Exception: whatever a run's step raised.
+    """
+    counts = [0] * len(runs)
+    last: list[dict | None] = [None] * len(runs)
+    errors: list[BaseException] = []
+    halt, wake = threading.Event(), threading.Event()
+    left = [len(runs)]
+    lock = threading.Lock()
+
+    def work(i: int, run) -> None:
+        try:
+            for _ in range(n_steps):
+                if halt.is_set() or (stop_requested is not None and stop_requested()):
+                    return
+                vals = run.train_step(data)
+                if not np.isfinite(vals["loss"]):
+                    raise Diverged(f"restart {i + 1}: loss {vals['loss']}")
+                last[i], counts[i] = vals, counts[i] + 1
+        except BaseException as exc:  # noqa: BLE001 -- handed to the caller's thread
+            errors.append(exc)
+            halt.set()
+        finally:
+            with lock:
+                left[0] -= 1
+                if left[0] == 0 or errors:
+                    wake.set()
+
+    threads = [threading.Thread(target=work, args=(i, run), daemon=True,
+                                name=f"nrsfm-restart-{i + 1}") for i, run in enumerate(runs)]
+    try:
+        for t in threads:
+            t.start()
+        while not wake.wait(POLL_S):
+            slow = int(np.argmin(counts))
+            yield sum(counts), list(counts), last[slow]
+        if errors:
+            raise errors[0]
+        yield sum(counts), list(counts), last[int(np.argmin(counts))]
+    finally:
+        halt.set()
+        for t in threads:
+            t.join()
