@@ -22,17 +22,27 @@ import threading
 from collections.abc import Iterator
 
 import numpy as np
-import torch
 
 #: Seconds between progress reports while the restarts train.
 POLL_S = 0.25
 
 
+def usable_cpus() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one, e.g. a
+    container limited to 2 of the host's cores; else ``os.cpu_count()``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def restarts_in_parallel(device: str, restarts: int) -> bool:
     """Whether :func:`train_together` should train ``restarts`` restarts on ``device``:
-    CPU, at least two cores, one torch thread per operation, more than one restart."""
+    CPU, at least two usable cores, one torch thread per operation, more than one restart."""
+    import torch
+
     return (restarts > 1 and str(device) == "cpu" and torch.get_num_threads() == 1
-            and (os.cpu_count() or 1) >= 2)
+            and usable_cpus() >= 2)
 
 
 class Diverged(FloatingPointError):

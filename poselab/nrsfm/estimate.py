@@ -22,7 +22,7 @@ figure is an upper bound; a shared CPU can be twice as slow.
 
 from __future__ import annotations
 
-import os
+from poselab.nrsfm.concurrent import usable_cpus
 
 _STEP_S = 0.0145
 _STEP_PER_SAMPLE_S = 0.000028
@@ -62,7 +62,7 @@ def _side_by_side(config) -> bool:
     (:func:`poselab.nrsfm.concurrent.restarts_in_parallel`, told without importing torch:
     the fit sets ``config.num_threads`` torch threads)."""
     return (config.restarts > 1 and config.num_threads == 1
-            and not str(config.device).startswith("cuda") and (os.cpu_count() or 1) >= 2)
+            and not str(config.device).startswith("cuda") and usable_cpus() >= 2)
 
 
 def describe_estimate(config, num_samples: int, rigid: bool) -> str:

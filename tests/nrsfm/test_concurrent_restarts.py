@@ -94,7 +94,7 @@ def test_a_diverging_restart_stops_the_others_and_is_named_with_the_file(monkeyp
 
 
 def test_parallel_only_where_it_cannot_oversubscribe(monkeypatch):
-    monkeypatch.setattr(concurrent.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(concurrent, "usable_cpus", lambda: 2)
     assert concurrent.restarts_in_parallel("cpu", 3)
     assert not concurrent.restarts_in_parallel("cpu", 1)
     assert not concurrent.restarts_in_parallel("cuda", 3)
@@ -103,5 +103,5 @@ def test_parallel_only_where_it_cannot_oversubscribe(monkeypatch):
         assert not concurrent.restarts_in_parallel("cpu", 3)
     finally:
         torch.set_num_threads(1)
-    monkeypatch.setattr(concurrent.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(concurrent, "usable_cpus", lambda: 1)
     assert not concurrent.restarts_in_parallel("cpu", 3)
