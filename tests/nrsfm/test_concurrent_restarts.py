@@ -32,13 +32,8 @@ def test_side_by_side_restarts_give_the_sequential_answer(monkeypatch):
     monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: False)
     alone = drain(fit(coll, CONFIG))
     monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: True)
-    job, stages = fit(coll, CONFIG), []
-    while True:
-        try:
-            stages.append(next(job))
-        except StopIteration as stop:
-            together = stop.value
-            break
+    stages: list = []
+    together = drain(fit(coll, CONFIG), stages.append)
     assert any(p.stage == "restarts 1-3" for p in stages)
     steps = [p.step for p in stages if p.kind == "step"]
     assert steps == sorted(steps) and steps[-1] == 3 * 150 + 250

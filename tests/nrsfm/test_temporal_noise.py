@@ -209,13 +209,8 @@ def test_fit_runs_again_on_the_smoothed_labels_of_a_noisy_sequence():
 
     config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=800, restarts=1, batch_size=128)
     coll, clean = low_rank_sequence(3.0)
-    job, steps = fit(coll, config), []
-    while True:
-        try:
-            steps.append(next(job))
-        except StopIteration as stop:
-            result = stop.value
-            break
+    steps: list = []
+    result = drain(fit(coll, config), steps.append)
     done = [p.step for p in steps if p.kind == "step"]
     assert done == sorted(done) and done[-1] > 800  # the second fit continues the count
     assert any("smoothed over" in p.message for p in steps)
