@@ -15,6 +15,16 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # noise and the uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-03, restarts trained side by side (poselab.nrsfm.concurrent; the same 3D as
+one after the other, idle CPU unless said):
+    --only classic: drink 0.0255 (49.6 s), pickup 0.0390 (40.5 s), stretch 0.0429 (53.8 s),
+        yoga 0.0469 (54.0 s) — every 300-frame-class sequence within 60 s.
+    --noise --only classic, other jobs on the CPU: the same figures as below in 99 / 102 /
+        147 / 111 s (two fits each).
+    h36m17_train35k, defaults: 39.7 / 30.6 / 38.3 in 244 s (restarts 55 s, main fit 97 s,
+        self-training 73 s, output 18 s; 291 s one after the other). Fused Adam: 217 s but
+        41.8 / 33.0 / 40.5 (other numerics, same seed); --steps 5000 with it 41.4 / 32.1 /
+        40.1 in 241 s under load — neither adopted.
 Measured 2026-12-03 (issue 15, third pass: sequences — noise from the samples' order,
 smoothing along them, a second fit; the quick schedule for ≤ 1500 samples), one or two other
 benchmarks sharing the CPU:
