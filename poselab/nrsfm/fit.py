@@ -220,9 +220,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
 
         t0, base, every = time.perf_counter(), done, config.log_every * len(runs)
         shown = 0
+        job = train_together(runs, n_steps, data, lambda: cancel.cancelled)
         try:
-            for count, per_run, vals in train_together(runs, n_steps, data,
-                                                       lambda: cancel.cancelled):
+            for count, per_run, vals in job:
                 done = base + count
                 cancel.check()
                 if vals is None or (count - shown < every and count < n_steps * len(runs)):
@@ -236,6 +236,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         except Diverged:
             raise DataError(collection.source, "NRSfM training diverged (loss is not "
                                                "finite); try a lower learning rate") from None
+        finally:
+            job.close()  # whatever ends this loop, the threads stop and are joined now
         cancel.check()
 
     weak = inputs.camera_model == "weak_perspective"

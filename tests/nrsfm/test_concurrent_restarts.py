@@ -56,6 +56,12 @@ def test_cancel_stops_every_restart_thread(monkeypatch):
         for _ in job:
             pass
     assert not _restart_threads()
+    # a consumer that just stops listening (closes the generator) stops them too
+    job = fit(coll, CONFIG.replace(explore_steps=100_000, steps=200_000))
+    next(p for p in job if p.stage == "restarts 1-3")
+    assert len(_restart_threads()) == 3
+    job.close()
+    assert not _restart_threads()
 
 
 class _Fake:
