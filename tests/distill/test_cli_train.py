@@ -80,7 +80,8 @@ def test_bench_distill_smoke(shared_data, tmp_path):
     proc = subprocess.run([sys.executable, str(script), "--smoke", "--cache", str(tmp_path),
                            "--threads", "1"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for row in ("Deep NRSfM teacher", "Weaksup-bs", "distilled", "supervised", "claim on"):
+    for row in ("Deep NRSfM teacher", "teacher network shapes", "Weaksup-bs", "distilled",
+                "supervised", "claim on"):
         assert row in proc.stdout
 
 
