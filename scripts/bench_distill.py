@@ -20,6 +20,14 @@ Ground truth is only used to score (and by the supervised row).
 Timings on a shared 2-core machine are noisy.
 
 Measured (--train 5000 --heldout 1000; MPJPE / PA-MPJPE / depth in mm, train | S8):
+    40 epochs, 2 threads, today's teacher (NRSfM defaults, 288 s), CPU shared at times
+        (2026-12-03): teacher 40.6/31.7/39.3 | 35.0/26.8/33.9 (its network's own shapes
+        70.4/54.4/52.8 | 66.5/50.5/49.9); Weaksup-bs 125.6/89.4/72.4 | 124.2/87.5/69.5;
+        distilled 148.6/99.9/87.6 | 140.8/97.3/82.9; distilled+teacher3D 128.8/90.9/74.6 |
+        125.9/88.8/72.7; supervised 127.9/90.9/74.3 | 124.1/87.9/68.7 (517 / 295 / 424 / 494
+        img/s); lifter2d 55.5/40.4/48.2 | 52.0/37.7/45.0 in 127 s. The students learn; their 2D
+        limits them (supervised = Weaksup-bs); the distilling loss's minimum is the network's
+        depth, which the refined teacher output beats, so Weaksup-bs wins.
     15 epochs, 1 thread (2026-11-22): teacher 112.5/82.5/89.3 | 102.1/76.4/82.9; Weaksup-bs
         198.8/114.7/106.0 | 188.0/113.3/94.5; distilled 214.1/127.5/105.4 | 202.7/129.3/99.6;
         supervised 198.7/115.5/95.7 | 185.6/114.9/83.6 (223 / 299 / 331 img/s).
