@@ -234,14 +234,14 @@ def main() -> int:
               f"S8 {rows[label][1]}", flush=True)
 
     run("Weaksup-bs", depth_loss="weaksup")
-    run("distilled", depth_loss="distill")
+    run("distilled", depth_loss="distill", teacher3d_weight=0.0)  # paper 000's loss alone
     run("distilled+teacher3D", depth_loss="distill", teacher3d_weight=1.0)
     run("supervised", depth_loss="supervised")
     if not args.no_lifter:  # the CPU default student: 2D landmarks -> 3D (S8: its labelled 2D)
         run("lifter2d (default)", student="lifter2d", epochs=TrainConfig().epochs)
     if args.sweep:
         for l1 in (0.0, 0.1, 1.0):
-            run(f"distilled l1={l1}", depth_loss="distill", l1_weight=l1)
+            run(f"distilled l1={l1}", depth_loss="distill", l1_weight=l1, teacher3d_weight=0.0)
 
     print()
     print(f"{'':22s} | {'training images':^23s} | {'held-out S8':^23s} |")

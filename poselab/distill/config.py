@@ -48,8 +48,9 @@ class TrainConfig(ConfigBase):
         "Student", choices=STUDENTS,
         help="lifter2d (default on a CPU): 2D landmarks → 3D, learns in about a minute; "
              "integral: image → 3D integral regression (paper 000); heatmap-lifter: 2D "
-             "heatmaps + lifting network (paper 001) — the image students need GPU-scale "
-             "training: in a CPU budget they learn only the median pose"))
+             "heatmaps + lifting network (paper 001) — the image students need thousands of "
+             "images and tens of epochs (5000 images × 40 epochs: ~7 min on 2 CPU cores, "
+             "124 mm MPJPE on unseen S8, limited by their 2D)"))
     preset: str = field(default="cpu", metadata=hint(
         "Preset", choices=PRESETS, help="cpu: small fast network; paper: ResNet-50 at 256 px"))
     backbone: str = field(default="resnet18", metadata=hint(
@@ -66,11 +67,13 @@ class TrainConfig(ConfigBase):
         "Depth loss", choices=DEPTH_LOSSES,
         help="distill: paper 000 Eq. 14; weaksup: L1 to the teacher's depth (Weaksup-bs); "
              "supervised: L1 to ground-truth depth (upper bound)"))
-    teacher3d_weight: float = field(default=0.0, metadata=hint(
+    teacher3d_weight: float = field(default=1.0, metadata=hint(
         "Teacher-3D weight", (0.0, 100.0),
         help="depth_loss='distill' only: add this weight times the L1 to the teacher's refined "
              "depth (paper 001's 3D target), each joint weighted by the teacher's confidence "
-             "when its result has keypoints_3d_std"))
+             "when its result has keypoints_3d_std. 1 by default: on held-out S8 (5000 "
+             "training images, 40 epochs) the integral student's depth error went from 82.9 "
+             "(distilling loss alone, 0) to 72.7 mm"))
     l1_weight: float = field(default=0.3, metadata=hint(
         "L1 weight", (0.0, 10.0), help="weight of ‖φ̃‖₁ in the distilling loss (Eq. 14)"))
     xy_weight: float = field(default=1.0, metadata=hint(
