@@ -70,8 +70,6 @@ def pin_singletons() -> bool:
     return True
 
 
-
-
 def collect_in_gui_thread() -> None:
     """Collect reference cycles only in the GUI thread (module docstring). Call from the GUI
     thread once a QApplication exists; idempotent (automatic collection is switched off again

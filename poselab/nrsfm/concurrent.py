@@ -36,12 +36,16 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def restarts_in_parallel(device: str, restarts: int) -> bool:
+def restarts_in_parallel(device: str, restarts: int, torch_threads: int | None = None) -> bool:
     """Whether :func:`train_together` should train ``restarts`` restarts on ``device``:
-    CPU, at least two usable cores, one torch thread per operation, more than one restart."""
-    import torch
+    CPU, at least two usable cores, one torch thread per operation, more than one restart.
+    ``torch_threads``: the threads the fit will use (None: torch's setting now; the GUI's
+    duration estimate passes ``NRSfMConfig.num_threads`` without importing torch)."""
+    if torch_threads is None:
+        import torch
 
-    return (restarts > 1 and str(device) == "cpu" and torch.get_num_threads() == 1
+        torch_threads = torch.get_num_threads()
+    return (restarts > 1 and str(device) == "cpu" and torch_threads == 1
             and usable_cpus() >= 2)
 
 

@@ -22,7 +22,7 @@ figure is an upper bound; a shared CPU can be twice as slow.
 
 from __future__ import annotations
 
-from poselab.nrsfm.concurrent import usable_cpus
+from poselab.nrsfm import concurrent
 
 _STEP_S = 0.0145
 _STEP_PER_SAMPLE_S = 0.000028
@@ -58,11 +58,10 @@ def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
 
 
 def _side_by_side(config) -> bool:
-    """Whether the fit will train its restarts in threads
-    (:func:`poselab.nrsfm.concurrent.restarts_in_parallel`, told without importing torch:
-    the fit sets ``config.num_threads`` torch threads)."""
-    return (config.restarts > 1 and config.num_threads == 1
-            and not str(config.device).startswith("cuda") and usable_cpus() >= 2)
+    """Whether the fit will train its restarts in threads (the rule of
+    :func:`poselab.nrsfm.concurrent.restarts_in_parallel`; ``"auto"`` counted as the CPU)."""
+    device = "cuda" if str(config.device).startswith("cuda") else "cpu"
+    return concurrent.restarts_in_parallel(device, config.restarts, config.num_threads)
 
 
 def describe_estimate(config, num_samples: int, rigid: bool) -> str:

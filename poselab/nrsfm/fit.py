@@ -192,6 +192,10 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     log.info("NRSfM fit: %d samples × %d joints, %s camera, %s, %d restarts × %d + %d steps",
              N, J, inputs.camera_model, device, R, E, config.steps - E)
 
+    def diverged() -> DataError:
+        return DataError(collection.source, "NRSfM training diverged (loss is not finite); "
+                                            "try a lower learning rate")
+
     def steps(run, n_steps, stage, record, step_args=None):
         nonlocal done
         t0, s0 = time.perf_counter(), run.step
@@ -200,8 +204,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             vals = run.train_step(data, **(step_args or {}))
             done += 1
             if not np.isfinite(vals["loss"]):
-                raise DataError(collection.source, "NRSfM training diverged (loss is not "
-                                                   "finite); try a lower learning rate")
+                raise diverged()
             if run.step % config.log_every == 0 or run.step == n_steps + s0:
                 rate = (run.step - s0) * min(config.batch_size, N) / max(
                     1e-9, time.perf_counter() - t0)
@@ -234,8 +237,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                                f"{len(runs)} restarts side by side: step {min(per_run)}/"
                                f"{n_steps} loss {vals['loss']:.4f}")
         except Diverged:
-            raise DataError(collection.source, "NRSfM training diverged (loss is not "
-                                               "finite); try a lower learning rate") from None
+            raise diverged() from None
         finally:
             job.close()  # whatever ends this loop, the threads stop and are joined now
         cancel.check()

@@ -11,7 +11,8 @@ from poselab.nrsfm.estimate import describe_estimate, estimate_seconds
 def test_the_default_35k_fit_and_a_small_sequence(monkeypatch):
     from poselab.nrsfm import estimate
 
-    monkeypatch.setattr(estimate, "usable_cpus", lambda: 2)  # the CPU the costs come from
+    # the CPU the costs come from
+    monkeypatch.setattr(estimate.concurrent, "usable_cpus", lambda: 2)
     default = NRSfMConfig()
     # 3 × 1500 exploration steps side by side (1.83× the speed of one), then 4500 steps and
     # 4 rounds × 500 of self-training, at 14.5 + 0.028 × 256 ms
@@ -26,10 +27,10 @@ def test_the_default_35k_fit_and_a_small_sequence(monkeypatch):
     assert estimate_seconds(one, 100, rigid=False) == pytest.approx(
         1000 * (0.0145 + 0.000028 * 100) + 100 * 0.0005)
     # one core, or a GPU, or several torch threads: the restarts one after the other
-    monkeypatch.setattr(estimate, "usable_cpus", lambda: 1)
+    monkeypatch.setattr(estimate.concurrent, "usable_cpus", lambda: 1)
     alone = 11000 * (0.0145 + 0.000028 * 256) + 35000 * (0.0005 + 4 * 0.00027)
     assert estimate_seconds(default, 35000, rigid=True) == pytest.approx(alone)
-    monkeypatch.setattr(estimate, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(estimate.concurrent, "usable_cpus", lambda: 2)
     for other in (default.replace(device="cuda"), default.replace(num_threads=2)):
         assert estimate_seconds(other, 35000, rigid=True) == pytest.approx(alone)
 
