@@ -28,8 +28,8 @@ Measured (--train 5000 --heldout 1000; MPJPE / PA-MPJPE / depth in mm, train | S
         img/s); lifter2d 55.5/40.4/48.2 | 52.0/37.7/45.0 in 127 s. The students learn; their 2D
         limits them (supervised = Weaksup-bs); the distilling loss's minimum is the network's
         depth, which the refined teacher output beats, so Weaksup-bs wins. L1-weight sweep of
-        the distilling loss alone (same budget, S8): 0 → 157.0/105.8/103.0, 0.3 →
-        140.8/97.3/82.9, 1 → 133.9/94.1/78.2.
+        the distilling loss alone (same budget, S8): 0 → 157.0/105.8/103.0, 0.1 →
+        138.5/97.0/81.9 (1 thread), 0.3 → 140.8/97.3/82.9, 1 → 133.9/94.1/78.2.
     15 epochs, 1 thread (2026-11-22): teacher 112.5/82.5/89.3 | 102.1/76.4/82.9; Weaksup-bs
         198.8/114.7/106.0 | 188.0/113.3/94.5; distilled 214.1/127.5/105.4 | 202.7/129.3/99.6;
         supervised 198.7/115.5/95.7 | 185.6/114.9/83.6 (223 / 299 / 331 img/s).
