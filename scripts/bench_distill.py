@@ -30,6 +30,9 @@ Measured (--train 5000 --heldout 1000; MPJPE / PA-MPJPE / depth in mm, train | S
         depth, which the refined teacher output beats, so Weaksup-bs wins. L1-weight sweep of
         the distilling loss alone (same budget, S8): 0 → 157.0/105.8/103.0, 0.1 →
         138.5/97.0/81.9 (1 thread), 0.3 → 140.8/97.3/82.9, 1 → 133.9/94.1/78.2.
+        distilled+teacher3D without the teacher-confidence weights (1 thread): S8
+        124.2/88.5/70.1 (seed 0), 124.8/87.9/68.6 (seed 1; weighted 126.4/89.3/71.2), so
+        ``teacher_confidence`` is off by default and the row above is the weighted variant.
     15 epochs, 1 thread (2026-11-22): teacher 112.5/82.5/89.3 | 102.1/76.4/82.9; Weaksup-bs
         198.8/114.7/106.0 | 188.0/113.3/94.5; distilled 214.1/127.5/105.4 | 202.7/129.3/99.6;
         supervised 198.7/115.5/95.7 | 185.6/114.9/83.6 (223 / 299 / 331 img/s).

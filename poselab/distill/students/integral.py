@@ -66,8 +66,9 @@ class IntegralStudent(Student):
         def tens(a):
             return None if a is None else to_device(a, dev)
 
+        tw = t.teacher_weight if self.config.teacher_confidence else None  # off: measured
         self._t = {"w": tens(t.w), "obs": tens(t.observed), "rot": tens(t.rotations),
-                   "codes": tens(t.codes), "D": tens(t.dictionary), "tw": tens(t.teacher_weight),
+                   "codes": tens(t.codes), "D": tens(t.dictionary), "tw": tens(tw),
                    "tz": None if t.teacher_3d is None else tens(t.teacher_3d[..., 2]),
                    "gz": tens(t.gt_z)}
         self._flip_perm = torch.as_tensor(collection.skeleton.flip_permutation,
