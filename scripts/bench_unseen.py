@@ -22,24 +22,25 @@ global rotation, reflection allowed) and ``e3d_frame`` (the better of the two de
     OMP_NUM_THREADS=1 nice .venv/bin/python scripts/bench_unseen.py --classic [--seqs drink]
 
 Measured 2026-12-03 (one torch thread, other benchmarks sharing the 2-core CPU), e3d_akhter
-(e3d_frame), wall s; BMM K ∈ 2..5 (3K ≤ P − 1 = 16), best K chosen with the ground truth;
-flat (zero depth) for reference:
+(e3d_frame), wall s; BMM K = 5 (3K ≤ P − 1 = 16; K 2..4 were worse), chosen with the ground
+truth; flat (zero depth) for reference. With the reflection labelling that follows the samples'
+order (``poselab.nrsfm.reflection.sequence_segments``):
     sequence (frames)         BMM                  poselab markers      poselab h36m17   flat
-    basketball 5°/fr (205)    K5 0.168 (0.099) 0.6  0.555 (0.257) 61    0.535 (0.234) 70  0.453
-    basketball_signal (250)   K5 0.108 (0.063) 0.8  0.108 (0.048) 39    0.075 (0.036) 48  0.427
-    directing_traffic (250)   K5 0.472 (0.190) 0.5  0.303 (0.167) 41    0.150 (0.087) 52  0.525
-    jumping (250)             K5 0.189 (0.097) 0.5  0.147 (0.071) 29    0.104 (0.053) 38  0.478
-    soccer (233)              K5 0.230 (0.122) 0.6  0.388 (0.227) 40    0.353 (0.181) 44  0.473
-    walking (176)             K5 0.153 (0.084) 0.5  0.585 (0.253) 25    0.584 (0.248) 35  0.433
-    basketball 2°/fr (205)    K5 0.186 (0.101) 0.5  0.606 (0.258) 34    0.593 (0.237) 50
-  Poselab is above BMM on basketball (both speeds), soccer and walking, worse than flat on
-  three of them: about half the frames come out depth-mirrored (walking, markers: 89 of 176
-  frames closer to the ground truth after a depth flip; each frame's better sign gives
-  e3d_frame 0.068 instead of 0.253) and the fit reports ``reflection_mirrored`` 0.
-  ``poselab.nrsfm.reflection.consistent_signs`` applied to the ground truth with half its
-  frames mirrored at random recovers 52 % (walking), 56 % (basketball), 90 % (soccer) of the
-  signs, against 94–100 % on basketball_signal, jumping, directing_traffic, stretch, pickup.
-  (K 6..8, which the 17 joints do not allow, gave 0.14–0.16 on some; 9..13 failed.)
+    basketball 5°/fr (205)    K5 0.168 (0.099) 0.6  0.169 (0.094) 72    0.098 (0.054) 61  0.453
+    basketball_signal (250)   K5 0.108 (0.063) 0.9  0.108 (0.048) 30    0.075 (0.036) 45  0.427
+    directing_traffic (250)   K5 0.472 (0.190) 0.7  0.303 (0.167) 42    0.150 (0.087) 68  0.525
+    jumping (250)             K5 0.189 (0.097) 0.8  0.147 (0.071) 50    0.104 (0.053) 55  0.478
+    soccer (233)              K5 0.230 (0.122) 0.8  0.388 (0.227) 58    0.353 (0.181) 69  0.473
+    walking (176)             K5 0.153 (0.084) 0.6  0.125 (0.064) 53    0.098 (0.052) 66  0.433
+    basketball 2°/fr (205)    K5 0.186 (0.101) 0.7  0.168 (0.095) 49    0.085 (0.047) 60
+  Soccer stays above BMM: 29 of its 233 frames come out mirrored and the labelling finds one,
+  but even each frame's best sign leaves 0.292 (markers) — its shapes, not only its signs.
+  Basketball 5°/fr as a marker set ties BMM (0.1690 against 0.1683).
+  Before (chirality graph alone, k = 50, weight d·σ3): basketball 0.555 / 0.535, walking
+  0.585 / 0.584, basketball 2°/fr 0.606 / 0.593, soccer 0.388 / 0.353 — about half the frames
+  mirrored in blocks of ~5 (walking: 89 of 176), which the graph called consistent; on the
+  ground truth with half the frames mirrored it recovered 52 % (walking) and 56 % (basketball)
+  of the signs. (K 6..8, which 17 joints do not allow, gave 0.14–0.16 on some; 9..13 failed.)
 --classic (world frame as published | camera frame as bench_nrsfm scores poselab), best K:
     drink 0.0267 (K13; 0.0273 at the authors' K12, published 0.0266) | 0.0229 (K13)
     pickup 0.1574 (K13; 0.1696 at K12, published 0.1731) | 0.0502 (K13)
