@@ -177,6 +177,20 @@ MOCAP_REF = ("paper-000 teacher (real H3.6M) 101.6/73.2/76.5; prototype 94/72/76
              "flat 149.6/98.5/130.8; targets ≤80/≤55/≤60")
 
 
+def noisy_labels(W: np.ndarray, fraction: float) -> np.ndarray:
+    """``W`` (F, P, 2) plus Gaussian noise of ``fraction`` of each frame's box diagonal
+    (seed 3: every benchmark of the classic sequences draws the same noise), float64."""
+    kp = np.asarray(W, np.float64)
+    diag = np.linalg.norm(kp.max(1) - kp.min(1), axis=-1)  # (F,) box diagonals
+    rng = np.random.default_rng(3)
+    return kp + rng.normal(size=kp.shape) * (fraction * diag)[:, None, None]
+
+
+def frame_error(S: np.ndarray, S_hat: np.ndarray) -> float:
+    """e3d_frame with the better of the two depth signs (one reflection for the set)."""
+    return min(e3d_frame(S, S_hat), e3d_frame(S, S_hat * np.float32([1, 1, -1])))
+
+
 def load_classic(path: Path) -> tuple[PoseCollection, np.ndarray]:
     """A classic sequence as a 2D-only collection, plus its camera-frame 3D (scoring only)."""
     z = np.load(path)
@@ -250,7 +264,7 @@ def bench_classic(config: NRSfMConfig, names: list[str]) -> None:
         result, wall = run_fit(coll, config)
         kp = result.keypoints_3d
         ea = e3d_akhter(S, kp)
-        ef = min(e3d_frame(S, kp), e3d_frame(S, kp * np.float32([1, 1, -1])))  # one reflection
+        ef = frame_error(S, kp)
         traj, bmm = PUBLISHED[name]
         print(f"  {name:8s} e3d_akhter {ea:.4f} (BMM {bmm:.4f}, traj {traj:.4f}, goal "
               f"{0.8 * min(traj, bmm):.4f})  e3d_frame {ef:.4f}  {wall:5.1f} s  "
@@ -346,10 +360,8 @@ def bench_noise(config: NRSfMConfig, parts: list[str], sigmas: list[float],
             coll, S = load_classic(DATA / "nrsfm_classic" / f"{name}.npz")
             base = None
             for frac in fractions:
-                kp = np.asarray(coll.keypoints_2d, np.float64)
-                diag = np.linalg.norm(kp.max(1) - kp.min(1), axis=-1)  # (N,) box diagonals
-                rng = np.random.default_rng(3)
-                noisy = kp + rng.normal(size=kp.shape) * (frac * diag)[:, None, None]
+                noisy = noisy_labels(coll.keypoints_2d, frac)
+                diag = np.linalg.norm(np.ptp(coll.keypoints_2d, axis=1), axis=-1)  # for σ
                 c = PoseCollection(coll.skeleton, noisy.astype(np.float32), source=name,
                                    units_3d="units")
                 result, wall = run_fit(c, config)

@@ -67,13 +67,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+from bench_nrsfm import DATA, PUBLISHED, frame_error, noisy_labels  # noqa: E402
 from bmm import bmm  # noqa: E402
 
-from poselab.metrics.nrsfm import e3d_akhter, e3d_frame  # noqa: E402
+from poselab.metrics.nrsfm import e3d_akhter  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
-PUBLISHED_BMM = {"drink": (0.0266, 12), "pickup": (0.1731, 12), "stretch": (0.1034, 11),
-                 "yoga": (0.1150, 10)}  # e3d_akhter, world frame, and the authors' K
+#: The K of the authors' BMM script for each classic sequence (figures: bench_nrsfm.PUBLISHED).
+AUTHORS_K = {"drink": 12, "pickup": 12, "stretch": 11, "yoga": 10}
 ACTIONS = ("basketball", "basketball_signal", "directing_traffic", "jumping", "soccer",
            "walking")
 
@@ -129,11 +129,6 @@ def best_bmm(W: np.ndarray, S: np.ndarray, ks: range) -> tuple[int, float, float
     return (*best, per_k)
 
 
-def frame_error(S: np.ndarray, S_hat: np.ndarray) -> float:
-    """e3d_frame with the better of the two depth signs (one reflection for the set)."""
-    return min(e3d_frame(S, S_hat), e3d_frame(S, S_hat * np.float32([1, 1, -1])))
-
-
 def fit_poselab(W: np.ndarray, skeleton) -> tuple[np.ndarray, float]:
     """The teacher with the defaults for a set of this size; returns (F, J, 3) and seconds."""
     from poselab.core import PoseCollection, drain
@@ -143,15 +138,6 @@ def fit_poselab(W: np.ndarray, skeleton) -> tuple[np.ndarray, float]:
     t0 = time.perf_counter()
     result = drain(fit(coll, NRSfMConfig.for_samples(coll.num_samples)))
     return result.keypoints_3d, time.perf_counter() - t0
-
-
-def noisy_labels(W: np.ndarray, fraction: float) -> np.ndarray:
-    """``W`` (F, P, 2) plus Gaussian noise of ``fraction`` of each frame's box diagonal, drawn
-    as scripts/bench_nrsfm.py's ``--noise --only classic`` draws it (seed 3)."""
-    kp = np.asarray(W, np.float64)
-    diag = np.linalg.norm(kp.max(1) - kp.min(1), axis=-1)
-    rng = np.random.default_rng(3)
-    return kp + rng.normal(size=kp.shape) * (fraction * diag)[:, None, None]
 
 
 def bench_classic(names: list[str], ks: range, noise: float = 0.0) -> None:
@@ -170,7 +156,7 @@ def bench_classic(names: list[str], ks: range, noise: float = 0.0) -> None:
                          frame_error(z["S"], S_hat), wall))
             print(f"  {name:8s} K={K:2d}  world {rows[-1][1]:.4f} | camera {rows[-1][2]:.4f}"
                   f"  e3d_frame {rows[-1][3]:.4f}  {wall:5.1f} s", flush=True)
-        pub, pub_k = PUBLISHED_BMM[name]
+        pub, pub_k = PUBLISHED[name][1], AUTHORS_K[name]
         bw, bc = min(rows, key=lambda r: r[1]), min(rows, key=lambda r: r[2])
         at = next((r for r in rows if r[0] == pub_k), None)
         print(f"  {name:8s} best world {bw[1]:.4f} (K={bw[0]}), best camera {bc[2]:.4f} "
