@@ -50,10 +50,6 @@ def factorize(W2: np.ndarray, K: int) -> np.ndarray:
     return U[:, :r] * np.sqrt(s[:r])
 
 
-def _sym_index(n: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(n)
-
-
 def rotation_constraints(M: np.ndarray) -> np.ndarray:
     """The 2F linear equations on ``Q`` (upper triangle, row-major, off-diagonals once).
 
@@ -62,7 +58,7 @@ def rotation_constraints(M: np.ndarray) -> np.ndarray:
     Shape: ``M`` (2F, n) → (2F, n(n+1)/2)."""
     m1, m2 = M[0::2], M[1::2]
     n = M.shape[1]
-    iu, ju = _sym_index(n)
+    iu, ju = np.triu_indices(n)
     off = (iu != ju).astype(float)
 
     def coef(a, b):  # coefficients of Q_ij (i ≤ j) in a Q bᵀ
@@ -76,7 +72,7 @@ def rotation_constraints(M: np.ndarray) -> np.ndarray:
 
 def _to_matrix(v: np.ndarray, n: int) -> np.ndarray:
     Q = np.zeros((n, n))
-    Q[_sym_index(n)] = v
+    Q[np.triu_indices(n)] = v
     return Q + np.triu(Q, 1).T
 
 
