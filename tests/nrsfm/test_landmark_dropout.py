@@ -1,0 +1,44 @@
+"""Landmark dropout (``NRSfMConfig.landmark_dropout``): the encoder is trained on fewer inputs
+than the loss scores, and never on a missing one."""
+
+from __future__ import annotations
+
+import pytest
+from nrsfm_synthetic import low_rank_problem
+
+from poselab.nrsfm import NRSfMConfig
+from poselab.nrsfm.data import prepare_inputs
+
+torch = pytest.importorskip("torch")
+
+from poselab.nrsfm import train  # noqa: E402
+
+
+def _masks_seen(monkeypatch, hide: float, dropout: float, steps: int = 20):
+    """(mask, enc_mask) pairs that :meth:`train.Run.train_step` gave the forward pass."""
+    coll, _ = low_rank_problem(n=200, seed=4, hide=hide)
+    inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
+    data = train.Batches(inputs, "cpu")
+    config = NRSfMConfig(dict_sizes=(16, 8), batch_size=64, landmark_dropout=dropout)
+    run = train.Run(coll.skeleton.num_joints, config, seed=0, device="cpu")
+    seen, real = [], train.forward
+
+    def spy(model, n, mask, enc_mask, *args, **kwargs):
+        seen.append((mask.clone(), enc_mask.clone()))
+        return real(model, n, mask, enc_mask, *args, **kwargs)
+
+    monkeypatch.setattr(train, "forward", spy)
+    for _ in range(steps):
+        run.train_step(data)
+    return seen
+
+
+def test_dropout_hides_a_fraction_of_the_observed_landmarks_from_the_encoder(monkeypatch):
+    seen = _masks_seen(monkeypatch, hide=0.3, dropout=0.2)
+    mask = torch.cat([m for m, _ in seen])
+    enc = torch.cat([e for _, e in seen])
+    assert bool((enc <= mask).all())  # a missing landmark is never shown to the encoder
+    hidden = float((mask - enc).sum() / mask.sum())
+    assert 0.15 < hidden < 0.25, hidden  # 20 % of the observed ones are hidden
+    assert bool((enc.sum(1) >= 2).all())
+    assert 0.25 < 1 - float(mask.mean()) < 0.35  # the loss still scores every observed one
