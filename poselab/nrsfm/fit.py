@@ -178,7 +178,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                             collection.intrinsics, config.camera_model, collection.source)
     device = _setup_torch(config)
     from poselab.nrsfm.concurrent import restarts_in_parallel
-    from poselab.nrsfm.selection import consensus_scores, select_restart
+    from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
     from poselab.nrsfm.train import Batches, Run
 
     data = Batches(inputs, device)
@@ -265,6 +265,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         shapes = [sign_fixed(o["X"])[0] if repair else o["X"] for o in outs]
         reproj = [float(o["err"].mean()) for o in outs]
         objective = [float(o["obj"].mean()) for o in outs]
+        if data.has_missing:  # the objective cannot tell these restarts apart (selection.py)
+            objective = [heldout_error(run, data, sub) for run in runs]
+            extra["restart_heldout"] = objective
         best = select_restart(shapes, objective, rule=config.selection)
         scores = consensus_scores(shapes)
         pool += list(zip(objective, scores.tolist(), reproj, runs, strict=True))

@@ -32,6 +32,8 @@ class Batches:
         self.n, self.mask = t(inputs.n), t(inputs.mask)
         self.sigma, self.rc = t(inputs.sigma), t(inputs.ray_centre)
         self.N = self.n.shape[0]
+        #: some landmark of the set is missing (unlabelled or hidden)
+        self.has_missing = bool((self.mask < 1).any())
 
     def take(self, idx: torch.Tensor):
         return self.n[idx], self.mask[idx], self.sigma[idx], self.rc[idx]

@@ -1,0 +1,47 @@
+"""Restart selection with missing landmarks: the held-out-landmark error (selection.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from nrsfm_synthetic import low_rank_problem
+
+from poselab.core import drain
+from poselab.nrsfm import NRSfMConfig, fit
+from poselab.nrsfm.data import prepare_inputs
+
+torch = pytest.importorskip("torch")
+
+from poselab.nrsfm.selection import heldout_error  # noqa: E402
+from poselab.nrsfm.train import Batches, Run  # noqa: E402
+
+SMALL = NRSfMConfig(dict_sizes=(32, 16, 8), steps=600, restarts=2, batch_size=128)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def test_a_trained_network_predicts_held_out_landmarks_an_untrained_one_does_not():
+    coll, _ = low_rank_problem(n=300, seed=5, hide=0.3)
+    inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
+    data = Batches(inputs, "cpu")
+    idx = np.arange(300)
+    untrained = Run(coll.num_joints, SMALL, seed=0, device="cpu")
+    trained = Run(coll.num_joints, SMALL, seed=0, device="cpu")
+    for _ in range(SMALL.steps):
+        trained.train_step(data)
+    before, after = heldout_error(untrained, data, idx), heldout_error(trained, data, idx)
+    assert after < 0.6 * before, (after, before)  # measured 0.20 against 0.41
+    # the same landmarks are held out each call: the score is reproducible
+    assert heldout_error(trained, data, idx) == after
+
+
+def test_fit_chooses_by_held_out_error_only_when_landmarks_are_missing():
+    coll, _ = low_rank_problem(n=300, seed=6, hide=0.3)
+    result = drain(fit(coll, SMALL))
+    scores = result.extra["restart_heldout"]
+    assert len(scores) == 2 and result.extra["selected"] == int(np.argmin(scores))
+    full, _ = low_rank_problem(n=300, seed=6)
+    assert "restart_heldout" not in drain(fit(full, SMALL)).extra
