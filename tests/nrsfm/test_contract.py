@@ -92,9 +92,10 @@ def test_invariant_rotations_and_pixels(fitted):
     S = (r.codes @ r.dictionary.T).reshape(N, J, 3)
     np.testing.assert_allclose(S @ r.rotations.transpose(0, 2, 1), r.shapes_normalized,
                                atol=1e-5)
+    # float32 rotations from the camera: orthonormal to a few 1e-5 (measured 2.1e-5)
     np.testing.assert_allclose(r.rotations @ r.rotations.transpose(0, 2, 1),
-                               np.broadcast_to(np.eye(3), (N, 3, 3)), atol=1e-5)
-    np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-5)
+                               np.broadcast_to(np.eye(3), (N, 3, 3)), atol=1e-4)
+    np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-4)
     assert (r.codes >= 0).all() and r.reflection in (1, -1)
     # weak perspective, free bones (a custom skeleton): the output passes through the observed
     # 2D at the network's depth; unobserved landmarks keep the network's own 3D
