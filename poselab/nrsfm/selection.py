@@ -59,12 +59,10 @@ def heldout_error(run, data, idx: np.ndarray, fraction: float = HELDOUT_FRACTION
     import torch
 
     from poselab.nrsfm.camera import project
-    from poselab.nrsfm.train import forward
+    from poselab.nrsfm.train import forward, hide_at_random
 
     n, mask, sigma, rc = data.take(torch.as_tensor(np.asarray(idx), device=data.n.device))
-    draw = torch.rand(mask.shape, generator=torch.Generator().manual_seed(seed))
-    enc = mask * (draw >= fraction).float().to(mask.device)
-    enc = torch.where(enc.sum(1, keepdim=True) < 2, mask, enc)
+    enc = hide_at_random(mask, fraction, torch.Generator().manual_seed(seed))
     held = mask - enc
     with torch.no_grad():
         out = forward(run.model, n, mask, enc, sigma, rc, run.config.sparsity,

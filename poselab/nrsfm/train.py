@@ -77,6 +77,16 @@ class BonePriors:
         return out
 
 
+def hide_at_random(mask: torch.Tensor, fraction: float, generator: torch.Generator
+                   ) -> torch.Tensor:
+    """``mask`` ``(B, J)`` with a random ``fraction`` of its observed landmarks set to 0 (drawn
+    from ``generator``, on the CPU); samples left with fewer than 2 keep their whole mask.
+    Used by landmark dropout and by :func:`poselab.nrsfm.selection.heldout_error`."""
+    keep = (torch.rand(mask.shape, generator=generator).to(mask.device) >= fraction).float()
+    enc = mask * keep
+    return torch.where(enc.sum(1, keepdim=True) < 2, mask, enc)
+
+
 def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
             impute: bool = True, solver: str = "encoder", priors: BonePriors | None = None,
             anchor: torch.Tensor | None = None, anchor_weight: float = 0.0,
@@ -167,12 +177,8 @@ class Run:
         B = min(c.batch_size, data.N)
         idx = torch.randint(0, data.N, (B,), generator=self.gen).to(self.device)
         n, mask, sigma, rc = data.take(idx)
-        enc = mask
-        if c.landmark_dropout > 0:
-            keep = (torch.rand(mask.shape, generator=self.gen).to(self.device)
-                    >= c.landmark_dropout).float()
-            enc = mask * keep
-            enc = torch.where((enc.sum(1, keepdim=True) < 2), mask, enc)
+        enc = hide_at_random(mask, c.landmark_dropout, self.gen) if c.landmark_dropout > 0 \
+            else mask
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step) if lr is None else lr
         out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing,
