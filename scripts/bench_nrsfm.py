@@ -88,7 +88,9 @@ chosen on h36m17_train35k S1/S5/S6, 5000 samples, 3000-step fits), reported on S
     Not run for lack of time: σ = 2, the whole 35k set, the other classic sequences.
 Measured 2026-12-02 with 4 rounds of 500 steps of rigid-bone self-training (the default):
     --only mocap, defaults: 39.6 / 30.5 / 38.3 mm in 244 s under load; cmu17_train 26.2 / 21.7 /
-        25.5 mm (262 s); --only hidden: 92.1 / 70.9 / 73.6 mm (502 s under load); --repeat 7
+        25.5 mm (262 s); --only hidden: 92.1 / 70.9 / 73.6 mm (502 s under load; 2026-12-03
+        with the held-out restart choice and the sign labelling 92.4 / 69.9 / 73.1, 383 s
+        idle); --repeat 7
         (245k): 37.9 / 30.4 / 36.8 mm in 319 s under load, peak RSS 1381 MiB after the fit;
         --steps 3000 --restarts 1 --set 'dict_sizes=[256,128,64,32,16]': 41.7 / 32.2 / 40.3 mm
         in 105 s under load.
