@@ -294,6 +294,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             extra.update(selected=k, dict_sizes=list(config.dict_sizes),
                          consensus=scores.tolist(), restart_objective=[p[0] for p in pool],
                          restart_reproj=[p[2] for p in pool])
+            if data.has_missing:  # indexed like the pool, as "selected" now is
+                extra["restart_heldout"] = [p[0] for p in pool]
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = ""
         if not extra["restarts_agree"] and config.selection == "objective":

@@ -45,3 +45,16 @@ def test_fit_chooses_by_held_out_error_only_when_landmarks_are_missing():
     assert len(scores) == 2 and result.extra["selected"] == int(np.argmin(scores))
     full, _ = low_rank_problem(n=300, seed=6)
     assert "restart_heldout" not in drain(fit(full, SMALL)).extra
+
+
+def test_held_out_scores_are_indexed_like_the_restart_kept_after_a_dictionary_retry():
+    # agreement 0: the restarts always "disagree", so the fit explores again with the two
+    # largest layers dropped and keeps the best of both rounds; "selected" indexes that pool
+    coll, _ = low_rank_problem(n=300, seed=6, hide=0.3)
+    config = NRSfMConfig(dict_sizes=(32, 16, 16, 8, 4), steps=200, restarts=2,
+                         batch_size=128, agreement=0.0, self_training=0)
+    result = drain(fit(coll, config))
+    assert len(result.extra["dict_sizes_tried"]) == 2
+    scores = result.extra["restart_heldout"]
+    assert len(scores) == 4 and result.extra["selected"] == int(np.argmin(scores))
+    assert scores == result.extra["restart_objective"]
