@@ -267,7 +267,6 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         objective = [float(o["obj"].mean()) for o in outs]
         if data.has_missing:  # the objective cannot tell these restarts apart (selection.py)
             objective = [heldout_error(run, data, sub) for run in runs]
-            extra["restart_heldout"] = objective
         best = select_restart(shapes, objective, rule=config.selection)
         scores = consensus_scores(shapes)
         pool += list(zip(objective, scores.tolist(), reproj, runs, strict=True))
@@ -294,8 +293,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             extra.update(selected=k, dict_sizes=list(config.dict_sizes),
                          consensus=scores.tolist(), restart_objective=[p[0] for p in pool],
                          restart_reproj=[p[2] for p in pool])
-            if data.has_missing:  # indexed like the pool, as "selected" now is
-                extra["restart_heldout"] = [p[0] for p in pool]
+        if data.has_missing:  # the objective compared was the held-out error, indexed as kept
+            extra["restart_heldout"] = extra["restart_objective"]
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = ""
         if not extra["restarts_agree"] and config.selection == "objective":
