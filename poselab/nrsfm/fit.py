@@ -115,7 +115,7 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         from poselab.nrsfm.least_squares import NoiseModel
         from poselab.nrsfm.noise_aware import refine_noise_aware
 
-        given = noise_model if noise_model is None else NoiseModel(**noise_model)
+        given = noise_model if noise_model is None else NoiseModel.from_dict(noise_model)
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
                                  proportions, given, known_noise=known_noise)
         Y, proportions, std, net_px = ref.shapes, ref.proportions, ref.std, ref.network_px

@@ -7,6 +7,7 @@ camera frame of :mod:`poselab.nrsfm.camera`) minimise
 
     Σ_j m_j ‖A_j Y_j − b_j‖² s_i² / ((1 + σ_i z_j)² ς_2D²)             (2D labels, px)
   + Σ_j ‖Y_j,xy − X_j,xy‖² / ς_xy²  +  (Y_j,z − X_j,z)² / ς_z²         (the network's shape)
+    [or, with ``NoiseModel.prior_cov`` Σ, (Y − X)ᵀ Σ⁻¹ (Y − X) over all joints at once]
   + Σ_e (‖Y_c − Y_p‖ − s p_e)² / (s ς_b)²                             (rigid bones, when rigid)
 
 with ``A_j Y_j − b_j = Y_j,xy + τ − r_c z_j − n_j (1 + σ z_j)`` the perspective reprojection
@@ -73,6 +74,10 @@ class NoiseModel:
         temporal: 1 when ``noise_px`` came from the samples' order
             (:func:`poselab.nrsfm.temporal.temporal_noise_bound`): with free bones the
             label noise is then told apart from the network's error (0: it was not).
+        prior_cov: ``(3J, 3J)`` covariance of the network's error over all joints and
+            coordinates (box units², joint-major x, y, z;
+            :func:`poselab.nrsfm.prior_covariance.estimate_prior_covariance`), used instead
+            of ``prior_xy`` / ``prior_z`` when set; None: independent joints.
     """
 
     noise_px: float
@@ -83,9 +88,33 @@ class NoiseModel:
     misfit_ref: float = 0.0
     bone_dev_ref: float = 0.0
     temporal: float = 0.0
+    prior_cov: np.ndarray | None = None
 
     def to_dict(self) -> dict:
-        return {k: float(v) for k, v in asdict(self).items()}
+        """JSON-ready (``prior_cov`` as nested lists)."""
+        return {k: (None if v is None else np.asarray(v, np.float64).tolist())
+                if k == "prior_cov" else float(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NoiseModel:
+        """Inverse of :meth:`to_dict` (older dicts have no ``prior_cov``)."""
+        d = dict(d)
+        if d.get("prior_cov") is not None:
+            d["prior_cov"] = np.asarray(d["prior_cov"], np.float64)
+        return cls(**d)
+
+    def precision(self, J: int) -> np.ndarray:
+        """``(3J, 3J)`` inverse of the network's error covariance (box units⁻²)."""
+        if self.prior_cov is not None:
+            return np.linalg.inv(self.prior_cov)
+        return np.diag(np.tile([self.prior_xy ** -2, self.prior_xy ** -2, self.prior_z ** -2],
+                               J))
+
+    def prior_variance(self, J: int) -> np.ndarray:
+        """``(J,)`` each joint's prior variance ``tr Σ_jj`` (box units²)."""
+        if self.prior_cov is not None:
+            return np.diagonal(self.prior_cov).reshape(J, 3).sum(1)
+        return np.full(J, 2 * self.prior_xy ** 2 + self.prior_z ** 2)
 
 
 def _ray_terms(n, mask, tau, sigma, ray_centre):
@@ -122,7 +151,7 @@ def body_scale(Y: np.ndarray, bones: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.maximum((L * p).sum(1) / max(float((p * p).sum()), 1e-12), 1e-9)
 
 
-class _Problem:
+class Problem:
     """One batch of samples: data, weights and the Gauss–Newton system."""
 
     def __init__(self, X, n, mask, tau, sigma, ray_centre, scale, bones, p, model,
@@ -141,6 +170,12 @@ class _Problem:
         # per-sample multiplier of the network's prior standard deviations
         self.k2 = (np.ones(self.N) if prior_scale is None
                    else np.asarray(prior_scale, np.float64) ** 2)
+
+    @property
+    def P(self) -> np.ndarray:
+        """``(3J, 3J)`` prior precision, box units⁻² (from the model now: the variance
+        components change it between solves)."""
+        return self.model.precision(self.J)
 
     # -- residuals ------------------------------------------------------------------------
     def w2d(self, Y):
@@ -167,9 +202,8 @@ class _Problem:
 
     def cost(self, Y, s):
         c = (self.w2d(Y) * (self.r2d(Y) ** 2).sum(-1)).sum(1)
-        dx = Y - self.X
-        c += ((dx[..., :2] ** 2).sum(-1) / self.model.prior_xy ** 2
-              + dx[..., 2] ** 2 / self.model.prior_z ** 2).sum(1) / self.k2
+        dx = (Y - self.X).reshape(self.N, -1)
+        c += np.einsum("ni,ij,nj->n", dx, self.P, dx) / self.k2
         if self.rigid:
             _, r = self.bone_terms(Y, s)
             c += ((r / (s[:, None] * self.model.bone)) ** 2).sum(1)
@@ -183,13 +217,14 @@ class _Problem:
         w = self.w2d(Y)
         H2 = np.einsum("nj,njck,njcl->njkl", w, self.A, self.A)
         g = np.einsum("nj,njck,njc->njk", w, self.A, self.r2d(Y))
-        prior = np.array([1 / m.prior_xy ** 2, 1 / m.prior_xy ** 2, 1 / m.prior_z ** 2])
-        Hp = np.broadcast_to(np.diag(prior) / self.k2[:, None, None, None], (N, J, 3, 3))
-        g = g + (Y - self.X) * prior / self.k2[:, None, None]
-        H = np.zeros((N, 3 * J, 3 * J))
-        Hd = H2 + Hp
+        P = self.P
+        g = g + ((Y - self.X).reshape(N, -1) @ P).reshape(N, J, 3) / self.k2[:, None, None]
+        H = P[None] / self.k2[:, None, None]
+        # the prior's diagonal 3×3 blocks (the variance components' redundancies)
+        Pd = np.stack([P[3 * j:3 * j + 3, 3 * j:3 * j + 3] for j in range(J)])
+        Hp = Pd[None] / self.k2[:, None, None, None]
         for j in range(J):
-            H[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3] = Hd[:, j]
+            H[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3] += H2[:, j]
         if self.rigid:
             u, r = self.bone_terms(Y, s)
             wb = 1.0 / (s * m.bone) ** 2
@@ -246,7 +281,7 @@ class _Problem:
 def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
     """``(N,)`` RMS reprojection error of the network's shapes over the observed landmarks,
     pixels (per landmark, both coordinates: ``√(Σ_j m_j ‖Δ_j‖² / Σ_j m_j)``)."""
-    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
+    prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
                     NoiseModel(1.0, 1.0, 1.0, 0.0))
     r = prob.px_residual(prob.X)
     return np.sqrt((r ** 2).sum((1, 2)) / np.maximum(prob.mask.sum(1), 1))
@@ -270,7 +305,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
     Returns:
         :class:`NoiseModel` (label noise in px; see the module docstring for the method).
     """
-    prob0 = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
+    prob0 = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
                      NoiseModel(1.0, 1.0, 1.0, 0.0))
     res = prob0.px_residual(prob0.X)
     obs = max(float(prob0.mask.sum()), 1.0)
@@ -290,7 +325,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
         model.noise_px = noise
     if prior_xy is not None:
         model.prior_xy = prior_xy
-    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model, prior_scale)
+    prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model, prior_scale)
     Y = np.asarray(Y0, np.float64)
     for it in range(iterations):
         Y, s = prob.solve(Y)
@@ -330,7 +365,7 @@ def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel,
         ``√tr`` of each joint's posterior covariance (``full_covariance`` False: of its
         covariance given the other joints, cheaper and smaller).
     """
-    prob = _Problem(X, n, mask, tau, sigma, ray_centre, scale,
+    prob = Problem(X, n, mask, tau, sigma, ray_centre, scale,
                     bones if model.bone > 0 else None, p, model, prior_scale)
     Y, s = prob.solve(np.asarray(Y0, np.float64), steps)
     if full_covariance:
