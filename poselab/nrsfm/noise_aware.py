@@ -26,16 +26,21 @@ noise, and — through the per-sample prior scale — with how badly the network
 sample's 2D and how far its bones stray from the set's proportions, so it ranks real errors:
 Spearman of the per-sample mean with the per-sample 3D error on held-out h36m17_train35k
 S7/S8 0.37 (σ = 5 px) and 0.30 (σ = 10), per joint 0.24 / 0.18 (0.09 per sample on
-S1/S5/S6 before the per-sample scale; the demo's −0.19 had no scale at all). A ranking, not
-a calibrated error bar: the network's errors are correlated over joints, which the model
-ignores. The confidence (self-training weight) is the share of the prior variance the data
-removed.
+S1/S5/S6 before the per-sample scale; the demo's −0.19 had no scale at all; measured with
+independent joints). A ranking, not a calibrated error bar. The network's errors are
+correlated over the joints: with rigid bones, when the labels are noisy or landmarks hidden,
+the prior's full covariance is learnt from the data
+(:mod:`poselab.nrsfm.prior_covariance`, figures there) and used by the output step; the
+self-training targets and exact, fully observed sets keep independent joints. The
+confidence (self-training weight) is the share of the prior variance the data removed.
 
-Measured (MPJPE / PA-MPJPE / depth mm, network's shapes → output; settings chosen on
+Measured with independent joints (MPJPE / PA-MPJPE / depth mm, network's shapes → output;
+with the learnt covariance: :mod:`poselab.nrsfm.prior_covariance`; settings chosen on
 h36m17_train35k S1/S5/S6, 5000 samples, 3000-step networks, σ = 5: 92.9 / 66.5 / 73.9 →
 85.7 / 61.9 / 72.0, σ = 10: 113.9 / 77.3 / 87.5 → 109.6 / 75.3 / 86.5), reported on S7/S8
 (12960 samples, default fits): σ = 5 px 73.3 / 50.9 / 56.3 → 68.7 / 47.6 / 55.5 (noise
-estimated 5.25 px), σ = 10 px 113.6 / 72.8 / 88.6 → 111.0 / 71.8 / 87.8 (10.28 px).
+estimated 5.25 px), σ = 10 px 113.6 / 72.8 / 88.6 → 111.0 / 71.8 / 87.8 (10.28 px; a later
+fit, with the labels smoothed along the samples' order, 90.8 / 61.9 / 68.3 → 87.6 / 60.8 / 68.6).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from poselab.nrsfm.least_squares import (
     noise_floor,
     refine_lsq,
 )
+from poselab.nrsfm.prior_covariance import EM_MIN_SAMPLES, estimate_prior_covariance
 from poselab.nrsfm.temporal import (
     choose_width,
     temporal_noise,
@@ -90,7 +96,8 @@ class Refined:
         std: ``(N, J)`` float32 per-joint uncertainty, box units (√tr of the posterior
             covariance).
         confidence: ``(N, J)`` float32 in [0.05, 1]: the share of the network's prior variance
-            the data removed, ``1 − std² / (2 ς_xy² + ς_z²)`` (the self-training weight).
+            the data removed, ``1 − std² / (k² tr Σ_jj)`` (Σ_jj the joint's prior
+            covariance, k the sample's prior scale; the self-training weight).
         proportions: ``(E,)`` bone proportions used, or None (bones free).
         model: the :class:`NoiseModel` used.
         network_px: ``(N,)`` float32 RMS label residual of the network's shapes, pixels.
@@ -150,6 +157,7 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                 inputs.ray_centre[sel], inputs.scale[sel])
 
     every = slice(None)
+    estimated = model is None
     if model is None:
         kp = _pixels(inputs.n, inputs)
         given = known_noise is not None
@@ -176,10 +184,18 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         exact = False  # smoothed labels: their noise is known, weighted by it
     if through_labels is not None:
         exact = through_labels
+    hidden = bool((inputs.mask < 1).any())
+    if (estimated and rigid and through_labels is None and (not exact or hidden)
+            and N >= EM_MIN_SAMPLES):
+        # the network's errors, correlated over the joints (prior_covariance.py); a given
+        # model (the fitted set's, for new samples) is used as it is
+        sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
+        model.prior_cov = estimate_prior_covariance(X[sub], *args(sub), bones, proportions,
+                                                    model, prior_scale=k[sub])
     out = np.empty(X.shape, np.float32)
     std = np.empty(X.shape[:2], np.float32)
     net = np.empty(N, np.float32)
-    prior = 2 * model.prior_xy ** 2 + model.prior_z ** 2
+    prior = model.prior_variance(X.shape[1])[None]
     for first_i in range(0, N, CHUNK):
         sel = slice(first_i, first_i + CHUNK)
         if exact:  # labels about exact: through them (articulation.py), uncertainty at Y0
