@@ -62,3 +62,24 @@ def articulated_poses(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         X[:, c] = X[:, p] + lengths[e] * d / np.linalg.norm(d, axis=1, keepdims=True)
     X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
     return X - X.mean(1, keepdims=True), lengths
+
+
+def labelled_bodies(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0,
+                    px: float = 200.0):
+    """Articulated bodies (~300 px tall at ``px`` pixels per body unit) with Gaussian label
+    noise of ``sigma_px`` and a fraction ``hide`` of landmarks hidden: the teacher's inputs,
+    the true shapes in their box units and frame ``(n, 17, 3)``, and the random generator
+    (for the caller's "network" errors)."""
+    from poselab.nrsfm.data import prepare_inputs
+
+    gt, _ = articulated_poses(n, seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    kp = gt[..., :2] * px + 400 + rng.normal(0, sigma_px, (n, 17, 2))
+    vis = np.full((n, 17), 2, np.uint8)
+    if hide:
+        vis[rng.random((n, 17)) < hide] = 0
+        vis[(vis > 0).sum(1) < 4] = 2
+    inputs = prepare_inputs(kp, vis, None)
+    s, c = inputs.scale[:, None, None], inputs.centre[:, None, :]
+    truth = np.concatenate([(gt[..., :2] * px + 400 - c) / s, gt[..., 2:] * px / s], -1)
+    return inputs, truth, rng

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nrsfm_synthetic import articulated_poses
+from nrsfm_synthetic import labelled_bodies
 from scipy.stats import spearmanr
 
 from poselab.core import Skeleton, get_skeleton
@@ -24,16 +24,7 @@ def problem(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0,
     """Inputs, the true shapes in box units and a network guess whose errors are about 0.04
     box units, larger on some samples than others (log-normal per-sample scale of log-spread
     ``spread``; 0: the same on every sample)."""
-    gt, _ = articulated_poses(n, seed=seed)
-    rng = np.random.default_rng(seed + 10)
-    kp = gt[..., :2] * PX + 400 + rng.normal(0, sigma_px, (n, 17, 2))
-    vis = np.full((n, 17), 2, np.uint8)
-    if hide:
-        vis[rng.random((n, 17)) < hide] = 0
-        vis[(vis > 0).sum(1) < 4] = 2
-    inputs = prepare_inputs(kp, vis, None)
-    s, c = inputs.scale[:, None, None], inputs.centre[:, None, :]
-    truth = np.concatenate([(gt[..., :2] * PX + 400 - c) / s, gt[..., 2:] * PX / s], -1)
+    inputs, truth, rng = labelled_bodies(sigma_px, hide, n, seed, PX)
     k = np.exp(spread * rng.normal(size=(n, 1, 1)) - spread ** 2 / 2)
     X = truth + rng.normal(0, 0.04, truth.shape) * k
     return inputs, truth, X

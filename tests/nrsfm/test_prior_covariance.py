@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from nrsfm_synthetic import articulated_poses
+from nrsfm_synthetic import labelled_bodies
 
 from poselab.core import get_skeleton
-from poselab.nrsfm.data import prepare_inputs
 from poselab.nrsfm.least_squares import NoiseModel, refine_lsq
 from poselab.nrsfm.noise_aware import refine_noise_aware
 from poselab.nrsfm.prior_covariance import EM_MIN_SAMPLES
@@ -23,16 +22,7 @@ def problem(sigma_px: float, correlated: bool, hide: float = 0.0, n: int = 400, 
     """Inputs, true shapes (box units) and a network guess whose errors (about 0.04 box
     units per coordinate) are ``correlated``: six random modes over all joints plus a little
     independent error; else independent. Returns also the errors' true covariance."""
-    gt, _ = articulated_poses(n, seed=seed)
-    rng = np.random.default_rng(seed + 10)
-    kp = gt[..., :2] * PX + 400 + rng.normal(0, sigma_px, (n, 17, 2))
-    vis = np.full((n, 17), 2, np.uint8)
-    if hide:
-        vis[rng.random((n, 17)) < hide] = 0
-        vis[(vis > 0).sum(1) < 4] = 2
-    inputs = prepare_inputs(kp, vis, None)
-    s, c = inputs.scale[:, None, None], inputs.centre[:, None, :]
-    truth = np.concatenate([(gt[..., :2] * PX + 400 - c) / s, gt[..., 2:] * PX / s], -1)
+    inputs, truth, rng = labelled_bodies(sigma_px, hide, n, seed, PX)
     if correlated:
         B = rng.normal(0, 0.04 / np.sqrt(6), (51, 6))
         cov = B @ B.T + 0.01 ** 2 * np.eye(51)
