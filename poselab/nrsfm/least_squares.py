@@ -282,7 +282,7 @@ def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray
     """``(N,)`` RMS reprojection error of the network's shapes over the observed landmarks,
     pixels (per landmark, both coordinates: ``√(Σ_j m_j ‖Δ_j‖² / Σ_j m_j)``)."""
     prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
-                    NoiseModel(1.0, 1.0, 1.0, 0.0))
+                   NoiseModel(1.0, 1.0, 1.0, 0.0))
     r = prob.px_residual(prob.X)
     return np.sqrt((r ** 2).sum((1, 2)) / np.maximum(prob.mask.sum(1), 1))
 
@@ -306,7 +306,7 @@ def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
         :class:`NoiseModel` (label noise in px; see the module docstring for the method).
     """
     prob0 = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
-                     NoiseModel(1.0, 1.0, 1.0, 0.0))
+                    NoiseModel(1.0, 1.0, 1.0, 0.0))
     res = prob0.px_residual(prob0.X)
     obs = max(float(prob0.mask.sum()), 1.0)
     net_px = float(np.sqrt((res ** 2).sum() / (2 * obs)))
@@ -366,7 +366,7 @@ def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel,
         covariance given the other joints, cheaper and smaller).
     """
     prob = Problem(X, n, mask, tau, sigma, ray_centre, scale,
-                    bones if model.bone > 0 else None, p, model, prior_scale)
+                   bones if model.bone > 0 else None, p, model, prior_scale)
     Y, s = prob.solve(np.asarray(Y0, np.float64), steps)
     if full_covariance:
         blocks, _ = prob.covariance_blocks(Y, s)

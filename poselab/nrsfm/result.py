@@ -61,7 +61,9 @@ class NRSfMResult:
         extra: free-form JSON-ready information (restarts, selection scores, timings);
             with the noise-aware output (``NRSfMConfig.noise_aware``) ``extra["noise_px"]`` is
             the 2D label noise σ estimated from the data alone (pixels, per coordinate) and
-            ``extra["noise_model"]`` all the variances of :mod:`poselab.nrsfm.least_squares`.
+            ``extra["noise_model"]`` all the variances of :mod:`poselab.nrsfm.least_squares`
+            (``prior_cov``: the learnt ``(3J, 3J)`` error covariance as nested lists, box
+            units², or None; :mod:`poselab.nrsfm.prior_covariance`).
         keypoints_3d_std: ``(N, J)`` float32 or None: per-joint uncertainty of
             ``keypoints_3d``, same units (pixels): the square root of the trace of the joint's
             posterior covariance in the least-squares output step, i.e. the RMS 3D error the
