@@ -22,7 +22,8 @@ independent joints in brackets):
     S7/S8, the output step run again on the fits of the --noise lines below: σ = 5 66.5 / 45.9 /
         54.8 (68.7 / 47.6 / 55.5); σ = 10 86.3 / 60.1 / 67.9 (87.6 / 60.8 / 68.6; a later fit
         than the line below, its labels smoothed along the order); 30 % hidden σ = 0 98.2 / 71.6
-        / 78.0 (100.2 / 72.2 / 78.8). cmu17_train σ = 5: 95.0 / 65.0 / 84.7 (95.8 / 65.5 / 85.1).
+        / 78.0 (100.2 / 72.2 / 78.8); 30 % hidden σ = 5 (a new fit, 393 s) 99.8 / 72.3 / 77.0
+        (102.7 / 73.7 / 77.3). cmu17_train σ = 5: 95.0 / 65.0 / 84.7 (95.8 / 65.5 / 85.1).
 Measured 2026-12-03, restarts trained side by side (poselab.nrsfm.concurrent; the same 3D as
 one after the other, idle CPU unless said):
     --only classic: drink 0.0255 (49.6 s), pickup 0.0390 (40.5 s), stretch 0.0429 (53.8 s),
