@@ -19,6 +19,7 @@ Measured 2026-12-03 with the learnt error covariance (issue 15, poselab.nrsfm.pr
 independent joints in brackets):
     --only hidden (whole h36m17_train35k, 30 % hidden): 87.3 / 67.5 / 70.4 in 443 s idle (92.4 /
         69.9 / 73.1 in 383 s).
+    S7/S8 σ = 2 (re-fitted, 278 s): 68.1 / 49.5 / 51.3 | 52.0 / 37.2 / 46.6 (55.3 / 39.5 / 49.1).
     S7/S8, the output step run again on the fits of the --noise lines below: σ = 5 66.5 / 45.9 /
         54.8 (68.7 / 47.6 / 55.5); σ = 10 86.3 / 60.1 / 67.9 (87.6 / 60.8 / 68.6; a later fit
         than the line below, its labels smoothed along the order); 30 % hidden σ = 0 98.2 / 71.6
