@@ -23,9 +23,10 @@ samples; MPJPE / PA-MPJPE / depth mm, output with independent joints → with Σ
 40 or 100 rounds 77.5 / 77.9; Σ of the network's real errors, from the ground truth, 72.8 — the
 bound of this model), 30 % hidden σ = 0 91.8 / 70.6 / 74.4 → 88.4 / 68.8 / 72.3 (ground-truth
 Σ 84.7). Reported on sets not chosen on (the same fits, only the output step differs):
-h36m17_train35k S7/S8 (12960 samples) σ = 5 px 68.7 / 47.6 / 55.5 → 66.5 / 45.9 / 54.8, σ = 10
-px 87.6 / 60.8 / 68.6 → 86.3 / 60.1 / 67.9, 30 % hidden 100.2 / 72.2 / 78.8 → 98.2 / 71.6 /
-78.0; cmu17_train σ = 5 px 95.8 / 65.5 / 85.1 → 95.0 / 65.0 / 84.7. About 14 s (20 rounds on
+h36m17_train35k S7/S8 (12960 samples) σ = 2 px 55.3 / 39.5 / 49.1 → 52.0 / 37.2 / 46.6, σ = 5
+px 68.7 / 47.6 / 55.5 → 66.5 / 45.9 / 54.8, σ = 10 px 87.6 / 60.8 / 68.6 → 86.3 / 60.1 / 67.9,
+30 % hidden 100.2 / 72.2 / 78.8 → 98.2 / 71.6 / 78.0; cmu17_train σ = 5 px 95.8 / 65.5 / 85.1
+→ 95.0 / 65.0 / 84.7. About 14 s (20 rounds on
 1500 samples, 2-core CPU).
 """
 
