@@ -136,12 +136,16 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     return torch.cholesky_solve(torch.from_numpy(g)[..., None], L)[..., 0].numpy()
 
 
-def _diagonal_blocks_of_inverse(H: np.ndarray, J: int) -> np.ndarray:
-    """``(N, J, 3, 3)`` diagonal 3×3 blocks of ``H⁻¹`` (H ``(N, 3J, 3J)`` SPD)."""
+def inverse_spd(H: np.ndarray) -> np.ndarray:
+    """``(N, P, P)`` inverses of symmetric positive definite ``H`` (torch Cholesky, float64)."""
     import torch
 
-    L = torch.linalg.cholesky(torch.from_numpy(H))
-    inv = torch.cholesky_inverse(L).numpy()
+    return torch.cholesky_inverse(torch.linalg.cholesky(torch.from_numpy(H))).numpy()
+
+
+def _diagonal_blocks_of_inverse(H: np.ndarray, J: int) -> np.ndarray:
+    """``(N, J, 3, 3)`` diagonal 3×3 blocks of ``H⁻¹`` (H ``(N, 3J, 3J)`` SPD)."""
+    inv = inverse_spd(H)
     return np.stack([inv[:, 3 * j:3 * j + 3, 3 * j:3 * j + 3] for j in range(J)], 1)
 
 

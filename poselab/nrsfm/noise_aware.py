@@ -160,11 +160,12 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
 
     every = slice(None)
     estimated = model is None
+    # the evenly spaced samples the variances (and the error covariance) are learnt on
+    sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
     if model is None:
         kp = _pixels(inputs.n, inputs)
         given = known_noise is not None
         bound = known_noise if given else temporal_noise_bound(kp, inputs.mask)
-        sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
                                start, noise_bound=bound, noise_known=given)
         k = prior_scales(X, *args(every), bones, proportions, first)
@@ -191,7 +192,6 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
             and N >= EM_MIN_SAMPLES):
         # the network's errors, correlated over the joints (prior_covariance.py); a given
         # model (the fitted set's, for new samples) is used as it is
-        sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
         model.prior_cov = estimate_prior_covariance(X[sub], *args(sub), bones, proportions,
                                                     model, prior_scale=k[sub])
     out = np.empty(X.shape, np.float32)

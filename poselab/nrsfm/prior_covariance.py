@@ -36,7 +36,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from poselab.nrsfm.least_squares import GN_STEPS, NoiseModel, Problem
+from poselab.nrsfm.least_squares import GN_STEPS, NoiseModel, Problem, inverse_spd
 
 #: EM rounds (module docstring).
 EM_ROUNDS = 20
@@ -46,13 +46,6 @@ EM_MIN_SAMPLES = 200
 #: Ridge added to Σ, as a fraction of its mean diagonal (Σ stays invertible: the network's
 #: errors of a rigid shift are nearly the same on every joint).
 RIDGE = 1e-6
-
-
-def _inverse(H: np.ndarray) -> np.ndarray:
-    """``(N, P, P)`` inverses of SPD matrices (torch Cholesky, float64)."""
-    import torch
-
-    return torch.cholesky_inverse(torch.linalg.cholesky(torch.from_numpy(H))).numpy()
 
 
 def estimate_prior_covariance(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
@@ -85,7 +78,7 @@ def estimate_prior_covariance(X, n, mask, tau, sigma, ray_centre, scale, bones, 
         Y, s = prob.solve(Y, GN_STEPS)
         H, _ = prob.system(Y, s)
         x = (Y - X).reshape(M, -1) / np.sqrt(k2)[:, None]
-        S = (x.T @ x + (_inverse(H) / k2[:, None, None]).sum(0)) / M
+        S = (x.T @ x + (inverse_spd(H) / k2[:, None, None]).sum(0)) / M
         S = (S + S.T) / 2
         lam = shrinkage(x)
         S = (1 - lam) * S + lam * np.diag(np.diag(S))
