@@ -8,13 +8,17 @@ CPU with one torch thread (2026-12-03, idle):
 - steps: ``restarts × exploration + (steps − exploration)``, plus, for rigid bones,
   ``self_training × max(100, steps // 12)``; where the restarts train side by side
   (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch thread) their steps go 1.64×
-  (two restarts) or 1.83× (three or more) as fast in all;
+  (two restarts) or 1.83× (three or more) as fast in all, and the run kept then trains on
+  their cores (:func:`poselab.nrsfm.concurrent.threads_for_one`): its steps go about 1.5× as
+  fast (h36m17_train35k main fit, back to back on another day: 18.4–20.3 → 12.4–13.0 ms);
 - the output steps cost about 0.5 ms per sample, and each self-training round's refinement
   about 0.27 ms per sample (35k samples, defaults: 17 s output, 38 s in the rounds).
 
-h36m17_train35k with the defaults: 3 × 1500 exploration steps side by side + 6500 → about 249 s
-(measured 244 s; 291 s one restart after the other); pickup (357 samples) with the small-set
-schedule: 3 × 500 side by side + 1500 steps → about 42 s (measured 40.5 s). Not counted: a
+h36m17_train35k with the defaults: 3 × 1500 exploration steps side by side + 6500 at 1.5× →
+about 202 s (before the run kept had the restarts' cores: estimated 249 s, measured 244 s, 291 s
+one restart after the other; on a faster day the two measured 187 and 152 s back to back);
+pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
+about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
 noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set whose restarts
 disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). On a GPU the
 figure is an upper bound; a shared CPU can be twice as slow.
@@ -30,6 +34,8 @@ _OUTPUT_PER_SAMPLE_S = 0.0005
 _ROUND_PER_SAMPLE_S = 0.00027
 #: Restarts trained side by side on the 2 cores: total steps/s against one restart alone.
 _SIDE_BY_SIDE = {2: 1.64, 3: 1.83}
+#: The run kept after them, on their cores: its steps/s against one torch thread.
+_ONE_RUN_ON_CORES = 1.5
 
 
 def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
@@ -47,12 +53,12 @@ def estimate_seconds(config, num_samples: int, rigid: bool) -> float:
     n = max(int(num_samples), 0)
     batch = min(config.batch_size, max(n, 1))
     explore = config.exploration if config.restarts > 1 else config.steps
-    exploring = config.restarts * explore
+    exploring, alone = config.restarts * explore, 1.0
     if _side_by_side(config):  # poselab.nrsfm.concurrent
         exploring /= _SIDE_BY_SIDE.get(config.restarts, _SIDE_BY_SIDE[3])
-    steps = exploring + (config.steps - explore)
+        alone = _ONE_RUN_ON_CORES
     rounds = config.self_training if rigid else 0
-    steps += rounds * max(100, config.steps // 12)
+    steps = exploring + (config.steps - explore + rounds * max(100, config.steps // 12)) / alone
     per_step = _STEP_S + _STEP_PER_SAMPLE_S * batch
     return steps * per_step + n * (_OUTPUT_PER_SAMPLE_S + rounds * _ROUND_PER_SAMPLE_S)
 

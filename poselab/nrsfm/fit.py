@@ -11,7 +11,9 @@ dropped and the restarts explored again (CALIBRATION.md: small sequences fail or
 depending on the dictionary size); with the ``"objective"`` rule the choice is then made among
 the restarts of every dictionary size tried. On a CPU with at least two cores the restarts
 train side by side in threads (:mod:`poselab.nrsfm.concurrent`; the same result, h36m17_train35k
-defaults 291 → 244 s).
+defaults 291 → 244 s), and the run kept then trains on the cores they used (more torch
+threads, :func:`poselab.nrsfm.concurrent.threads_for_one`; the same result again: 202 → 152 s
+measured back to back on the idle 2-core CPU, 2026-12-03).
 
 Weak perspective: restarts are compared after giving each sample the set's depth sign,
 and after training the chosen network is fine-tuned towards that sign where it had mirrored
@@ -172,12 +174,24 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         DataError: fewer than 2 samples, NaN/inf landmarks, a sample with < 2 observed
             landmarks, perspective without intrinsics.
     """
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        return (yield from _fit(collection, config, cancel, known_noise))
+    finally:  # the run trained after the restarts may have used their cores
+        torch.set_num_threads(threads)
+
+
+def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelToken | None,
+         known_noise: float | None) -> Generator[Progress, None, NRSfMResult]:
+    """:func:`fit`'s work (its caller restores torch's thread count)."""
     config = config or NRSfMConfig()
     cancel = cancel or CancelToken()
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
                             collection.intrinsics, config.camera_model, collection.source)
     device = _setup_torch(config)
-    from poselab.nrsfm.concurrent import restarts_in_parallel
+    from poselab.nrsfm.concurrent import restarts_in_parallel, threads_for_one
     from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
     from poselab.nrsfm.train import Batches, Run
 
@@ -249,7 +263,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     while True:
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
-        if restarts_in_parallel(device, R):  # the same runs, side by side (concurrent.py)
+        side_by_side = restarts_in_parallel(device, R)
+        if side_by_side:  # the same runs, side by side (concurrent.py)
             runs = [Run(J, config, config.seed + r, device, collection.skeleton)
                     for r in range(R)]
             yield from explore_together(runs, E)
@@ -313,6 +328,10 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
                        f"kept restart {best + 1}/{len(runs)}{note}", kind="info")
         run = runs[best]
         del runs, pool
+        if side_by_side:  # the one run left gets the cores the restarts used (same numbers)
+            import torch
+
+            torch.set_num_threads(threads_for_one(R, torch.get_num_threads()))
         yield from steps(run, config.steps - E, "fit", True)
         break
     # perspective: the mirror changes the projection only slightly for distant people, and a

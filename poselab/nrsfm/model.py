@@ -75,7 +75,8 @@ class DeepNRSfM(nn.Module):
         vis = mask.sum(1).clamp_min(1.0)
         Wt = (n * mask[..., None] * (J / vis)[:, None, None]).transpose(1, 2)  # (B, 2, J)
         psi = (Wt @ Ds[0].reshape(J, 3 * K1)).reshape(B, 6, K1)
-        psi = psi + ((1 - mask) @ self.missing).reshape(B, 6, K1)
+        if bool((mask < 1).any()):  # the learned response to missing landmarks (0 if none)
+            psi = psi + ((1 - mask) @ self.missing).reshape(B, 6, K1)
         psi = self._shrink(psi, self.enc_bias[0])
         for i in range(1, len(Ds)):
             psi = self._shrink(psi @ Ds[i], self.enc_bias[i])

@@ -29,12 +29,23 @@ def _restart_threads() -> list[threading.Thread]:
 
 def test_side_by_side_restarts_give_the_sequential_answer(monkeypatch):
     coll, _ = low_rank_problem(n=200, seed=4)
+    monkeypatch.setattr(concurrent, "usable_cpus", lambda: 2)
     monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: False)
     alone = drain(fit(coll, CONFIG))
     monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: True)
     stages: list = []
-    together = drain(fit(coll, CONFIG), stages.append)
+    threads: dict = {}  # torch's thread count seen at each stage
+
+    def seen(p):
+        stages.append(p)
+        threads.setdefault(p.stage, set()).add(torch.get_num_threads())
+
+    together = drain(fit(coll, CONFIG), seen)
     assert any(p.stage == "restarts 1-3" for p in stages)
+    # the run kept trains on the two cores the restarts used, and the fit gives torch back
+    # its one thread; the answer stays the same (below)
+    assert threads["restarts 1-3"] == {1} and threads["fit"] == {2}
+    assert torch.get_num_threads() == 1
     steps = [p.step for p in stages if p.kind == "step"]
     assert steps == sorted(steps) and steps[-1] == 3 * 150 + 250
     assert together.extra["selected"] == alone.extra["selected"]
