@@ -15,10 +15,13 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # noise and the uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
-Measured 2026-12-03 with the run kept after the restarts trained on their two cores (torch
-threads; the same numbers as before, idle CPU, on a faster day than the rows below):
-    --only mocap: 39.7 / 30.6 / 38.3 in 152 s (187 s back to back before the change; restarts
-        32 s, main fit 58 s, self-training 34 s, output 23 s).
+Measured 2026-12-03 with the run kept after the restarts trained on their two cores when
+that is faster (poselab.nrsfm.concurrent.ThreadChooser; the same numbers as before, idle CPU,
+on a faster day than the rows below):
+    --only mocap: 39.7 / 30.6 / 38.3 in 145 s (187 s back to back before the change; restarts
+        37 s, main fit 57 s, self-training 30 s, output 17 s); beside a busy process on one
+        core 205 → 191 s. The --only classic line below is of the first version, which always
+        gave the run kept both cores.
     --only classic: drink 0.0255 (25.4 s), pickup 0.0390 (21.8 s), stretch 0.0429 (29.5 s),
         yoga 0.0469 (29.1 s).
 Measured 2026-12-03 with the learnt error covariance (issue 15, poselab.nrsfm.prior_covariance;

@@ -10,8 +10,9 @@ optimiser and batch generator, created in order before the threads start, and it
 run on one thread, so every restart sees exactly the numbers it would see alone
 (``tests/nrsfm/test_concurrent_restarts.py``).
 
-After the restarts, the one run kept trains alone: it then gets their cores as torch threads
-(:func:`threads_for_one`), which the fit gives back when it ends.
+After the restarts, the one run kept trains alone: it may then use their cores as torch
+threads, when timing shows that this is faster (:class:`ThreadChooser`); the fit gives torch its
+thread count back when it ends.
 
 Used only where it cannot oversubscribe the CPU (:func:`restarts_in_parallel`): with more torch
 threads per operation, threads compete for the same cores (PLATFORM.md measured runs 30×
@@ -53,12 +54,55 @@ def restarts_in_parallel(device: str, restarts: int, torch_threads: int | None =
 
 
 def threads_for_one(restarts: int, torch_threads: int) -> int:
-    """Torch threads for the one run trained after ``restarts`` restarts trained side by side
-    with ``torch_threads`` each: the cores they used. Elementwise operations and matrix
-    products split over threads without changing a result (h36m17_train35k, batch 256,
-    2026-12-03: 300 steps on 1 and on 2 threads gave bitwise equal weights, 15.8 and 11.8 ms
-    per step)."""
+    """Most torch threads for the one run trained after ``restarts`` restarts trained side by
+    side with ``torch_threads`` each: the cores they used."""
     return max(1, min(restarts, usable_cpus()) * torch_threads)
+
+
+#: :class:`ThreadChooser`: steps timed on each thread count, and steps between two trials.
+PROBE_STEPS, PROBE_PERIOD = 20, 500
+
+
+class ThreadChooser:
+    """Torch threads for one run's steps, the faster of 1 and ``most``, chosen by timing.
+
+    More threads split each operation, which pays on idle cores (h36m17_train35k, batch 256,
+    2026-12-03: 12.3 → 9.9 ms per step on 2 threads) but not beside other work: with one busy
+    process on the 2-core CPU, 2 threads took 29.8 ms against 12.6 on one (their OpenMP
+    workers wait for each other; PLATFORM.md saw 30×). So every :data:`PROBE_PERIOD` steps,
+    :data:`PROBE_STEPS` steps run on each count and the rest of the period on the faster.
+    The count does not change the numbers: elementwise operations and these matrix products
+    split over threads without changing a result (300 steps on 1 and on 2 threads gave
+    bitwise equal weights; ``tests/nrsfm/test_concurrent_restarts.py``).
+
+    Use: ``n = chooser.threads()`` before a step (set it with ``torch.set_num_threads`` when
+    it changed), ``chooser.took(seconds)`` after it.
+    """
+
+    def __init__(self, most: int, probe: int = PROBE_STEPS, period: int = PROBE_PERIOD) -> None:
+        self.most, self.probe, self.period = int(most), int(probe), max(int(period), 2 * probe)
+        self.choice, self.step = self.most, 0
+        self._time = {1: 0.0, self.most: 0.0}
+
+    def threads(self) -> int:
+        """Torch threads for the next step."""
+        k = self.step % self.period
+        if k < 2 * self.probe and self.most > 1:
+            return 1 if k < self.probe else self.most
+        return self.choice
+
+    def took(self, seconds: float) -> None:
+        """Record the wall time of the step just taken (the first of each trial, which starts
+        the threads, is not counted)."""
+        k = self.step % self.period
+        self.step += 1
+        if self.most <= 1 or k >= 2 * self.probe:
+            return
+        if k % self.probe:
+            self._time[1 if k < self.probe else self.most] += seconds
+        if k == 2 * self.probe - 1:  # both trials done: keep the faster
+            self.choice = self.most if self._time[self.most] < self._time[1] else 1
+            self._time = {1: 0.0, self.most: 0.0}
 
 
 class Diverged(FloatingPointError):

@@ -9,14 +9,15 @@ CPU with one torch thread (2026-12-03, idle):
   ``self_training × max(100, steps // 12)``; where the restarts train side by side
   (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch thread) their steps go 1.64×
   (two restarts) or 1.83× (three or more) as fast in all, and the run kept then trains on
-  their cores (:func:`poselab.nrsfm.concurrent.threads_for_one`): its steps go about 1.5× as
-  fast (h36m17_train35k main fit, back to back on another day: 18.4–20.3 → 12.4–13.0 ms);
+  their cores when that is faster (:class:`poselab.nrsfm.concurrent.ThreadChooser`): on idle
+  cores its steps go about 1.5× as fast (h36m17_train35k main fit, back to back on another
+  day: 18.4–20.3 → 12.4–13.0 ms);
 - the output steps cost about 0.5 ms per sample, and each self-training round's refinement
   about 0.27 ms per sample (35k samples, defaults: 17 s output, 38 s in the rounds).
 
 h36m17_train35k with the defaults: 3 × 1500 exploration steps side by side + 6500 at 1.5× →
 about 202 s (before the run kept had the restarts' cores: estimated 249 s, measured 244 s, 291 s
-one restart after the other; on a faster day the two measured 187 and 152 s back to back);
+one restart after the other; on a faster day the two measured 187 and 145 s back to back);
 pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
 about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
 noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set whose restarts

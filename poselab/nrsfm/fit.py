@@ -11,9 +11,9 @@ dropped and the restarts explored again (CALIBRATION.md: small sequences fail or
 depending on the dictionary size); with the ``"objective"`` rule the choice is then made among
 the restarts of every dictionary size tried. On a CPU with at least two cores the restarts
 train side by side in threads (:mod:`poselab.nrsfm.concurrent`; the same result, h36m17_train35k
-defaults 291 → 244 s), and the run kept then trains on the cores they used (more torch
-threads, :func:`poselab.nrsfm.concurrent.threads_for_one`; the same result again: 202 → 152 s
-measured back to back on the idle 2-core CPU, 2026-12-03).
+defaults 291 → 244 s), and the run kept then trains on the cores they used, as torch threads,
+whenever timing shows that to be faster (:class:`poselab.nrsfm.concurrent.ThreadChooser`; the
+same result again).
 
 Weak perspective: restarts are compared after giving each sample the set's depth sign,
 and after training the chosen network is fine-tuned towards that sign where it had mirrored
@@ -86,6 +86,15 @@ def _setup_torch(config: NRSfMConfig) -> str:
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
     return resolve_device(config.device)
+
+
+def _set_threads(n: int) -> None:
+    """torch's thread count, changed only when it differs (numbers do not depend on it:
+    :class:`poselab.nrsfm.concurrent.ThreadChooser`)."""
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
@@ -191,7 +200,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
                             collection.intrinsics, config.camera_model, collection.source)
     device = _setup_torch(config)
-    from poselab.nrsfm.concurrent import restarts_in_parallel, threads_for_one
+    from poselab.nrsfm.concurrent import ThreadChooser, restarts_in_parallel, threads_for_one
     from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
     from poselab.nrsfm.train import Batches, Run
 
@@ -210,12 +219,19 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         return DataError(collection.source, "NRSfM training diverged (loss is not finite); "
                                             "try a lower learning rate")
 
+    chooser = None  # after restarts side by side: the run kept may use their cores
+
     def steps(run, n_steps, stage, record, step_args=None):
         nonlocal done
         t0, s0 = time.perf_counter(), run.step
         for _ in range(n_steps):
             cancel.check()
+            if chooser is not None:
+                _set_threads(chooser.threads())
+            t = time.perf_counter()
             vals = run.train_step(data, **(step_args or {}))
+            if chooser is not None:
+                chooser.took(time.perf_counter() - t)
             done += 1
             if not np.isfinite(vals["loss"]):
                 raise diverged()
@@ -230,6 +246,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                 cancel.check()
                 yield Progress(stage, done, total, vals, clock.eta(done),
                                f"step {run.step} loss {vals['loss']:.4f}")
+        if chooser is not None:  # inference and refinement on the faster count
+            _set_threads(chooser.choice)
 
     def explore_together(runs, n_steps):
         nonlocal done
@@ -328,10 +346,10 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        f"kept restart {best + 1}/{len(runs)}{note}", kind="info")
         run = runs[best]
         del runs, pool
-        if side_by_side:  # the one run left gets the cores the restarts used (same numbers)
+        if side_by_side:  # the one run left may use the cores the restarts used
             import torch
 
-            torch.set_num_threads(threads_for_one(R, torch.get_num_threads()))
+            chooser = ThreadChooser(threads_for_one(R, torch.get_num_threads()))
         yield from steps(run, config.steps - E, "fit", True)
         break
     # perspective: the mirror changes the projection only slightly for distant people, and a

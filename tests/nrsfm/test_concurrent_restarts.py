@@ -42,9 +42,9 @@ def test_side_by_side_restarts_give_the_sequential_answer(monkeypatch):
 
     together = drain(fit(coll, CONFIG), seen)
     assert any(p.stage == "restarts 1-3" for p in stages)
-    # the run kept trains on the two cores the restarts used, and the fit gives torch back
-    # its one thread; the answer stays the same (below)
-    assert threads["restarts 1-3"] == {1} and threads["fit"] == {2}
+    # the run kept may train on the two cores the restarts used (ThreadChooser, by timing),
+    # and the fit gives torch back its one thread; the answer stays the same (below)
+    assert threads["restarts 1-3"] == {1} and threads["fit"] <= {1, 2}
     assert torch.get_num_threads() == 1
     steps = [p.step for p in stages if p.kind == "step"]
     assert steps == sorted(steps) and steps[-1] == 3 * 150 + 250
@@ -117,3 +117,55 @@ def test_parallel_only_where_it_cannot_oversubscribe(monkeypatch):
         torch.set_num_threads(1)
     monkeypatch.setattr(concurrent, "usable_cpus", lambda: 1)
     assert not concurrent.restarts_in_parallel("cpu", 3)
+
+
+def _choices(chooser, seconds_per_thread: dict, steps: int) -> list[int]:
+    """The thread counts a chooser gives over ``steps`` steps taking these wall times."""
+    seen = []
+    for _ in range(steps):
+        n = chooser.threads()
+        seen.append(n)
+        chooser.took(seconds_per_thread[n])
+    return seen
+
+
+def test_the_chooser_keeps_the_faster_thread_count_and_tries_again_each_period():
+    # idle cores: 2 threads faster → after the trials (5 steps on each) the run stays on 2
+    c = concurrent.ThreadChooser(2, probe=5, period=40)
+    seen = _choices(c, {1: 0.012, 2: 0.010}, 80)
+    assert seen[:10] == [1] * 5 + [2] * 5 and set(seen[10:40]) == {2}
+    assert seen[40:50] == [1] * 5 + [2] * 5 and c.choice == 2
+    # beside a busy process: 2 threads wait for each other (29.8 against 12.6 ms measured)
+    c = concurrent.ThreadChooser(2, probe=5, period=40)
+    seen = _choices(c, {1: 0.0126, 2: 0.0298}, 40)
+    assert set(seen[10:]) == {1} and c.choice == 1
+    # the first step of each trial starts the threads and is not counted
+    c = concurrent.ThreadChooser(2, probe=5, period=40)
+    for k in range(10):
+        c.threads()
+        c.took(1.0 if k == 5 else (0.010 if k < 5 else 0.009))
+    assert c.choice == 2
+    # a single core: nothing to try
+    c = concurrent.ThreadChooser(1, probe=5, period=40)
+    assert set(_choices(c, {1: 0.01}, 60)) == {1}
+
+
+def test_the_thread_count_does_not_change_the_numbers():
+    """The premise of the chooser: a step on 1 or on 2 torch threads gives the same weights."""
+    from poselab.nrsfm.train import Batches, Run
+
+    coll, _ = low_rank_problem(n=600, seed=7)
+    from poselab.nrsfm.data import prepare_inputs
+
+    inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
+    config = NRSfMConfig(dict_sizes=(64, 32, 16), batch_size=256)
+    weights = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        run = Run(coll.num_joints, config, 0, "cpu")
+        data = Batches(inputs, "cpu")
+        for _ in range(30):
+            run.train_step(data)
+        weights.append(torch.cat([p.detach().flatten() for p in run.model.parameters()]))
+    torch.set_num_threads(1)
+    np.testing.assert_allclose(weights[0].numpy(), weights[1].numpy(), rtol=1e-6, atol=1e-7)

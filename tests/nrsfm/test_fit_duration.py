@@ -19,7 +19,7 @@ def test_the_default_35k_fit_and_a_small_sequence(monkeypatch):
     steps_s = (3 * 1500 / 1.83 + (4500 + 2000) / 1.5) * (0.0145 + 0.000028 * 256)
     assert estimate_seconds(default, 35000, rigid=True) == pytest.approx(
         steps_s + 35000 * (0.0005 + 4 * 0.00027))
-    # measured 152 s on a day the fit before the run kept had two cores took 187 s (its
+    # measured 145 s on a day the fit before the run kept had two cores took 187 s (its
     # estimate 249 s, measured 244 s on the day the costs were measured)
     assert 190 < estimate_seconds(default, 35000, rigid=True) < 215
     small = NRSfMConfig.for_samples(357)  # pickup: 3 × 500 side by side + 1500 at batch 128
