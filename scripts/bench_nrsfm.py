@@ -20,10 +20,9 @@ that is faster (poselab.nrsfm.concurrent.ThreadChooser; the same numbers as befo
 on a faster day than the rows below):
     --only mocap: 39.7 / 30.6 / 38.3 in 145 s (187 s back to back before the change; restarts
         37 s, main fit 57 s, self-training 30 s, output 17 s); beside a busy process on one
-        core 205 → 191 s. The --only classic line below is of the first version, which always
-        gave the run kept both cores.
-    --only classic: drink 0.0255 (25.4 s), pickup 0.0390 (21.8 s), stretch 0.0429 (29.5 s),
-        yoga 0.0469 (29.1 s).
+        core 205 → 191 s.
+    --only classic: drink 0.0255 (27.8 s), pickup 0.0390 (21.5 s), stretch 0.0429 (28.1 s),
+        yoga 0.0469 (25.8 s).
 Measured 2026-12-03 with the learnt error covariance (issue 15, poselab.nrsfm.prior_covariance;
 independent joints in brackets):
     --only hidden (whole h36m17_train35k, 30 % hidden): 87.3 / 67.5 / 70.4 in 443 s idle (92.4 /
