@@ -59,6 +59,26 @@ def threads_for_one(restarts: int, torch_threads: int) -> int:
     return max(1, min(restarts, usable_cpus()) * torch_threads)
 
 
+def threads_change_nothing(run, data, most: int) -> bool:
+    """Whether a gradient of ``run`` (:meth:`poselab.nrsfm.train.Run.gradient`) is bitwise
+    the same on one and on ``most`` torch threads: the premise of :class:`ThreadChooser`,
+    checked once per fit (the cost of two steps) because it rests on how this machine's torch
+    splits its operations."""
+    import torch
+
+    before = torch.get_num_threads()
+    grads = []
+    try:
+        for n in (1, most):
+            torch.set_num_threads(n)
+            grads.append(run.gradient(data))
+    finally:
+        torch.set_num_threads(before)
+    return all((a is None and b is None) or (a is not None and b is not None
+                                             and torch.equal(a, b))
+               for a, b in zip(*grads, strict=True))
+
+
 #: :class:`ThreadChooser`: steps timed on each thread count, and steps between two trials.
 PROBE_STEPS, PROBE_PERIOD = 20, 500
 
@@ -73,7 +93,9 @@ class ThreadChooser:
     :data:`PROBE_STEPS` steps run on each count and the rest of the period on the faster.
     The count does not change the numbers: elementwise operations and these matrix products
     split over threads without changing a result (300 steps on 1 and on 2 threads gave
-    bitwise equal weights; ``tests/nrsfm/test_concurrent_restarts.py``).
+    bitwise equal weights; ``tests/nrsfm/test_concurrent_restarts.py``). A fit checks that on
+    its machine first (:func:`threads_change_nothing`) and otherwise keeps one thread, so its
+    result never depends on timing.
 
     Use: ``n = chooser.threads()`` before a step (set it with ``torch.set_num_threads`` when
     it changed), ``chooser.took(seconds)`` after it.

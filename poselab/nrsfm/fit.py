@@ -200,7 +200,12 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
                             collection.intrinsics, config.camera_model, collection.source)
     device = _setup_torch(config)
-    from poselab.nrsfm.concurrent import ThreadChooser, restarts_in_parallel, threads_for_one
+    from poselab.nrsfm.concurrent import (
+        ThreadChooser,
+        restarts_in_parallel,
+        threads_change_nothing,
+        threads_for_one,
+    )
     from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
     from poselab.nrsfm.train import Batches, Run
 
@@ -349,7 +354,10 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         if side_by_side:  # the one run left may use the cores the restarts used
             import torch
 
-            chooser = ThreadChooser(threads_for_one(R, torch.get_num_threads()))
+            most = threads_for_one(R, torch.get_num_threads())
+            if most > 1 and threads_change_nothing(run, data, most):
+                chooser = ThreadChooser(most)
+            extra["threads_tried"] = most if chooser is not None else 1
         yield from steps(run, config.steps - E, "fit", True)
         break
     # perspective: the mirror changes the projection only slightly for distant people, and a

@@ -192,6 +192,17 @@ class Run:
         return {"loss": float(out["loss"].detach()), "reproj": float(out["reproj"].detach()),
                 "sparsity": float(out["sparsity"].detach())}
 
+    def gradient(self, data: Batches) -> list[torch.Tensor | None]:
+        """Gradients of the training loss on the set's first ``batch_size`` samples, one per
+        parameter (None where unused): no optimiser step, no random draw, no state changed."""
+        c = self.config
+        idx = torch.arange(min(c.batch_size, data.N), device=self.device)
+        n, mask, sigma, rc = data.take(idx)
+        out = forward(self.model, n, mask, mask, sigma, rc, c.sparsity, c.impute_missing,
+                      c.camera_solver, self.priors)
+        return list(torch.autograd.grad(out["loss"], list(self.model.parameters()),
+                                        allow_unused=True))
+
     @torch.no_grad()
     def infer(self, data: Batches, idx: np.ndarray | None = None, chunk: int = 4096
               ) -> dict[str, np.ndarray]:

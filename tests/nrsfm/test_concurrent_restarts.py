@@ -169,3 +169,29 @@ def test_the_thread_count_does_not_change_the_numbers():
         weights.append(torch.cat([p.detach().flatten() for p in run.model.parameters()]))
     torch.set_num_threads(1)
     np.testing.assert_allclose(weights[0].numpy(), weights[1].numpy(), rtol=1e-6, atol=1e-7)
+
+
+class _Gradient:
+    """A stand-in Run whose gradient does or does not depend on torch's thread count."""
+
+    def __init__(self, sensitive: bool) -> None:
+        self.sensitive = sensitive
+
+    def gradient(self, data):
+        value = float(torch.get_num_threads()) if self.sensitive else 1.0
+        return [torch.full((3,), value), None]
+
+
+def test_a_machine_whose_numbers_depend_on_threads_keeps_one(monkeypatch):
+    assert concurrent.threads_change_nothing(_Gradient(False), None, 2)
+    assert not concurrent.threads_change_nothing(_Gradient(True), None, 2)
+    assert torch.get_num_threads() == 1  # given back
+    # the fit then trains the run kept on one thread only
+    monkeypatch.setattr(concurrent, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: True)
+    monkeypatch.setattr(concurrent, "threads_change_nothing", lambda run, data, most: False)
+    coll, _ = low_rank_problem(n=200, seed=4)
+    threads: set = set()
+    result = drain(fit(coll, CONFIG), lambda p: threads.add(torch.get_num_threads())
+                   if p.stage == "fit" else None)
+    assert threads == {1} and result.extra["threads_tried"] == 1
