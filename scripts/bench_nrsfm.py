@@ -18,7 +18,7 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
 Measured 2026-12-03 with the run kept after the restarts trained on their two cores when
 that is faster (poselab.nrsfm.concurrent.ThreadChooser; the same numbers as before, idle CPU,
 on a faster day than the rows below):
-    --only mocap: 39.7 / 30.6 / 38.3 in 145 s (187 s back to back before the change; restarts
+    --only mocap: 39.7 / 30.6 / 38.3 in 145–156 s (187 s back to back before; restarts
         37 s, main fit 57 s, self-training 30 s, output 17 s); beside a busy process on one
         core 205 → 191 s.
     --only classic: drink 0.0255 (27.8 s), pickup 0.0390 (21.5 s), stretch 0.0429 (28.1 s),
