@@ -36,7 +36,9 @@ class NRSfMConfig(ConfigBase):
 
     Attributes:
         dict_sizes: atoms per layer K1..Kn, largest first (paper 000 §5.1: 256-128-64-32-16-8).
-        sparsity: λ of the normalised loss above (dimensionless).
+        sparsity: λ of the normalised loss above (dimensionless). Not a lever under label
+            noise: on h36m17_train35k S1/S5/S6 (5000 samples, σ = 5 px, 3000-step networks)
+            λ = 0.001 / 0.003 / 0.01 / 0.03 gave output MPJPE 82.3 / 81.0 / 81.9 / 82.6 mm.
         lr: Adam learning rate (cosine-decayed to ``lr * 0.02``).
         batch_size: samples per step.
         steps: optimisation steps of the selected run (including its exploration steps).
@@ -233,7 +235,11 @@ class NRSfMConfig(ConfigBase):
         (e3d_akhter, exact 2D, defaults → this schedule: drink 0.0155 → 0.0255 in 60 s,
         pickup 0.0263 → 0.0390 in 61 s; BMM 0.0266 / 0.1731), reported on stretch and yoga:
         0.0589 → 0.0429 in 62 s, 0.0453 → 0.0469 in 60 s (BMM 0.1034 / 0.1150; times with
-        other benchmarks sharing the CPU). ``changes`` override fields.
+        other benchmarks sharing the CPU). Since the run kept may use both cores these take
+        22–28 s; spending that on 3000 / 4000 steps gave drink 0.0227 / 0.0217 and pickup
+        0.0356 / 0.0287 (chosen on), but stretch 0.0353 / 0.0335 (68.5 s at 4000: over a
+        minute) and yoga 0.0557 / 0.0515 (reported): mixed, not adopted (2026-12-03).
+        ``changes`` override fields.
         """
         base = cls()
         if num_samples <= SMALL_SET:
