@@ -267,7 +267,8 @@ AUTO_SCHEDULE = True
 
 def run_fit(coll: PoseCollection, config: NRSfMConfig):
     if AUTO_SCHEDULE:
-        config = NRSfMConfig.for_samples(coll.num_samples, **CHANGES)
+        config = NRSfMConfig.for_samples(coll.num_samples, 1.0 - float(coll.observed.mean()),
+                                         **CHANGES)
     t0 = time.perf_counter()
     result = drain(fit(coll, config))
     return result, time.perf_counter() - t0

@@ -136,7 +136,8 @@ def fit_poselab(W: np.ndarray, skeleton) -> tuple[np.ndarray, float]:
 
     coll = PoseCollection(skeleton, W, units_3d="units")
     t0 = time.perf_counter()
-    result = drain(fit(coll, NRSfMConfig.for_samples(coll.num_samples)))
+    result = drain(fit(coll, NRSfMConfig.for_samples(coll.num_samples,
+                                                     1.0 - float(coll.observed.mean()))))
     return result.keypoints_3d, time.perf_counter() - t0
 
 

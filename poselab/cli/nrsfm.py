@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.out, inputs=(collection.source,), force=args.force)
         # --config as given; else the settings recommended for this many samples
         config = (config.replace(**changes) if config is not None
-                  else NRSfMConfig.for_samples(collection.num_samples, **changes))
+                  else NRSfMConfig.for_samples(collection.num_samples,
+                                               1.0 - float(collection.observed.mean()),
+                                               **changes))
         print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
               f"{collection.source}; {config.steps} steps, batch {config.batch_size}")
         result = run_with_bar(fit(collection, config))

@@ -130,6 +130,14 @@ class JobsMixin:
 
         return int((~np.asarray(self.doc.excluded, bool)).sum())
 
+    def _included_missing(self) -> float:
+        """Share of the landmarks of those samples that is unlabelled."""
+        import numpy as np
+
+        keep = ~np.asarray(self.doc.excluded, bool)
+        observed = self.doc.collection.observed[keep]
+        return float(1.0 - observed.mean()) if observed.size else 0.0
+
     @Slot()
     def _on_reconstruct_triggered(self) -> None:
         if self.doc is None:
@@ -142,7 +150,8 @@ class JobsMixin:
         n = self._included_count()
         skeleton = self.doc.collection.skeleton
         dialog = JobDialog(
-            "Reconstruct (NRSfM)", NRSfMConfig, NRSfMConfig.for_samples(n), NRSFM_MAIN,
+            "Reconstruct (NRSfM)", NRSfMConfig,
+            NRSfMConfig.for_samples(n, self._included_missing()), NRSFM_MAIN,
             parent=self, estimate=lambda config: describe_estimate(
                 config, n, rigid_wanted(config.bone_lengths, skeleton, warn=False)))
         self.open_dialog(dialog, "job_dialog", self._on_reconstruct_dialog_accepted)
@@ -166,7 +175,7 @@ class JobsMixin:
         if config is None:
             from poselab.nrsfm import NRSfMConfig
 
-            config = NRSfMConfig.for_samples(self._included_count())
+            config = NRSfMConfig.for_samples(self._included_count(), self._included_missing())
         self._job_rows, snapshot, _ = job_inputs(self.doc.collection, self.doc.excluded)
         out = teacher_path(self.doc.collection)
         from poselab.gui.output_check import outputs_ok

@@ -18,3 +18,13 @@ def test_small_sets_get_a_third_of_the_steps_at_batch_128():
 def test_changes_override_the_schedule():
     cfg = NRSfMConfig.for_samples(300, steps=500, seed=3)
     assert (cfg.steps, cfg.batch_size, cfg.seed) == (500, 128, 3)
+
+
+def test_sets_with_many_unlabelled_landmarks_explore_more_restarts():
+    from poselab.nrsfm.config import HIDDEN_RESTARTS, HIDDEN_SHARE
+
+    assert NRSfMConfig.for_samples(35000, missing=0.3).restarts == HIDDEN_RESTARTS == 5
+    assert NRSfMConfig.for_samples(35000, missing=0.3).replace(restarts=3) == NRSfMConfig()
+    assert NRSfMConfig.for_samples(300, missing=HIDDEN_SHARE).restarts == 5
+    assert NRSfMConfig.for_samples(35000, missing=0.02) == NRSfMConfig()  # a few unlabelled
+    assert NRSfMConfig.for_samples(35000, missing=0.3, restarts=2).restarts == 2  # asked for
