@@ -373,3 +373,10 @@ def test_the_reconstruct_form_starts_from_the_schedule_for_this_many_samples(qtb
     assert "Estimated duration" in dialog.estimate_label.text()
     assert "(6 samples" in dialog.estimate_label.text()
     dialog.reject()
+    # a third of the landmarks unlabelled (excluded samples not counted): 5 restarts
+    window.doc.collection.visibility[:4, :6] = 0
+    window.doc.excluded[4:] = True
+    assert abs(window._included_missing() - 6 / window.doc.collection.num_joints) < 1e-9
+    window.reconstruct_action.trigger()
+    assert window.job_dialog.form.config().restarts == 5
+    window.job_dialog.reject()
