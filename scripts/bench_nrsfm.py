@@ -267,8 +267,7 @@ AUTO_SCHEDULE = True
 
 def run_fit(coll: PoseCollection, config: NRSfMConfig):
     if AUTO_SCHEDULE:
-        config = NRSfMConfig.for_samples(coll.num_samples, 1.0 - float(coll.observed.mean()),
-                                         **CHANGES)
+        config = NRSfMConfig.for_samples(coll.num_samples, coll.unlabelled_share, **CHANGES)
     t0 = time.perf_counter()
     result = drain(fit(coll, config))
     return result, time.perf_counter() - t0

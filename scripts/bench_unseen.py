@@ -136,8 +136,7 @@ def fit_poselab(W: np.ndarray, skeleton) -> tuple[np.ndarray, float]:
 
     coll = PoseCollection(skeleton, W, units_3d="units")
     t0 = time.perf_counter()
-    result = drain(fit(coll, NRSfMConfig.for_samples(coll.num_samples,
-                                                     1.0 - float(coll.observed.mean()))))
+    result = drain(fit(coll, NRSfMConfig.for_samples(coll.num_samples, coll.unlabelled_share)))
     return result.keypoints_3d, time.perf_counter() - t0
 
 

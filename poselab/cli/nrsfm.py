@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
         # --config as given; else the settings recommended for this many samples
         config = (config.replace(**changes) if config is not None
                   else NRSfMConfig.for_samples(collection.num_samples,
-                                               1.0 - float(collection.observed.mean()),
-                                               **changes))
+                                               collection.unlabelled_share, **changes))
         print(f"{collection.num_samples} samples × {collection.num_joints} landmarks from "
               f"{collection.source}; {config.steps} steps, batch {config.batch_size}")
         result = run_with_bar(fit(collection, config))

@@ -153,6 +153,12 @@ class PoseCollection:
         return self.visibility > 0
 
     @property
+    def unlabelled_share(self) -> float:
+        """Share of the landmarks that is unlabelled (0 for an empty collection)."""
+        observed = self.observed
+        return float(1.0 - observed.mean()) if observed.size else 0.0
+
+    @property
     def has_images(self) -> bool:
         """True when every sample has an image path."""
         return len(self) > 0 and all(p is not None for p in self.image_paths)

@@ -74,7 +74,7 @@ def estimate_prior_covariance(X, n, mask, tau, sigma, ray_centre, scale, bones, 
     for _ in range(rounds):
         model.prior_cov = cov
         prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model,
-                        None if prior_scale is None else prior_scale)
+                       prior_scale)
         Y, s = prob.solve(Y, GN_STEPS)
         H, _ = prob.system(Y, s)
         x = (Y - X).reshape(M, -1) / np.sqrt(k2)[:, None]

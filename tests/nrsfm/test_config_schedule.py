@@ -28,3 +28,12 @@ def test_sets_with_many_unlabelled_landmarks_explore_more_restarts():
     assert NRSfMConfig.for_samples(300, missing=HIDDEN_SHARE).restarts == 5
     assert NRSfMConfig.for_samples(35000, missing=0.02) == NRSfMConfig()  # a few unlabelled
     assert NRSfMConfig.for_samples(35000, missing=0.3, restarts=2).restarts == 2  # asked for
+
+
+def test_the_unlabelled_share_the_callers_pass():
+    from nrsfm_synthetic import low_rank_problem
+
+    coll, _ = low_rank_problem(n=10, seed=1)
+    assert coll.unlabelled_share == 0.0
+    coll.visibility[:5, :2] = 0  # 10 of the 10 × J landmarks
+    assert abs(coll.unlabelled_share - 10 / (10 * coll.num_joints)) < 1e-12
