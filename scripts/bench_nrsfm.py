@@ -291,7 +291,8 @@ def bench_classic(config: NRSfMConfig, names: list[str]) -> None:
               f"selected {result.extra.get('selected')} consensus "
               f"{np.round(result.extra.get('consensus', []), 3).tolist()} mirrored "
               f"{result.extra.get('reflection_mirrored')}→"
-              f"{result.extra.get('reflection_mirrored_after', 0)}", flush=True)
+              f"{result.extra.get('reflection_mirrored_after', 0)}, output "
+              f"{result.extra.get('output_mirrored', 0)}", flush=True)
 
 
 def bench_mocap(config: NRSfMConfig, hide: float, repeat: int) -> None:

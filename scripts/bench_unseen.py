@@ -21,7 +21,10 @@ global rotation, reflection allowed) and ``e3d_frame`` (the better of the two de
         [--frames 250] [--deg-per-frame 5] [--slow-deg 2] [--kmax 13] [--skip-poselab]
     OMP_NUM_THREADS=1 nice .venv/bin/python scripts/bench_unseen.py --classic [--seqs drink]
 
-Measured 2026-12-03 (one torch thread, other benchmarks sharing the 2-core CPU), e3d_akhter
+Measured 2026-12-04 with the knee evidence in the sign labelling (poselab.nrsfm.anatomy;
+idle CPU, 15–28 s per fit): the same figures as below except soccer, markers 0.3855 (0.2261),
+h36m17 0.2212 (0.1341) — below BMM's 0.2297; with seed 1 the h36m17 fit gives 0.266 (before
+0.330). Measured 2026-12-03 (one torch thread, other benchmarks sharing the 2-core CPU), e3d_akhter
 (e3d_frame), wall s; BMM K = 5 (3K ≤ P − 1 = 16; K 2..4 were worse), chosen with the ground
 truth; flat (zero depth) for reference. With the reflection labelling that follows the samples'
 order (``poselab.nrsfm.reflection.sequence_segments``):
@@ -33,8 +36,9 @@ order (``poselab.nrsfm.reflection.sequence_segments``):
     soccer (233)              K5 0.230 (0.122) 0.8  0.388 (0.227) 58    0.353 (0.181) 69  0.473
     walking (176)             K5 0.153 (0.084) 0.6  0.125 (0.064) 53    0.098 (0.052) 66  0.433
     basketball 2°/fr (205)    K5 0.186 (0.101) 0.7  0.168 (0.095) 49    0.085 (0.047) 60
-  Soccer stays above BMM: 29 of its 233 frames come out mirrored and the labelling finds one,
-  but even each frame's best sign leaves 0.292 (markers) — its shapes, not only its signs.
+  Soccer stayed above BMM (these rows): 29 of its 233 frames came out mirrored and the
+  labelling found one; each frame's best sign would leave 0.213 with the skeleton (the knee
+  evidence now reaches 0.221) but 0.292 as markers — there its shapes, not only its signs.
   Basketball 5°/fr as a marker set ties BMM (0.1690 against 0.1683).
   Before (chirality graph alone, k = 50, weight d·σ3): basketball 0.555 / 0.535, walking
   0.585 / 0.584, basketball 2°/fr 0.606 / 0.593, soccer 0.388 / 0.353 — about half the frames

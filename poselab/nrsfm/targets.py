@@ -15,21 +15,26 @@ from poselab.nrsfm.config import NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs
 
 
-def sign_fixed(X: np.ndarray) -> tuple[np.ndarray, int]:
-    """Shapes ``(M, J, 3)`` with mirrored samples replaced by their depth mirror; the count."""
+def sign_fixed(X: np.ndarray, skeleton=None) -> tuple[np.ndarray, int]:
+    """Shapes ``(M, J, 3)`` with mirrored samples replaced by their depth mirror; the count.
+    With a ``skeleton`` that names both legs, each sample's knees are evidence too
+    (:mod:`poselab.nrsfm.anatomy`)."""
+    from poselab.nrsfm.anatomy import knee_evidence, leg_joints
     from poselab.nrsfm.reflection import consistent_signs, depth_mirror
 
-    signs = consistent_signs(X)
+    legs = None if skeleton is None else leg_joints(skeleton)
+    signs = consistent_signs(X, prior=None if legs is None else knee_evidence(X, legs))
     return np.where(signs[:, None, None] < 0, depth_mirror(X), X), int((signs < 0).sum())
 
 
-def reflection_targets(run, data, extra: dict, min_fraction: float = 0.0):
+def reflection_targets(run, data, extra: dict, min_fraction: float = 0.0, skeleton=None):
     """Targets that give every sample the set's depth sign, or None.
 
     The targets are the network's own camera-frame shapes ``(N, J, 3)`` (box units) with the
     mirrored samples (:func:`poselab.nrsfm.reflection.consistent_signs`) replaced by their
     depth mirror, as a tensor for the anchor term of :func:`poselab.nrsfm.train.forward`;
     None when at most ``min_fraction`` of the samples (none, by default) are mirrored.
+    ``skeleton``: as :func:`sign_fixed`.
     Records ``reflection_mirrored`` in ``extra``. Perspective (``data.sigma`` > 0): the
     set's sign is the one whose shapes reproject better (mean 2D error of the targets and of
     their depth mirror), not the one that mirrors fewer samples.
@@ -40,7 +45,7 @@ def reflection_targets(run, data, extra: dict, min_fraction: float = 0.0):
     from poselab.nrsfm.reflection import depth_mirror
 
     X = run.infer(data)["X"]
-    fixed, count = sign_fixed(X)
+    fixed, count = sign_fixed(X, skeleton)
     if bool((data.sigma > 0).any()) and count:
         def err(Y):
             Y = torch.as_tensor(Y, dtype=torch.float32, device=data.n.device)
@@ -67,24 +72,28 @@ def rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig,
     they are noisy — averaged over many samples the network learns less of their noise than
     of their bone lengths (figures in :mod:`poselab.nrsfm.noise_aware`);
     with ``noise_aware`` each joint is weighted by its confidence (cheap conditional
-    variances of the least-squares model).
+    variances of the least-squares model). Weak perspective with ``reflection_repair``:
+    samples :func:`sign_fixed` finds mirrored are targeted at their depth mirror.
     """
     import torch
 
     from poselab.nrsfm.articulation import refine
 
     out = run.infer(data)
+    X = out["X"]
     weight = None
     if config.noise_aware and config.exact_2d:
         from poselab.nrsfm.noise_aware import refine_noise_aware
 
-        ref = refine_noise_aware(out["X"], inputs, out["tau"], skeleton, config.bone_lengths,
+        ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
                                  start=noise, full_covariance=False,
                                  iterations=4 if noise is None else 2, through_labels=True)
         Y, noise = ref.shapes, ref.model
         weight = torch.as_tensor(ref.confidence, dtype=torch.float32, device=run.device)
     else:
-        Y, _ = refine(out["X"], inputs, out["tau"], skeleton, config.exact_2d,
+        Y, _ = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
                       config.bone_lengths)
     Y -= Y.mean(1, keepdims=True)
+    if config.reflection_repair and inputs.camera_model == "weak_perspective":
+        Y = sign_fixed(Y, skeleton)[0]  # mirrored samples learn their mirror (the same 2D)
     return torch.as_tensor(Y, dtype=torch.float32, device=run.device), weight, noise

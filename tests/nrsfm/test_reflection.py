@@ -100,8 +100,10 @@ def test_fit_repair_keeps_the_result_consistent(monkeypatch):
     config = NRSfMConfig(dict_sizes=(16, 8), steps=200, restarts=1, batch_size=64)
     before = drain(fit(coll, config.replace(reflection_repair=False)))
     r = drain(fit(coll, config))
-    assert calls == [80, 80]  # labelled, fine-tuned, labelled again
+    # labelled, fine-tuned, labelled again; the output labelled once more (weak perspective)
+    assert calls == [80, 80, 80]
     assert r.extra["reflection_mirrored"] == 40 and r.extra["reflection_mirrored_after"] == 0
+    assert r.extra["output_mirrored"] == 0
     N, J = coll.num_samples, coll.num_joints
     S = (r.codes @ r.dictionary.T).reshape(N, J, 3)
     np.testing.assert_allclose(S @ r.rotations.transpose(0, 2, 1), r.shapes_normalized,
@@ -114,6 +116,41 @@ def test_fit_repair_keeps_the_result_consistent(monkeypatch):
     assert gap1[:40].mean() < gap0[:40].mean()
     again = reconstruct(r, coll.keypoints_2d, coll.visibility)
     np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1e-3)
+
+
+def test_output_samples_left_mirrored_take_their_mirror(monkeypatch):
+    """Weak perspective: the labelling runs once more on the output (the rigid-bone shapes
+    can be mirrored where the network's look consistent: CMU soccer); a sample it flags gets
+    its depth mirror, with the same 2D, and the others are untouched."""
+    import poselab.nrsfm.reflection as reflection
+
+    torch.set_num_threads(1)
+    coll, _ = low_rank_problem(n=60, joints=12, seed=6)
+    config = NRSfMConfig(dict_sizes=(16, 8), steps=150, restarts=1, batch_size=32)
+    calls = []
+
+    def none_mirrored(X, *args, **kwargs):
+        calls.append(len(X))
+        return np.ones(len(X), np.int8)
+
+    monkeypatch.setattr(reflection, "consistent_signs", none_mirrored)
+    plain = drain(fit(coll, config))
+    last = len(calls)
+
+    def last_call_flags_ten(X, *args, **kwargs):
+        calls.append(len(X))
+        s = np.ones(len(X), np.int8)
+        if len(calls) == 2 * last:
+            s[:10] = -1
+        return s
+
+    monkeypatch.setattr(reflection, "consistent_signs", last_call_flags_ten)
+    r = drain(fit(coll, config))
+    assert r.extra["output_mirrored"] == 10
+    np.testing.assert_allclose(r.keypoints_3d[:10], depth_mirror(plain.keypoints_3d[:10]),
+                               atol=1e-4)
+    np.testing.assert_allclose(r.keypoints_3d[10:], plain.keypoints_3d[10:], atol=1e-4)
+    np.testing.assert_array_equal(r.shapes_normalized, plain.shapes_normalized)
 
 
 @pytest.mark.parametrize("mirrored", [1, 20])

@@ -1,0 +1,115 @@
+"""Chirality of human bodies from their knees (poselab.nrsfm.anatomy) in the labelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nrsfm_synthetic import random_rotations
+
+from poselab.core import Skeleton, get_skeleton
+from poselab.nrsfm.anatomy import knee_evidence, leg_joints
+from poselab.nrsfm.reflection import consistent_signs, depth_mirror, ising_labels
+from poselab.nrsfm.targets import sign_fixed
+
+H36M = get_skeleton("h36m17")
+LEGS = leg_joints(H36M)
+MOCAP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mocap17"
+
+
+def _bodies(n: int, seed: int = 0, knee_deg=(15.0, 90.0)) -> np.ndarray:
+    """``(n, 17, 3)`` h36m17 bodies in the camera frame (x right, y down, z forward): facing
+    the camera, hips flexed by −20…60°, knees bent by ``knee_deg`` (the shin folds back),
+    arms in random directions, then turned by random proper rotations, with 1 % noise."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, 17, 3))
+    X[:, 1], X[:, 4] = [-0.1, 0, 0], [0.1, 0, 0]  # the body's right is the image's left
+    for hip, knee, foot in LEGS:
+        h = np.deg2rad(rng.uniform(-20, 60, n))
+        k = np.deg2rad(rng.uniform(*knee_deg, n))
+        X[:, knee] = X[:, hip] + 0.45 * np.stack([0 * h, np.cos(h), -np.sin(h)], -1)
+        X[:, foot] = X[:, knee] + 0.45 * np.stack([0 * h, np.cos(h - k), -np.sin(h - k)], -1)
+    X[:, 7], X[:, 8], X[:, 9], X[:, 10] = [0, -0.25, 0], [0, -0.5, 0], [0, -0.6, -0.05], \
+        [0, -0.7, 0]
+    X[:, 11], X[:, 14] = [0.18, -0.5, 0], [-0.18, -0.5, 0]
+    for shoulder, elbow, wrist in ((11, 12, 13), (14, 15, 16)):
+        for a, b in ((shoulder, elbow), (elbow, wrist)):
+            d = rng.normal(size=(n, 3))
+            X[:, b] = X[:, a] + 0.28 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
+    X += rng.normal(scale=0.01, size=X.shape)
+    return X - X.mean(1, keepdims=True)
+
+
+def test_legs_are_found_by_joint_name():
+    assert LEGS == ((1, 2, 3), (4, 5, 6))
+    assert leg_joints(get_skeleton("coco17")) == ((12, 14, 16), (11, 13, 15))
+    assert leg_joints(get_skeleton("lsp14")) == ((2, 1, 0), (3, 4, 5))
+    assert leg_joints(get_skeleton("mpii16")) == ((2, 1, 0), (3, 4, 5))
+    assert leg_joints(get_skeleton("face14")) is None  # a face has no knees
+    custom = Skeleton("mine", ("Left Hip", "Left Knee", "Left Foot", "Right Hip", "Right Knee",
+                               "Right Foot", "Pelvis"))
+    assert leg_joints(custom) == ((3, 4, 5), (0, 1, 2))
+    one_leg = Skeleton("one", ("r_hip", "r_knee", "r_ankle", "l_hip"))
+    assert leg_joints(one_leg) is None
+
+
+def test_knee_evidence_tells_a_body_from_its_mirror():
+    X = _bodies(200)
+    e = knee_evidence(X, LEGS)
+    assert (e > 0).all()
+    np.testing.assert_allclose(knee_evidence(depth_mirror(X), LEGS), -e, atol=1e-9)
+    # any reflection, not only the depth mirror, and never a proper rotation
+    np.testing.assert_allclose(knee_evidence(X * [-1.0, 1.0, 1.0], LEGS), -e, atol=1e-9)
+    R = random_rotations(200, np.random.default_rng(5))
+    np.testing.assert_allclose(knee_evidence(np.einsum("nij,nkj->nki", R, X), LEGS), e,
+                               atol=1e-9)
+    # hand-computed: a knee bent by 90° with its hinge along the hip axis gives sin 90° = 1
+    one = np.zeros((1, 17, 3))
+    one[0, 1], one[0, 4] = [-0.1, 0, 0], [0.1, 0, 0]
+    for hip, knee, foot in LEGS:
+        one[0, knee] = one[0, hip] + [0, 0.4, 0]
+        one[0, foot] = one[0, knee] + [0, 0, 0.4]  # the shin goes back, away from the camera
+    np.testing.assert_allclose(knee_evidence(one, LEGS), [2.0])
+
+
+def test_straight_knees_give_no_evidence():
+    X = _bodies(50, knee_deg=(0.0, 0.0))
+    assert np.abs(knee_evidence(X, LEGS)).max() < 0.25  # only the 1 % noise bends them
+    assert knee_evidence(_bodies(50), LEGS).min() > 2 * np.sin(np.deg2rad(15)) - 0.25
+
+
+@pytest.mark.skipif(not (MOCAP / "h36m17_train35k.npz").exists(),
+                    reason="../shared/data/mocap17 not present")
+def test_real_bodies_bend_their_knees_one_way():
+    gt = np.load(MOCAP / "h36m17_train35k.npz")["keypoints_3d_cam"][::10]
+    e = knee_evidence(gt, LEGS)
+    assert (e > 0).mean() > 0.99
+
+
+def test_the_field_decides_what_the_graph_cannot():
+    np.testing.assert_array_equal(ising_labels(np.zeros((4, 4)), field=np.array(
+        [1.0, -2.0, 0.5, -0.1])), [1, -1, 1, -1])
+    # a weak coupling yields to a strong field; a strong one does not
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(ising_labels(W, field=np.array([5.0, -5.0])), [1, -1])
+    np.testing.assert_array_equal(ising_labels(10 * W, field=np.array([5.0, -1.0])), [1, 1])
+
+
+def test_mirrored_bodies_in_unusual_poses_are_labelled_by_their_knees():
+    """Issue 15 (scripts/bench_unseen.py, CMU soccer): kicks and jumps have no similar shape
+    in the set, so the chirality graph cannot label them; their knees can."""
+    X = _bodies(240, seed=3)
+    mirrored = np.random.default_rng(4).random(len(X)) < 0.3
+    broken = np.where(mirrored[:, None, None], depth_mirror(X), X)
+    signs = consistent_signs(broken, prior=knee_evidence(broken, LEGS))
+    np.testing.assert_array_equal(signs < 0, mirrored)  # the fewer are the mirrored ones
+    fixed, count = sign_fixed(broken, H36M)
+    assert count == mirrored.sum()
+    np.testing.assert_allclose(fixed, X, atol=1e-12)
+    # a skeleton without legs gets the graph alone: the same call, no knee evidence
+    markers = Skeleton("markers", tuple(f"m{j}" for j in range(17)), H36M.bones)
+    np.testing.assert_array_equal(sign_fixed(broken, markers)[0],
+                                  np.where((consistent_signs(broken) < 0)[:, None, None],
+                                           depth_mirror(broken), broken))
