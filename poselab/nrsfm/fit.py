@@ -28,7 +28,8 @@ output are labelled too, and a sample found mirrored there takes its depth mirro
 2D and bone lengths; ``extra["output_mirrored"]``), since the rigid-bone shapes of unusual
 poses can be mirrored where the network's looked consistent. On the CMU soccer sequence of
 ``scripts/bench_unseen.py`` (h36m17 skeleton; the 3D only scored) that took e3d_akhter from
-0.353 to 0.221 (BMM 0.230); the same with seed 1: 0.330 → 0.266.
+0.353 to 0.221 (BMM 0.230); the same with seed 1: 0.330 → 0.266. The knees also choose the
+whole weak-perspective set's orientation, which the 2D cannot (:func:`_oriented`).
 
 Rigid-bone self-training (skeletons whose bones are made rigid, ``config.self_training``
 rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample on its own; the
@@ -106,10 +107,12 @@ def _set_threads(n: int) -> None:
 
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
                  history: dict, extra: dict, proportions: np.ndarray | None = None,
-                 noise_model: dict | None = None, known_noise: float | None = None
-                 ) -> NRSfMResult:
+                 noise_model: dict | None = None, known_noise: float | None = None,
+                 reflection: int | None = None) -> NRSfMResult:
     """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
-    ``known_noise``: see :func:`fit`.
+    ``known_noise``: see :func:`fit`. ``reflection``: the whole set's orientation under weak
+    perspective (:func:`_oriented`): None = chosen by the bodies' knees, ±1 = given (the
+    fitted set's, when reconstructing new samples).
 
     ``proportions``: bone proportions to impose when the bones are rigid (those of the fitted
     set when reconstructing new samples); None = estimate them from these samples.
@@ -147,6 +150,9 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         # look consistent while the rigid-bone output does not: CMU soccer, 7 of 233 frames)
         # take their depth mirror, which has the same 2D and bone lengths
         Y, extra["output_mirrored"] = sign_fixed(Y, skeleton)
+    sign = 1
+    if config.reflection_repair and inputs.camera_model == "weak_perspective":
+        X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection)
     # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
     scale = inputs.scale.astype(np.float32)
@@ -160,11 +166,41 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         keypoints_3d=kp3d.astype(np.float32, copy=False),
         shapes_normalized=X.astype(np.float32, copy=False), rotations=R, codes=codes,
         dictionary=dictionary,
-        centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=1,
+        centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=sign,
         loss_history={k: np.asarray(v, np.float32) for k, v in history.items()},
         config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra,
         keypoints_3d_std=None if std is None else std * scale[:, None],
         reprojection_error_network=net_px)
+
+
+def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarray, skeleton,
+              reflection: int | None):
+    """The whole weak-perspective set turned into its mirror image when its bodies' knees
+    bend the wrong way (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says.
+
+    Under weak perspective the set's one reflection is otherwise arbitrary: a human set came
+    out as its mirror image (knees bending forward) about half the time. The mirror keeps
+    the invariant of :class:`NRSfMResult` with proper rotations: with ``F = G =
+    diag(1, 1, −1)``, ``X F = S Rᵀ F = (S G)(F R G)ᵀ``, so the dictionary's z rows change sign,
+    the rotations become ``F R G`` and the codes stay. Shapes: X ``(N, J, 3)`` network, Y
+    ``(N, J, 3)`` output (box units, camera frame); R ``(N, 3, 3)``; dictionary ``(3J, K1)``.
+
+    Returns:
+        ``(X, Y, R, dictionary, sign)``, ``sign`` −1 when mirrored; unchanged with +1 when
+        ``reflection`` is None and the skeleton does not name both legs.
+    """
+    from poselab.nrsfm.anatomy import knee_evidence, leg_joints
+    from poselab.nrsfm.reflection import depth_mirror
+
+    if reflection is None:
+        legs = leg_joints(skeleton)
+        reflection = 1 if legs is None or knee_evidence(Y, legs).sum() >= 0 else -1
+    if reflection > 0:
+        return X, Y, R, dictionary, 1
+    flip = np.array([1.0, 1.0, -1.0], np.float32)
+    D = dictionary.reshape(-1, 3, dictionary.shape[1]) * flip[None, :, None]
+    R = R * flip[None, :, None] * flip[None, None, :]
+    return (X * flip, depth_mirror(Y), R, D.reshape(dictionary.shape).astype(np.float32), -1)
 
 
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
@@ -498,4 +534,4 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     proportions = result.extra.get("bone_proportions")
     return build_result(run, data, inputs, result.skeleton, ids, config, {}, {},
                         None if proportions is None else np.asarray(proportions),
-                        result.extra.get("noise_model"))
+                        result.extra.get("noise_model"), reflection=result.reflection)

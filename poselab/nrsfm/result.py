@@ -53,8 +53,10 @@ class NRSfMResult:
         dictionary: ``(3J, K1)`` float32 D1; row ``3j + c`` is coordinate c of joint j.
         centre: ``(N, 2)`` float32 pixels, scale: ``(N,)`` float32 pixels (DESIGN §3).
         camera_model: ``"weak_perspective"`` or ``"perspective"``.
-        reflection: +1 or −1, the depth sign chosen for the whole set (reported, never per
-            sample).
+        reflection: +1 or −1, the depth sign chosen for the whole set (never per sample):
+            −1 when a weak-perspective fit was turned into its mirror image so that its
+            bodies' knees bend as knees do (:func:`poselab.nrsfm.fit._oriented`); the network
+            in ``model_state`` gives the unturned set, and ``reconstruct`` applies it.
         loss_history: name → ``(T,)`` float32 arrays (per logged step).
         config: the NRSfMConfig as a dict.
         model_state: name → numpy arrays needed to rebuild the network (reconstruct new data).

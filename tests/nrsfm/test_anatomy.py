@@ -15,6 +15,9 @@ from poselab.nrsfm.targets import sign_fixed
 
 H36M = get_skeleton("h36m17")
 LEGS = leg_joints(H36M)
+#: A seed whose fit of _bodies(150, seed=2) comes out as the mirror image before it is turned
+#: (seeds 0, 1, 3 do; 2 does not).
+SEED_MIRRORED = 0
 MOCAP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mocap17"
 
 
@@ -113,3 +116,59 @@ def test_mirrored_bodies_in_unusual_poses_are_labelled_by_their_knees():
     np.testing.assert_array_equal(sign_fixed(broken, markers)[0],
                                   np.where((consistent_signs(broken) < 0)[:, None, None],
                                            depth_mirror(broken), broken))
+
+
+def test_a_mirrored_set_keeps_the_result_invariant():
+    """``_oriented`` mirrors the whole set with proper rotations: X F = (S G)(F R G)ᵀ."""
+    from poselab.nrsfm.fit import _oriented
+
+    rng = np.random.default_rng(0)
+    N, J, K = 30, 17, 12
+    dictionary = rng.normal(size=(3 * J, K)).astype(np.float32)
+    codes = np.abs(rng.normal(size=(N, K))).astype(np.float32)
+    R = random_rotations(N, rng).astype(np.float32)
+    X = (codes @ dictionary.T).reshape(N, J, 3) @ R.transpose(0, 2, 1)
+    Y = _bodies(N, seed=1)
+    same = _oriented(X, Y, R, dictionary, H36M, None)  # the bodies bend their knees well
+    assert same[4] == 1 and same[1] is Y
+    X2, Y2, R2, D2, sign = _oriented(X, depth_mirror(Y), R, dictionary, H36M, None)
+    assert sign == -1
+    np.testing.assert_allclose(Y2, Y, atol=1e-12)  # turned back the right way round
+    np.testing.assert_allclose(X2, X * [1, 1, -1], atol=1e-5)
+    np.testing.assert_allclose((codes @ D2.T).reshape(N, J, 3) @ R2.transpose(0, 2, 1), X2,
+                               atol=1e-4)
+    np.testing.assert_allclose(np.linalg.det(R2), 1.0, atol=1e-5)
+    # given: −1 mirrors whatever the knees say; a set without legs is left as it is
+    assert _oriented(X, Y, R, dictionary, H36M, -1)[4] == -1
+    markers = Skeleton("markers", tuple(f"m{j}" for j in range(17)), H36M.bones)
+    assert _oriented(X, depth_mirror(Y), R, dictionary, markers, None)[4] == 1
+
+
+def test_weak_perspective_fit_of_bodies_comes_out_the_right_way_round():
+    """Without intrinsics a set and its mirror image have the same 2D; a fit of human bodies
+    is turned so that their knees bend as knees do, and reconstruct follows it."""
+    import torch
+
+    from poselab.core import PoseCollection, drain
+    from poselab.nrsfm import NRSfMConfig, fit, reconstruct
+
+    torch.set_num_threads(1)
+    X = _bodies(150, seed=2)
+    coll = PoseCollection(H36M, (X[..., :2] * 300 + 500).astype(np.float32))
+    r = drain(fit(coll, NRSfMConfig(dict_sizes=(32, 16, 8), steps=300, restarts=1,
+                                    batch_size=64, self_training=1, seed=SEED_MIRRORED)))
+    assert r.camera_model == "weak_perspective"
+    assert r.reflection == -1  # this seed's network came out as the mirror image
+    assert knee_evidence(r.keypoints_3d, LEGS).mean() > 0.3
+    N, J = coll.num_samples, coll.num_joints
+    S = (r.codes @ r.dictionary.T).reshape(N, J, 3)
+    np.testing.assert_allclose(S @ r.rotations.transpose(0, 2, 1), r.shapes_normalized,
+                               atol=1e-4)
+    np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-4)
+    again = reconstruct(r, coll.keypoints_2d)
+    assert again.reflection == -1
+    # the same orientation, sample by sample (the output step re-estimates a little: ≤ 1 px)
+    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1.5)
+    z0 = r.keypoints_3d[..., 2] - r.keypoints_3d[..., 2].mean(1, keepdims=True)
+    z1 = again.keypoints_3d[..., 2] - again.keypoints_3d[..., 2].mean(1, keepdims=True)
+    assert ((z0 * z1).sum(1) > 0).all()
