@@ -22,6 +22,9 @@ h36m17_train35k samples and 52 → 0 of the cmu17_train ones (1.9 s for 35,000).
 
 Only for skeletons whose joint names give both legs (:func:`leg_joints`: h36m17, coco17,
 lsp14, mpii16 and custom skeletons named the same way); other objects have no such prior.
+Measured on human bodies only. A four-legged animal whose hind-limb joints are named hip,
+knee (the stifle) and ankle (the hock) should obey the same rule, since the stifle folds the
+same way, but no animal set was measured.
 """
 
 from __future__ import annotations
