@@ -178,8 +178,9 @@ def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarra
     """The whole weak-perspective set turned into its mirror image when its bodies' knees
     bend the wrong way (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says.
 
-    Under weak perspective the set's one reflection is otherwise arbitrary: a human set came
-    out as its mirror image (knees bending forward) about half the time. The mirror keeps
+    Under weak perspective the set's one reflection is otherwise arbitrary: a human set could
+    come out as its mirror image, knees bending forward (3 of 4 seeds of the synthetic fit in
+    tests/nrsfm/test_anatomy.py, 1 of 4 rendered CMU sequences). The mirror keeps
     the invariant of :class:`NRSfMResult` with proper rotations: with ``F = G =
     diag(1, 1, −1)``, ``X F = S Rᵀ F = (S G)(F R G)ᵀ``, so the dictionary's z rows change sign,
     the rotations become ``F R G`` and the codes stay. Shapes: X ``(N, J, 3)`` network, Y
