@@ -53,7 +53,7 @@ order (``poselab.nrsfm.reflection.sequence_segments``):
   --classic --noise 0.01 (the labels of bench_nrsfm.py --noise), camera frame, best over
   K 3, 5, 7, 9..13: drink 0.0721 (K 5), pickup 0.0943 (K 7), stretch 0.0955 (K 9), yoga
   0.0916 (K 9); poselab's quick schedule on the same labels 0.0453 / 0.0598 / 0.0699 / 0.0718
-  (stretch 0.5114 when re-run on 2026-12-04: see README, classic noise row).
+  (stretch 0.5114 when re-run on 2026-12-04, 0.0697 with runs cut: README, classic noise row).
   2–21 s per K. In the camera frame BMM scores 2–4× lower than its published world-frame
   figures (the camera-frame x, y are the observed 2D; only depth is wrong), below poselab's
   quick-schedule 0.0255 / 0.0390 / 0.0429 / 0.0469 on drink, stretch and yoga.
