@@ -145,13 +145,13 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     else:  # on the observed rays, bones rigid when asked (articulation.py)
         Y, proportions = refine(X, inputs, out["tau"], skeleton, config.exact_2d,
                                 config.bone_lengths, proportions)
+    sign = 1
     if config.reflection_repair and inputs.camera_model == "weak_perspective":
         # samples of the output still mirrored against the rest (the network's shapes can
         # look consistent while the rigid-bone output does not: CMU soccer, 7 of 233 frames)
-        # take their depth mirror, which has the same 2D and bone lengths
+        # take their depth mirror, which has the same 2D and bone lengths; then the whole set
+        # is turned the way its knees say
         Y, extra["output_mirrored"] = sign_fixed(Y, skeleton)
-    sign = 1
-    if config.reflection_repair and inputs.camera_model == "weak_perspective":
         X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection)
     # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
