@@ -96,6 +96,11 @@ class NRSfMConfig(ConfigBase):
             shapes are smoothed along it by the Gaussian width of least estimated risk (SURE,
             :mod:`poselab.nrsfm.temporal`) before the output step; exact labels and samples in
             no order choose no smoothing (h36m17_train35k, cmu17_train at σ = 0 and 5 px).
+        denoise_labels: with ``noise_aware``: when the labels are noisy, the bones rigid and
+            the samples not a sequence worth smoothing, each label is averaged with its
+            prediction from the sample's other landmarks (Noise2Self;
+            :mod:`poselab.nrsfm.denoise`) and the whole fit runs again on them (about twice
+            the time, for such sets only; :mod:`poselab.nrsfm.relabel`).
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -178,6 +183,10 @@ class NRSfMConfig(ConfigBase):
         help="When the samples are frames of a sequence with noisy labels, smooth the labels "
              "and the network's shapes along it before the noise-aware output (the width of "
              "least estimated risk; none for exact labels or unordered samples)"))
+    denoise_labels: bool = field(default=True, metadata=hint(
+        "Denoise noisy labels", None, "",
+        help="When the labels of samples in no order are noisy (rigid bones), average each "
+             "with its prediction from the sample's other landmarks and fit again"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "

@@ -48,7 +48,10 @@ and the samples' order tell whether the labels are a noisy sequence
 (:mod:`poselab.nrsfm.temporal`), the whole fit runs again on the smoothed labels (twice the
 time, for such sets only). Label noise drove small sequences into bad minima: e3d_akhter with
 1 % of the box diagonal, 2000-step fits, yoga 0.151 and stretch 0.559 (BMM 0.115 / 0.103), on
-the labels smoothed over 2 samples 0.071 and 0.074.
+the labels smoothed over 2 samples 0.071 and 0.074. Noisy samples in no order, with rigid
+bones (``config.denoise_labels``): each label is averaged with its prediction from the
+sample's other landmarks (:mod:`poselab.nrsfm.denoise`) and the fit runs again on those
+(:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise module).
 """
 
 from __future__ import annotations
@@ -428,26 +431,34 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                                        collection.skeleton)[1]
         log.info("reflection repair: %d mirrored samples left",
                  extra["reflection_mirrored_after"])
-    if config.noise_aware and config.exact_2d and config.smooth_sequences:
-        # a noisy sequence (told by this network): fitted again on its labels smoothed along
-        # it — noise drove small sequences into bad minima (module docstring)
-        from poselab.nrsfm.noise_aware import sequence_smoothing
+    if config.noise_aware and config.exact_2d and (config.smooth_sequences
+                                                   or config.denoise_labels):
+        # noisy labels (told by this network): fitted again on cleaner ones (relabel.py) --
+        # a network trained on noisy labels learns a worse shape model
+        from poselab.nrsfm.relabel import cleaner_labels
 
         out = run.infer(data)
-        width, noise = sequence_smoothing(out["X"], inputs, out["tau"], collection.skeleton,
-                                          config.bone_lengths)
+        job = cleaner_labels(out["X"], out["tau"], inputs, collection, config, cancel)
         del out
-        if width > 0:
-            yield Progress("sequence smoothing", done, total, {"width": width},
-                           clock.eta(done), f"noisy sequence (label noise {noise:.3g}): "
-                           f"fitting again on labels smoothed over {width:g} samples",
-                           kind="info")
-            log.info("noisy sequence (label noise %.3g): fitting again on labels smoothed "
-                     "over %g samples", noise, width)
+        base = done
+        while True:
+            try:
+                k, K, message = next(job)
+            except StopIteration as stop:
+                cleaner = stop.value
+                break
+            if base + K > total:  # the denoiser's steps join the progress bar
+                total = clock.total = base + K
+            done = base + k
+            if not K:
+                log.info("%s", message)
+            yield Progress("label cleaning", done, total, {}, clock.eta(done), message,
+                           kind="step" if K else "info")
+        if cleaner is not None:
             del run, data
-            smoothed, left = _smoothed(collection, width)
-            inner = fit(smoothed, config.replace(smooth_sequences=False), cancel,
-                        known_noise=noise * left)
+            inner = fit(cleaner.collection, config.replace(smooth_sequences=False,
+                                                           denoise_labels=False),
+                        cancel, known_noise=cleaner.known_noise)
             while True:  # its steps continue this fit's count: the progress bar goes on
                 try:
                     p = next(inner)
@@ -455,12 +466,13 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                     result = stop.value
                     break
                 yield dataclasses.replace(p, step=p.step + done, total=p.total + done)
-            result.extra.update(
-                sequence_smoothing={"samples": width, "label_noise": noise,
-                                    "first_fit_s": time.perf_counter() - t_start},
-                noise_px=noise, wall_s=time.perf_counter() - t_start)
-            if "noise_model" in result.extra:  # for new data (reconstruct), not smoothed
-                result.extra["noise_model"] = {**result.extra["noise_model"], "noise_px": noise}
+            result.extra.update({cleaner.kind: {**cleaner.info,
+                                                "first_fit_s": time.perf_counter() - t_start}},
+                                noise_px=cleaner.noise_px,
+                                wall_s=time.perf_counter() - t_start)
+            if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
+                result.extra["noise_model"] = {**result.extra["noise_model"],
+                                               "noise_px": cleaner.noise_px}
             result.config = config.to_dict()
             return result
     # (refine() in build_result warns once if rigid bones were asked of a boneless skeleton)
@@ -484,19 +496,6 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                           config, history, extra, known_noise=known_noise)
     cancel.check()
     return result
-
-
-def _smoothed(collection: PoseCollection, width: float) -> tuple[PoseCollection, float]:
-    """A copy of ``collection`` whose observed 2D is smoothed along the samples by a Gaussian
-    of ``width`` samples (:func:`poselab.nrsfm.temporal.smooth`), and the share of the label
-    noise's standard deviation left in it."""
-    from poselab.nrsfm.temporal import smooth
-
-    out = collection.copy()
-    obs = collection.observed
-    kp, _, share = smooth(collection.keypoints_2d, obs, width)
-    out.keypoints_2d = kp.astype(np.float32)
-    return out, float(np.sqrt(share[obs].mean()))
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,

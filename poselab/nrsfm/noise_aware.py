@@ -229,7 +229,6 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
     :func:`poselab.nrsfm.temporal.choose_width`; none for samples in no order). Arguments as
     :func:`refine_noise_aware`. :func:`poselab.nrsfm.fit` (``NRSfMConfig.smooth_sequences``)
     then fits again on the smoothed labels; it is the only place that decides."""
-    from poselab.nrsfm.articulation import refine, rigid_wanted
 
     kp = _pixels(inputs.n, inputs)
     cap = temporal_noise(kp, inputs.mask)
@@ -237,18 +236,49 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
         # smoothing pays less the smaller the noise: if it does not pay at the order's own
         # estimate, the cap of _width, it cannot (1 s on 35k samples instead of 11)
         return 0.0, float(cap)
-    X = np.asarray(X, np.float64)
-    Y0, p = refine(X, inputs, tau, skeleton, True, bone_mode, None)
-    bones = skeleton.bones_array if (rigid_wanted(bone_mode, skeleton, warn=False)
-                                     and p is not None) else None
-    sub = np.unique(np.linspace(0, len(X) - 1, min(len(X), VCE_SAMPLES)).astype(int))
-    model = estimate_model(X[sub], Y0[sub], inputs.n[sub], inputs.mask[sub], tau[sub],
-                           inputs.sigma[sub], inputs.ray_centre[sub], inputs.scale[sub],
-                           bones, None if bones is None else p,
-                           noise_bound=temporal_noise_bound(kp, inputs.mask))
-    if bones is None and not model.temporal:
+    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode)
+    if not rigid and not model.temporal:
         return 0.0, float(model.noise_px)
     return _width(kp, inputs.mask, model.noise_px), float(model.noise_px)
+
+
+def label_noise(X, inputs, tau, skeleton, bone_mode: str = "auto") -> float | None:
+    """The labels' noise σ, pixels per coordinate, estimated from the network's label residual
+    with rigid bones (:func:`estimate_model`; no ground truth), or None when the bones are
+    free (the noise is then not told from the network's own error without an order).
+    Arguments as :func:`refine_noise_aware`; :func:`poselab.nrsfm.fit` uses it to decide
+    whether to denoise unordered labels (:mod:`poselab.nrsfm.denoise`)."""
+    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode, two_pass=True)
+    return float(model.noise_px) if rigid else None
+
+
+def labels_exact(noise_px: float, inputs) -> bool:
+    """Whether a noise estimate (rigid bones) is below :data:`EXACT_LABELS` of the boxes."""
+    return noise_px < EXACT_LABELS * float(np.median(inputs.scale))
+
+
+def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = False
+                 ) -> tuple[NoiseModel, bool]:
+    """:func:`estimate_model` on at most :data:`VCE_SAMPLES` evenly spaced samples, started
+    from the exact-ray shapes (``two_pass``: then again with the samples' prior scales, as
+    :func:`refine_noise_aware`); and whether the bones are rigid."""
+    from poselab.nrsfm.articulation import refine, rigid_wanted
+
+    X = np.asarray(X, np.float64)
+    Y0, p = refine(X, inputs, tau, skeleton, True, bone_mode, None)
+    rigid = rigid_wanted(bone_mode, skeleton, warn=False) and p is not None
+    bones = skeleton.bones_array if rigid else None
+    sub = np.unique(np.linspace(0, len(X) - 1, min(len(X), VCE_SAMPLES)).astype(int))
+    p = p if rigid else None
+    args = (inputs.n, inputs.mask, tau, inputs.sigma, inputs.ray_centre, inputs.scale)
+    bound = temporal_noise_bound(_pixels(inputs.n, inputs), inputs.mask)
+    model = estimate_model(X[sub], Y0[sub], *(a[sub] for a in args), bones, p,
+                           noise_bound=bound)
+    if rigid and two_pass:  # as refine_noise_aware: again with each sample's prior scale
+        k = prior_scales(X[sub], *(a[sub] for a in args), bones, p, model)
+        model = estimate_model(X[sub], Y0[sub], *(a[sub] for a in args), bones, p,
+                               start=model, prior_scale=k, noise_bound=bound)
+    return model, rigid
 
 
 def _width(kp: np.ndarray, mask: np.ndarray, noise: float) -> float:
