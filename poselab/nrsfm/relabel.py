@@ -2,16 +2,17 @@
 
 After the first fit's training, :func:`poselab.nrsfm.fit` asks :func:`cleaner_labels`
 whether the labels are worth cleaning, and if so fits again on the cleaned copy with their
-remaining noise known (the output step then weights them by it). Two cleanings, never both:
+remaining noise known (the output step then weights them by it). Two cleanings, the second
+after the first for a noisy sequence of bodies:
 
 - **a noisy sequence** (``NRSfMConfig.smooth_sequences``): the labels are smoothed along the
   samples' order by the width of least estimated risk (:mod:`poselab.nrsfm.temporal`,
   :func:`poselab.nrsfm.noise_aware.sequence_smoothing`);
-- **noisy samples in no order, rigid bones** (``NRSfMConfig.denoise_labels``): each label is
-  averaged with its prediction from the sample's other landmarks
-  (:mod:`poselab.nrsfm.denoise`), when the noise estimated from the network's residual
-  (:func:`poselab.nrsfm.noise_aware.label_noise`) is above
-  :data:`poselab.nrsfm.noise_aware.EXACT_LABELS` of the boxes.
+- **noisy labels, rigid bones** (``NRSfMConfig.denoise_labels``): each label is averaged with
+  its prediction from the sample's other landmarks (:mod:`poselab.nrsfm.denoise`), when the
+  noise estimated from the network's residual (:func:`poselab.nrsfm.noise_aware.label_noise`)
+  is above :data:`poselab.nrsfm.noise_aware.EXACT_LABELS` of the boxes -- or, for a smoothed
+  sequence, with the noise the smoothing left (``extra["sequence_smoothing"]["denoised"]``).
 
 Why fit again rather than only clean the output: a network trained on noisy labels learns a
 worse shape model, not only a noisier input. On h36m17_train35k S1/S5/S6 (5000 samples), a
@@ -40,7 +41,8 @@ class Cleaner:
         noise_px: the first fit's estimate of the given labels' noise.
         kind: ``"sequence_smoothing"`` or ``"label_denoising"`` (the key in
             ``NRSfMResult.extra``).
-        info: JSON-ready figures saved under ``extra[kind]``.
+        info: JSON-ready figures saved under ``extra[kind]``; ``info["denoised"]`` when
+            the labels were denoised (after smoothing, for a sequence).
     """
 
     collection: PoseCollection
@@ -67,44 +69,54 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
     Returns:
         A :class:`Cleaner`, or None to keep the labels.
     """
+    from poselab.nrsfm.articulation import rigid_wanted
     from poselab.nrsfm.noise_aware import label_noise, labels_exact, sequence_smoothing
 
+    cleaned, kind, info, noise, known = collection, "", {}, None, None
     if config.smooth_sequences:
         width, noise = sequence_smoothing(X, inputs, tau, collection.skeleton,
                                           config.bone_lengths)
         if width > 0:
             yield 0, 0, (f"noisy sequence (label noise {noise:.3g}): fitting again on labels "
                          f"smoothed over {width:g} samples")
-            smoothed, left = _smoothed(collection, width)
-            return Cleaner(smoothed, noise * left, noise, "sequence_smoothing",
-                           {"samples": width, "label_noise": noise})
-    if not config.denoise_labels:
-        return None
-    noise = label_noise(X, inputs, tau, collection.skeleton, config.bone_lengths)
-    if noise is None or labels_exact(noise, inputs):
-        return None
-    from poselab.nrsfm import denoise
+            cleaned, left = _smoothed(collection, width)
+            kind, known = "sequence_smoothing", noise * left
+            info = {"samples": width, "label_noise": noise}
+    rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
+    if config.denoise_labels and rigid:
+        from poselab.nrsfm import denoise
 
-    if collection.num_samples < denoise.MIN_SAMPLES:
+        if known is None:  # samples in no order (or smoothing did not pay)
+            noise = label_noise(X, inputs, tau, collection.skeleton, config.bone_lengths)
+            if noise is not None and labels_exact(noise, inputs):
+                noise = None
+        if noise is not None and collection.num_samples >= denoise.MIN_SAMPLES:
+            yield 0, 0, (f"noisy labels (noise {noise:.3g} px): predicting each landmark from "
+                         "the others, then fitting again")
+            job = denoise.denoise_labels(cleaned.keypoints_2d, cleaned.observed,
+                                         noise if known is None else known, denoise.STEPS,
+                                         config.seed, cancel)
+            while True:
+                try:
+                    k, K = next(job)
+                except StopIteration as stop:
+                    den = stop.value
+                    break
+                yield k, K, f"label denoising: step {k}/{K}"
+            cleaned = cleaned.copy()
+            cleaned.keypoints_2d = den.keypoints_2d
+            known = den.noise_px
+            figures = {"label_noise": noise, "noise_left": den.noise_px,
+                       "predictor_px": [round(float(v), 3) if np.isfinite(v) else None
+                                        for v in den.predictor_px],
+                       "weight": np.round(den.weight, 4).tolist()}
+            if kind:  # after smoothing along a sequence
+                info["denoised"] = figures
+            else:
+                kind, info = "label_denoising", figures
+    if known is None:
         return None
-    yield 0, 0, (f"noisy labels (noise {noise:.3g} px): predicting each landmark from the "
-                 "others, then fitting again")
-    job = denoise.denoise_labels(collection.keypoints_2d, collection.observed, noise,
-                                 denoise.STEPS, config.seed, cancel)
-    while True:
-        try:
-            k, K = next(job)
-        except StopIteration as stop:
-            den = stop.value
-            break
-        yield k, K, f"label denoising: step {k}/{K}"
-    cleaned = collection.copy()
-    cleaned.keypoints_2d = den.keypoints_2d
-    return Cleaner(cleaned, den.noise_px, noise, "label_denoising",
-                   {"label_noise": noise, "noise_left": den.noise_px,
-                    "predictor_px": [round(float(v), 3) if np.isfinite(v) else None
-                                     for v in den.predictor_px],
-                    "weight": np.round(den.weight, 4).tolist()})
+    return Cleaner(cleaned, known, noise, kind, info)
 
 
 def _smoothed(collection: PoseCollection, width: float) -> tuple[PoseCollection, float]:
