@@ -110,6 +110,12 @@ def test_labels_are_cleaned_only_when_found_noisy(monkeypatch):
     kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
     coll = PoseCollection(sk, kp.astype(np.float32))
     assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, off)) is None
+    # many landmarks unlabelled: not denoised (not measured there)
+    inputs, truth, _ = labelled_bodies(5.0, hide=0.3, n=400)
+    kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
+    coll = PoseCollection(sk, kp.astype(np.float32), np.where(inputs.mask > 0, 2, 0))
+    assert coll.unlabelled_share > 0.2
+    assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, config)) is None
 
 
 def test_fit_denoises_noisy_bodies_and_fits_again(monkeypatch):
