@@ -22,7 +22,10 @@ is ~0 by construction and says nothing. These say more:
   different 3D. **noise σ** (px): the 2D label noise the teacher estimated (``extra["noise_px"]``).
   **smoothed over** (samples): the Gaussian width by which a noisy sequence's labels were
   smoothed along it before the teacher was fitted again (``extra["sequence_smoothing"]``;
-  absent when they were not).
+  absent when they were not). **noise after denoising** (px): the label noise left once each
+  label was averaged with its prediction from the other landmarks
+  (:mod:`poselab.nrsfm.denoise`; ``extra["label_denoising"]["noise_left"]``; absent when the
+  labels were not denoised).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -40,7 +43,8 @@ from poselab.core.skeleton import Skeleton
 UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "bone_deviation_pct": "%", "restart_spread": "no unit", "noise_px": "px",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
-         "least_certain_score": "percentile", "smoothing_samples": "samples"}
+         "least_certain_score": "percentile", "smoothing_samples": "samples",
+         "denoised_noise_px": "px"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -186,6 +190,10 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         out_set["noise_px"] = float(extra["noise_px"])
     if (extra.get("sequence_smoothing") or {}).get("samples"):
         out_set["smoothing_samples"] = float(extra["sequence_smoothing"]["samples"])
+    denoised = (extra.get("label_denoising")
+                or (extra.get("sequence_smoothing") or {}).get("denoised") or {})
+    if denoised.get("noise_left") is not None:
+        out_set["denoised_noise_px"] = float(denoised["noise_left"])
     out_set.pop("least_certain_score", None)
     return {"set": out_set, "per_sample": per, "units": dict(UNITS),
             "rank_by": "least_certain_score"}

@@ -69,6 +69,11 @@ def test_relative_uncertainty_and_quality_fallbacks():
     smoothed = {**base, "extra": {**base["extra"], "sequence_smoothing": {"samples": 2.0}}}
     q2 = quality(SimpleNamespace(**smoothed), w, vis)
     assert q2["set"]["smoothing_samples"] == 2.0 and q2["units"]["smoothing_samples"] == "samples"
+    assert "denoised_noise_px" not in q2["set"]  # labels not denoised: nothing shown
+    for extra in ({"label_denoising": {"noise_left": 3.5}},
+                  {"sequence_smoothing": {"samples": 2.0, "denoised": {"noise_left": 3.5}}}):
+        q3 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **extra}}), w, vis)
+        assert q3["set"]["denoised_noise_px"] == 3.5 and q3["units"]["denoised_noise_px"] == "px"
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)
     assert q["rank_by"] == "least_certain_score"

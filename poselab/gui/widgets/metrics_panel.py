@@ -28,7 +28,8 @@ QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "bone_deviation_pct": "Bone-length deviation",
                  "least_certain_score": "Least-certain score"}
 QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ",
-                     "smoothing_samples": "Labels smoothed over"}
+                     "smoothing_samples": "Labels smoothed over",
+                     "denoised_noise_px": "2D label noise after denoising"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
