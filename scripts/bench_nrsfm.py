@@ -15,6 +15,14 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # noise and the uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-04 with the label denoising (issue 15, poselab.nrsfm.denoise / relabel: each
+label averaged with its prediction from the other landmarks, then a second fit), two other
+benchmarks on the CPU; network | output:
+    --noise --only mocap --subjects S7,S8: σ = 5 72.7 / 52.0 / 52.7 | 64.9 / 46.0 / 51.1 (5.66 px,
+        664 s); σ = 10 82.0 / 58.5 / 58.7 | 77.0 / 55.2 / 57.5 (8.42 px, smoothed over 0.5
+        samples and then denoised, 700 s).
+    --noise --only cmu --sigmas 10: 75.6 / 54.5 / 61.9 | 72.3 / 52.3 / 60.2 (8.13 px, 715 s;
+        before 139.7 / 87.0 / 124.3 | 140.4 / 87.1 / 126.0).
 Measured 2026-12-03 with the run kept after the restarts trained on their two cores when
 that is faster (poselab.nrsfm.concurrent.ThreadChooser; the same numbers as before, idle CPU,
 on a faster day than the rows below):

@@ -22,12 +22,14 @@ The samples are split in :data:`FOLDS` halves and each half is predicted by a ne
 on the other (cross-fitting), so a network never predicts a label it was trained on: on a small
 set it could otherwise learn each sample's noisy landmark from its other landmarks.
 
-:func:`poselab.nrsfm.fit` (``NRSfMConfig.denoise_labels``) then fits again on the denoised
-labels, their remaining noise known, as for smoothed sequences. Measured on h36m17_train35k
-S1/S5/S6 (5000 samples, defaults, the tuning split; the true σ used for the weights in this
-first measurement): 2D error RMS 7.08 → 5.91 px at σ = 5 px, 14.15 → 10.2 px at σ = 10; the
-output 3D 79.4 / 56.5 / 66.2 → 72.5 / 52.5 / 59.2 mm (σ = 5) and 103.5 / 72.1 / 81.6 →
-92.8 / 66.6 / 71.5 (σ = 10).
+:func:`poselab.nrsfm.fit` (``NRSfMConfig.denoise_labels``, :mod:`poselab.nrsfm.relabel`) then
+fits again on the denoised labels, their remaining noise known, as for smoothed sequences.
+Measured 2026-12-04 on h36m17_train35k S1/S5/S6 (5000 samples, the tuning split): 2D error RMS
+7.08 → 5.91 px at σ = 5 px, 14.15 → 10.2 px at σ = 10 (the true σ for the weights; hips and
+spine predicted to 3–5 px, wrists and ankles to 18–26); the output 3D of single default fits
+79.4 → 74.6 mm MPJPE (σ = 5) and 103.5 → 94.1–101.6 (σ = 10; README gives every variant
+tried). Reported on S7/S8: σ = 5 66.5 / 45.9 / 54.8 → 64.9 / 46.0 / 51.1, σ = 10 86.3 / 60.1 /
+67.9 → 77.0 / 55.2 / 57.5; cmu17_train σ = 10 140.4 / 87.1 / 126.0 → 72.3 / 52.3 / 60.2.
 """
 
 from __future__ import annotations
