@@ -224,9 +224,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     Yields:
         :class:`Progress` (stage ``"restart r/R"``, or ``"restarts 1-R"`` when they train
         side by side in threads (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch
-        thread; the same result), ``"fit"``, ``"reflection repair"``,
-        ``"sequence smoothing"`` or ``"self-training k/K"``; values loss, reproj, sparsity,
-        samples_per_s).
+        thread; the same result), ``"fit"``, ``"reflection repair"``, ``"label cleaning"``
+        (smoothing or denoising noisy labels before the second fit, whose stages follow) or
+        ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s).
 
     Returns:
         :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
