@@ -139,3 +139,31 @@ def test_fit_denoises_noisy_bodies_and_fits_again(monkeypatch):
     done = [p.step for p in steps if p.kind == "step"]
     assert done == sorted(done) and done[-1] > 2 * 600  # denoiser and second fit go on
     assert result.config["denoise_labels"]  # the config as asked, not the inner fit's
+
+
+def test_frames_whose_order_says_exact_are_not_denoised(monkeypatch):
+    from nrsfm_synthetic import articulated_poses
+
+    from poselab.core import PoseCollection, get_skeleton
+    from poselab.nrsfm import NRSfMConfig, noise_aware
+    from poselab.nrsfm.data import prepare_inputs
+    from poselab.nrsfm.relabel import cleaner_labels
+
+    monkeypatch.setattr(denoise, "STEPS", 50)
+    # a short fit whose residual passes for noise (CMU directing traffic, exact labels)
+    monkeypatch.setattr(noise_aware, "label_noise", lambda *a, **k: 6.0)
+    body = articulated_poses(1, seed=4)[0][0]
+    t = np.radians(np.arange(300) * 1.0)  # one body turning 1° per frame: smooth motion
+    rot = np.stack([np.stack([np.cos(t), np.zeros_like(t), np.sin(t)], -1),
+                    np.tile([0.0, 1.0, 0.0], (300, 1)),
+                    np.stack([-np.sin(t), np.zeros_like(t), np.cos(t)], -1)], 1)
+    kp = np.einsum("nij,kj->nki", rot, body)[..., :2] * 200 + 400
+    kp[..., 1] += 40 * np.sin(3 * t)[:, None]  # and bobbing up and down
+    X = np.zeros((300, 17, 3))
+    for order, expect_denoised in ((np.arange(300), False),
+                                   (np.random.default_rng(0).permutation(300), True)):
+        coll = PoseCollection(get_skeleton("h36m17"), kp[order].astype(np.float32))
+        inputs = prepare_inputs(coll.keypoints_2d, None, None)
+        config = NRSfMConfig(smooth_sequences=False)
+        cleaner = drain(cleaner_labels(X, np.zeros((300, 2)), inputs, coll, config))
+        assert (cleaner is not None) == expect_denoised
