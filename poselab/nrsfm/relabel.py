@@ -16,7 +16,8 @@ after the first for a noisy sequence of bodies:
   Not for sets with :data:`poselab.nrsfm.config.HIDDEN_SHARE` or more of their landmarks
   unlabelled: their noise estimate is too high on exact labels (2.70 px with 30 % hidden on
   h36m17 S7/S8, where the threshold is about 1.5), so exact labels would be "denoised", and
-  the denoiser was not measured with hidden landmarks.
+  the denoiser was not measured with hidden landmarks. Nor for sets of at most
+  :data:`poselab.nrsfm.config.SMALL_SET` samples (:data:`DENOISE_MIN_SAMPLES`).
 
 Why fit again rather than only clean the output: a network trained on noisy labels learns a
 worse shape model, not only a noisier input. On h36m17_train35k S1/S5/S6 (5000 samples), a
@@ -33,7 +34,14 @@ import numpy as np
 
 from poselab.core.collection import PoseCollection
 from poselab.core.progress import CancelToken
-from poselab.nrsfm.config import HIDDEN_SHARE
+from poselab.nrsfm.config import HIDDEN_SHARE, SMALL_SET
+
+#: Fewest samples a fit denoises (sets on the quick schedule are not). On the rendered CMU
+#: sequences (176–250 exact frames, frames 12 apart, orbiting camera) the order's own noise
+#: estimate can exceed the exact-label threshold for fast motion and a short fit's residual
+#: pass for noise (directing traffic: denoised and fitted twice, 0.150 -> 0.162 e3d_akhter,
+#: 4x the time), and a predictor cross-fitted on ~100 samples was never measured.
+DENOISE_MIN_SAMPLES = SMALL_SET + 1
 
 
 @dataclass
@@ -94,16 +102,16 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
 
         if known is None:  # samples in no order (or smoothing did not pay)
             noise = None
-            # frames whose order says the labels are exact are not denoised: a short fit's
-            # residual can pass for noise (CMU directing traffic, 250 exact frames: judged
-            # noisy, denoised, 0.150 -> 0.162 e3d_akhter); samples in no order are rough
-            # along it, so this never holds for them
+            # frames whose order says the labels are exact are not denoised: a fit's
+            # residual can pass for noise; samples in no order are rough along it, so this
+            # never holds for them
             order = temporal_noise(collection.keypoints_2d, collection.observed)
             if not labels_exact(order, inputs):
                 noise = label_noise(X, inputs, tau, collection.skeleton, config.bone_lengths)
             if noise is not None and labels_exact(noise, inputs):
                 noise = None
-        if noise is not None and collection.num_samples >= denoise.MIN_SAMPLES:
+        if noise is not None and collection.num_samples >= max(DENOISE_MIN_SAMPLES,
+                                                                denoise.MIN_SAMPLES):
             yield 0, 0, (f"noisy labels (noise {noise:.3g} px): predicting each landmark from "
                          "the others, then fitting again")
             job = denoise.denoise_labels(cleaned.keypoints_2d, cleaned.observed,

@@ -9,7 +9,7 @@ import pytest
 from nrsfm_synthetic import labelled_bodies
 
 from poselab.core import drain
-from poselab.nrsfm import denoise
+from poselab.nrsfm import denoise, relabel
 from poselab.nrsfm.denoise import blind_spot_predictions, denoise_labels
 
 MOCAP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mocap17"
@@ -87,6 +87,7 @@ def test_labels_are_cleaned_only_when_found_noisy(monkeypatch):
     from poselab.nrsfm.relabel import cleaner_labels
 
     monkeypatch.setattr(denoise, "STEPS", 100)
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 300)
     sk = get_skeleton("h36m17")
     config = NRSfMConfig()
     for sigma in (5.0, 0.0):
@@ -110,6 +111,10 @@ def test_labels_are_cleaned_only_when_found_noisy(monkeypatch):
     kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
     coll = PoseCollection(sk, kp.astype(np.float32))
     assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, off)) is None
+    # sets on the quick schedule are not denoised
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 1501)
+    assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, config)) is None
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 300)
     # many landmarks unlabelled: not denoised (not measured there)
     inputs, truth, _ = labelled_bodies(5.0, hide=0.3, n=400)
     kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
@@ -123,7 +128,7 @@ def test_fit_denoises_noisy_bodies_and_fits_again(monkeypatch):
     from poselab.nrsfm import NRSfMConfig, fit
 
     monkeypatch.setattr(denoise, "STEPS", 300)
-    monkeypatch.setattr(denoise, "MIN_SAMPLES", 100)
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 250)
     config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=600, restarts=1, batch_size=128,
                          self_training=1)
     inputs, _, _ = labelled_bodies(6.0, n=300)
@@ -150,6 +155,7 @@ def test_frames_whose_order_says_exact_are_not_denoised(monkeypatch):
     from poselab.nrsfm.relabel import cleaner_labels
 
     monkeypatch.setattr(denoise, "STEPS", 50)
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 250)
     # a short fit whose residual passes for noise (CMU directing traffic, exact labels)
     monkeypatch.setattr(noise_aware, "label_noise", lambda *a, **k: 6.0)
     body = articulated_poses(1, seed=4)[0][0]
