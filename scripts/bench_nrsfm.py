@@ -22,7 +22,8 @@ benchmarks on the CPU; network | output:
         664 s); σ = 10 82.0 / 58.5 / 58.7 | 77.0 / 55.2 / 57.5 (8.42 px, smoothed over 0.5
         samples and then denoised, 700 s).
     --noise --only cmu --sigmas 10: 75.6 / 54.5 / 61.9 | 72.3 / 52.3 / 60.2 (8.13 px, 715 s;
-        before 139.7 / 87.0 / 124.3 | 140.4 / 87.1 / 126.0).
+        before 139.7 / 87.0 / 124.3 | 140.4 / 87.1 / 126.0); --sigmas 5: 61.4 / 47.7 / 48.6 |
+        57.7 / 45.0 / 47.9 (5.24 px, 515 s; before 98.0 / 66.8 / 85.6 | 95.0 / 65.0 / 84.7).
 Measured 2026-12-03 with the run kept after the restarts trained on their two cores when
 that is faster (poselab.nrsfm.concurrent.ThreadChooser; the same numbers as before, idle CPU,
 on a faster day than the rows below):
