@@ -101,7 +101,7 @@ class NRSfMConfig(ConfigBase):
             prediction from the sample's other landmarks (Noise2Self;
             :mod:`poselab.nrsfm.denoise`) and the whole fit runs again on them (about twice
             the time, for such sets only; :mod:`poselab.nrsfm.relabel`). Not for sets with
-            :data:`HIDDEN_SHARE` or more of their landmarks unlabelled (not measured there).
+            :data:`HIDDEN_SHARE` or more of their landmarks unlabelled (it did not pay there).
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
