@@ -227,9 +227,8 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
     ``(width in samples, label noise px per coordinate)``; width 0 when the noise is not told
     from the network's error or smoothing does not pay (SURE,
     :func:`poselab.nrsfm.temporal.choose_width`; none for samples in no order). Arguments as
-    :func:`refine_noise_aware`. :func:`poselab.nrsfm.fit` (``NRSfMConfig.smooth_sequences``)
-    then fits again on the smoothed labels; it is the only place that decides."""
-
+    :func:`refine_noise_aware`. :mod:`poselab.nrsfm.relabel` (``NRSfMConfig.smooth_sequences``)
+    then has the fit run again on the smoothed labels; it is the only place that decides."""
     kp = _pixels(inputs.n, inputs)
     cap = temporal_noise(kp, inputs.mask)
     if not np.isfinite(cap) or choose_width(kp, inputs.mask, cap)[0] == 0:
