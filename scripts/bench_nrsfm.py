@@ -20,7 +20,8 @@ label averaged with its prediction from the other landmarks, then a second fit),
 benchmarks on the CPU; network | output:
     --noise --only mocap --subjects S7,S8: σ = 5 72.7 / 52.0 / 52.7 | 64.9 / 46.0 / 51.1 (5.66 px,
         664 s); σ = 10 82.0 / 58.5 / 58.7 | 77.0 / 55.2 / 57.5 (8.42 px, smoothed over 0.5
-        samples and then denoised, 700 s).
+        samples and then denoised, 700 s). Whole set (--noise --only mocap --sigmas 5, idle):
+        84.2 / 60.3 / 61.7 | 74.4 / 53.2 / 58.8 (5.62 px, 270 s).
     --noise --only cmu --sigmas 10: 75.6 / 54.5 / 61.9 | 72.3 / 52.3 / 60.2 (8.13 px, 715 s;
         before 139.7 / 87.0 / 124.3 | 140.4 / 87.1 / 126.0); --sigmas 5: 61.4 / 47.7 / 48.6 |
         57.7 / 45.0 / 47.9 (5.24 px, 515 s; before 98.0 / 66.8 / 85.6 | 95.0 / 65.0 / 84.7).
