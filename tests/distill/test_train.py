@@ -148,3 +148,29 @@ def test_config_validation():
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     for f in dataclasses.fields(TrainConfig):
         assert "label" in f.metadata, f.name
+
+
+def test_integral_losses_are_float32_under_autocast(toy):
+    """The network's forward may run in bfloat16 (AMP on a GPU); the loss terms — the
+    augmentation's rotations, the teacher's dictionary, Eq. 13's solve — do not: under CPU
+    autocast they equal the float32 terms for the same prediction."""
+    from poselab.distill.students import make_student
+
+    coll, teacher = toy
+    student = make_student(_cfg(augment=True), coll.num_joints)
+    drain(student.prepare(coll, teacher, "cpu"))
+    batch = student.batch(np.arange(8), "train", torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    pred = torch.randn(8, coll.num_joints, 3, generator=g) * 0.1
+    marginal = torch.randn(8, coll.num_joints, 16 * 16, generator=g).softmax(-1).reshape(
+        8, coll.num_joints, 16, 16)
+
+    def net(x, with_heatmaps):  # a fixed prediction: only the losses differ
+        return pred, marginal
+
+    want = student.losses(net, batch, "train")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = student.losses(net, batch, "train")
+    for k, v in want.items():
+        assert got[k].dtype == torch.float32
+        torch.testing.assert_close(got[k], v, msg=k)

@@ -150,13 +150,15 @@ def test_the_chooser_keeps_the_faster_thread_count_and_tries_again_each_period()
     assert set(_choices(c, {1: 0.01}, 60)) == {1}
 
 
-def test_the_thread_count_does_not_change_the_numbers():
-    """The premise of the chooser: a step on 1 or on 2 torch threads gives the same weights."""
+def test_the_thread_count_does_not_change_the_numbers_where_the_probe_says_so():
+    """The premise of the chooser, as the fit checks it: where one step's gradient is bitwise
+    the same on 1 and 2 torch threads (:func:`threads_change_nothing`), 30 steps give the same
+    weights. It holds on the 2-core CI machine; on the 16-core host of a GPU machine 1 and 2
+    threads differed (3.5e-4 after 30 steps, 2026-12-04) and there the probe must say so."""
+    from poselab.nrsfm.data import prepare_inputs
     from poselab.nrsfm.train import Batches, Run
 
     coll, _ = low_rank_problem(n=600, seed=7)
-    from poselab.nrsfm.data import prepare_inputs
-
     inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
     config = NRSfMConfig(dict_sizes=(64, 32, 16), batch_size=256)
     weights = []
@@ -168,7 +170,12 @@ def test_the_thread_count_does_not_change_the_numbers():
             run.train_step(data)
         weights.append(torch.cat([p.detach().flatten() for p in run.model.parameters()]))
     torch.set_num_threads(1)
-    np.testing.assert_allclose(weights[0].numpy(), weights[1].numpy(), rtol=1e-6, atol=1e-7)
+    same = torch.equal(weights[0], weights[1])
+    probe = concurrent.threads_change_nothing(Run(coll.num_joints, config, 0, "cpu"),
+                                              Batches(inputs, "cpu"), 2)
+    assert same or not probe, "the probe missed a thread count that changes the numbers"
+    if concurrent.usable_cpus() <= 2:  # the CI machine: the premise holds, the chooser runs
+        assert same and probe
 
 
 class _Gradient:

@@ -147,7 +147,8 @@ def test_without_exact_2d_the_output_is_the_networks_shape(fitted):
     again = reconstruct(plain, coll.keypoints_2d, coll.visibility)
     kp = r.shapes_normalized * r.scale[:, None, None]
     kp[..., :2] += r.centre[:, None, :]
-    np.testing.assert_allclose(again.keypoints_3d, kp, atol=1e-3)
+    # rtol: on CUDA the batched products round differently (8.7e-5 relative, H200 2026-12-04)
+    np.testing.assert_allclose(again.keypoints_3d, kp, rtol=2e-4, atol=1e-3)
 
 
 def test_save_load_round_trip(fitted, tmp_path):
@@ -167,9 +168,10 @@ def test_reconstruct_training_samples_reproduces_the_fit(fitted, tmp_path):
     r.save(tmp_path / "nrsfm.npz")
     again = reconstruct(NRSfMResult.load(tmp_path / "nrsfm.npz"), coll.keypoints_2d,
                         coll.visibility)
-    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1e-3)
+    # rtol: on CUDA the batched products round differently (8.7e-5 relative, H200 2026-12-04)
+    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, rtol=2e-4, atol=1e-3)
     one = reconstruct(r, coll.keypoints_2d[:1], coll.visibility[:1])
-    np.testing.assert_allclose(one.keypoints_3d[0], r.keypoints_3d[0], atol=1e-3)
+    np.testing.assert_allclose(one.keypoints_3d[0], r.keypoints_3d[0], rtol=2e-4, atol=1e-3)
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):

@@ -102,15 +102,20 @@ class IntegralStudent(Student):
         return {"y3d": pred.float(), "marginal": marginal}
 
     def losses(self, net, batch, phase):
+        """The network runs in mixed precision under the engine's autocast (CUDA); its losses
+        (the augmentation's rotations, the teacher's dictionary, Eq. 13's solve) in float32."""
+        import torch
+
         from poselab.distill.losses import heatmap_xy_loss, xy_loss
 
         out = self.forward(net, batch, phase)
         pred, marginal = out["y3d"], out["marginal"]
-        l_xy = xy_loss(pred[..., :2], batch["w"], batch["obs"])
-        if self.config.heatmap_weight > 0:
-            l_xy = l_xy + self.config.heatmap_weight * heatmap_xy_loss(
-                marginal.float(), batch["w"], batch["obs"])
-        l_z = self._depth_term(pred[..., 2], batch)
+        with torch.autocast(pred.device.type, enabled=False):
+            l_xy = xy_loss(pred[..., :2], batch["w"], batch["obs"])
+            if self.config.heatmap_weight > 0:
+                l_xy = l_xy + self.config.heatmap_weight * heatmap_xy_loss(
+                    marginal.float(), batch["w"], batch["obs"])
+            l_z = self._depth_term(pred[..., 2], batch)
         return {"total": self.config.xy_weight * l_xy + l_z, "xy": l_xy, "depth": l_z}
 
     def _depth_term(self, z, batch):
