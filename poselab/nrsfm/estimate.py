@@ -21,8 +21,10 @@ one restart after the other; on a faster day the two measured 187 and 145 s back
 pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
 about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
 noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set whose restarts
-disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). On a GPU the
-figure is an upper bound; a shared CPU can be twice as slow.
+disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). A shared CPU
+can be twice as slow. A GPU is no faster: the steps are too small to fill one (an H200 took
+74 s where this CPU took 56 s, :mod:`poselab.nrsfm.device_choice`), so ``"auto"`` trains on
+whichever measures faster and a fit named ``"cuda"`` takes about this long too.
 """
 
 from __future__ import annotations
@@ -76,6 +78,6 @@ def describe_estimate(config, num_samples: int, rigid: bool) -> str:
     s = estimate_seconds(config, num_samples, rigid)
     text = f"{s:.0f} s" if s < 90 else (f"{s / 60:.1f} min" if s < 5400 else f"{s / 3600:.1f} h")
     where = "CPU" if not str(config.device).startswith("cuda") else "measured on a CPU; a GPU " \
-                                                                    "is faster"
+                                                                    "is no faster"
     return (f"Estimated duration: about {text} ({num_samples} samples, {where}; a noisy "
             f"sequence is fitted twice)")

@@ -89,14 +89,11 @@ RETRY_MAX_SAMPLES = 5000
 PERSPECTIVE_MIRRORED = 0.05
 
 
-def _setup_torch(config: NRSfMConfig) -> str:
+def _setup_torch(config: NRSfMConfig) -> None:
     import torch
-
-    from poselab.core.config import resolve_device
 
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
-    return resolve_device(config.device)
 
 
 def _set_threads(n: int) -> None:
@@ -251,7 +248,10 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     cancel = cancel or CancelToken()
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
                             collection.intrinsics, config.camera_model, collection.source)
-    device = _setup_torch(config)
+    _setup_torch(config)
+    from poselab.nrsfm.device_choice import choose_device
+
+    device, device_choice = choose_device(config, inputs, collection.num_joints)
     from poselab.nrsfm.concurrent import (
         ThreadChooser,
         restarts_in_parallel,
@@ -333,7 +333,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
 
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
-    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": []}
+    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [],
+                   **({"device_choice": device_choice} if device_choice else {})}
     pool: list[tuple] = []  # (objective, consensus, 2D error, run) of every restart explored
     while True:
         runs = []
