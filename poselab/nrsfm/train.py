@@ -118,10 +118,10 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
     """
     wnorm = (n * mask[..., None]).pow(2).sum((1, 2)).sqrt().clamp_min(1e-6)
     passes = 2 if impute and bool((enc_mask < 1).any()) else 1
-    inp = n * enc_mask[..., None]
+    inp, seen = n * enc_mask[..., None], enc_mask
     total = 0.0
     for p in range(passes):
-        out = model(inp, enc_mask)
+        out = model(inp, seen)
         M = procrustes_camera(out["S"], n, mask) if solver == "procrustes" else out["M"]
         R = rotation_from_camera(M)
         X = out["S"] @ R.transpose(1, 2)
@@ -142,6 +142,7 @@ def forward(model: DeepNRSfM, n, mask, enc_mask, sigma, rc, sparsity: float,
         if p + 1 < passes:
             fill = enc_mask[..., None]
             inp = n * fill + n_hat.detach() * (1 - fill)
+            seen = torch.ones_like(enc_mask)  # the encoder sees the filled-in landmarks
     return {"loss": total / passes, "reproj": err.mean(), "sparsity": l1.mean(), "X": X,
             "S": out["S"], "R": R, "tau": tau, "phi1": out["codes"][0], "err": err,
             "obj": obj}

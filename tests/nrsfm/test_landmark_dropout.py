@@ -42,3 +42,28 @@ def test_dropout_hides_a_fraction_of_the_observed_landmarks_from_the_encoder(mon
     assert 0.15 < hidden < 0.25, hidden  # 20 % of the observed ones are hidden
     assert bool((enc.sum(1) >= 2).all())
     assert 0.25 < 1 - float(mask.mean()) < 0.35  # the loss still scores every observed one
+
+
+def test_the_imputation_pass_shows_the_encoder_the_filled_in_landmarks():
+    """``impute_missing``: the second pass encodes the observed 2D with the missing landmarks
+    filled by the first pass's reprojection, all of them seen (until 2026-12-04 it masked them
+    out again and repeated the first pass)."""
+    coll, _ = low_rank_problem(n=64, seed=4, hide=0.3)
+    inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
+    data = train.Batches(inputs, "cpu")
+    model = train.DeepNRSfM(coll.skeleton.num_joints, (16, 8))
+    args = (data.n, data.mask, data.mask, data.sigma, data.rc, 1e-3)
+    with torch.no_grad():
+        once = train.forward(model, *args, impute=False)
+        twice = train.forward(model, *args, impute=True)
+        m = data.mask[..., None]
+        n_hat, _ = train.project(once["X"], data.n, data.mask, data.sigma, data.rc)
+        out = model(data.n * m + n_hat * (1 - m), torch.ones_like(data.mask))
+    assert not torch.allclose(twice["S"], once["S"])
+    torch.testing.assert_close(twice["S"], out["S"])
+    # with every landmark observed there is nothing to fill: one pass
+    full = torch.ones_like(data.mask)
+    with torch.no_grad():
+        a = train.forward(model, data.n, full, full, data.sigma, data.rc, 1e-3, impute=True)
+        b = train.forward(model, data.n, full, full, data.sigma, data.rc, 1e-3, impute=False)
+    torch.testing.assert_close(a["S"], b["S"])
