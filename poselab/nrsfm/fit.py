@@ -334,7 +334,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
     extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [],
-                   **({"device_choice": device_choice} if device_choice else {})}
+                   **({"device_choice": device_choice} if device_choice else {}),
+                   **({"imputation": "filled"} if config.impute_missing else {})}
     pool: list[tuple] = []  # (objective, consensus, 2D error, run) of every restart explored
     while True:
         runs = []
@@ -523,6 +524,10 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     if not result.model_state:
         raise DataError(None, "this NRSfM result holds no model state; cannot reconstruct")
     config = NRSfMConfig.from_dict(result.config)
+    if config.impute_missing and result.extra.get("imputation") != "filled":
+        # written before 2026-12-04, when the imputation pass repeated the first: its
+        # network was trained on one pass, so it is run with one
+        config = config.replace(impute_missing=False)
     inputs = prepare_inputs(keypoints_2d, visibility, intrinsics, result.camera_model,
                             min_samples=1)
     if inputs.n.shape[1] != result.skeleton.num_joints:

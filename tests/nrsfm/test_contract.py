@@ -247,3 +247,17 @@ def test_self_training_runs_only_when_the_bones_are_rigid():
         assert np.isfinite(r.keypoints_3d).all()
     with pytest.raises(Exception, match="self_training"):
         NRSfMConfig(self_training=-1)
+
+
+def test_reconstruct_runs_the_imputation_pass_the_network_was_trained_with(fitted):
+    """A result written before 2026-12-04 that says ``impute_missing`` was trained with one
+    encoder pass (the second repeated the first): it is reconstructed with one. A result
+    whose network was trained with the filled-in pass is reconstructed with it."""
+    coll, r = fitted  # 10 % hidden, trained without the pass
+    old = NRSfMResult(**{**r.__dict__, "config": {**r.config, "impute_missing": True}})
+    again = reconstruct(old, coll.keypoints_2d, coll.visibility)
+    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, rtol=2e-4, atol=1e-3)
+    new = NRSfMResult(**{**r.__dict__, "config": {**r.config, "impute_missing": True},
+                         "extra": {**r.extra, "imputation": "filled"}})
+    other = reconstruct(new, coll.keypoints_2d, coll.visibility)
+    assert np.abs(other.keypoints_3d - r.keypoints_3d).max() > 1e-2

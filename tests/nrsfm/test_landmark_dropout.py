@@ -67,3 +67,14 @@ def test_the_imputation_pass_shows_the_encoder_the_filled_in_landmarks():
         a = train.forward(model, data.n, full, full, data.sigma, data.rc, 1e-3, impute=True)
         b = train.forward(model, data.n, full, full, data.sigma, data.rc, 1e-3, impute=False)
     torch.testing.assert_close(a["S"], b["S"])
+
+
+def test_a_fit_with_the_imputation_pass_says_so_for_reconstruct():
+    from poselab.core import drain
+    from poselab.nrsfm import fit
+
+    coll, _ = low_rank_problem(n=64, seed=4, hide=0.3)
+    config = NRSfMConfig(dict_sizes=(16, 8), steps=30, restarts=1, batch_size=32,
+                         noise_aware=False, impute_missing=True)
+    assert drain(fit(coll, config)).extra["imputation"] == "filled"
+    assert "imputation" not in drain(fit(coll, config.replace(impute_missing=False))).extra
