@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from nrsfm_synthetic import labelled_bodies
@@ -11,8 +9,6 @@ from nrsfm_synthetic import labelled_bodies
 from poselab.core import drain
 from poselab.nrsfm import denoise, relabel
 from poselab.nrsfm.denoise import blind_spot_predictions, denoise_labels
-
-MOCAP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mocap17"
 
 
 def _rms(a, b):
@@ -67,10 +63,8 @@ def test_hidden_landmarks_and_small_sets_keep_their_labels():
         drain(denoise_labels(kp, obs, 0.0))
 
 
-@pytest.mark.skipif(not (MOCAP / "h36m17_train35k.npz").exists(),
-                    reason="../shared/data/mocap17 not present")
-def test_real_body_labels_come_closer_to_the_truth():
-    z = np.load(MOCAP / "h36m17_train35k.npz")
+def test_real_body_labels_come_closer_to_the_truth(shared_data):
+    z = np.load(shared_data / "mocap17" / "h36m17_train35k.npz")
     idx = np.flatnonzero(z["subject"] == "S1")[:2000]
     clean = z["keypoints_2d"][idx].astype(np.float64)
     kp = clean + np.random.default_rng(0).normal(0, 5.0, clean.shape)
