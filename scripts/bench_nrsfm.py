@@ -15,6 +15,11 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # noise and the uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-04 without the dead imputation pass (NRSfMConfig.impute_missing, now off):
+    --only hidden: seed 0 103.5 / 74.2 / 80.0 in 257 s, --set seed=10 86.5 / 66.1 / 69.6 in
+        173 s idle (with the pass, seed 0: 87.3 / 67.5 / 70.4 in 434 s; only rounding differs,
+        and seed 0 now keeps another restart). --set seed=1 shares restart seed 3 with seed 0
+        and keeps it: the same 103.5.
 Measured 2026-12-04 with the label denoising (issue 15, poselab.nrsfm.denoise / relabel: each
 label averaged with its prediction from the other landmarks, then a second fit), two other
 benchmarks on the CPU; network | output:
