@@ -70,7 +70,8 @@ def choose_device(config, inputs, num_joints: int,
 
     Returns:
         ``(device, info)``: ``info`` is None when nothing was measured, else
-        ``{"seconds_per_step": {"cpu": s, "cuda": s}, "chosen": device}``.
+        ``{"seconds_per_step": {"cpu": s, "cuda": s}, "chosen": device}``; a GPU whose step
+        fails (a driver error, out of memory) gives ``"cpu"`` and ``info["cuda_error"]``.
 
     Raises:
         PoselabError: ``"cuda"`` named but torch sees no GPU (:func:`resolve_device`).
@@ -80,7 +81,13 @@ def choose_device(config, inputs, num_joints: int,
     if config.device != "auto" or not gpu_present():
         return resolve_device(config.device), None
     measure = measure or (lambda d: step_seconds(inputs, num_joints, config, d))
-    times = {d: float(measure(d)) for d in ("cuda", "cpu")}
+    try:
+        gpu = float(measure("cuda"))
+    except (RuntimeError, MemoryError) as err:  # a GPU torch sees but cannot use
+        log.warning("NRSfM device auto: the GPU failed a training step (%s); using the CPU",
+                    err)
+        return "cpu", {"seconds_per_step": {}, "chosen": "cpu", "cuda_error": str(err)}
+    times = {"cuda": gpu, "cpu": float(measure("cpu"))}
     chosen = min(times, key=times.get)  # ties go to the GPU, measured first
     log.info("NRSfM device auto: %.1f ms per step on cuda, %.1f on the CPU -> %s",
              1e3 * times["cuda"], 1e3 * times["cpu"], chosen)

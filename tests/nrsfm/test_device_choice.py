@@ -42,6 +42,18 @@ def test_with_a_gpu_auto_takes_the_faster_and_a_named_device_is_kept(monkeypatch
         ("cpu", None)
 
 
+def test_a_gpu_that_fails_its_step_leaves_the_fit_on_the_cpu(monkeypatch):
+    monkeypatch.setattr(device_choice, "gpu_present", lambda: True)
+
+    def broken(device):
+        if device == "cuda":
+            raise RuntimeError("CUDA error: no kernel image is available for execution")
+        return 0.01
+
+    device, info = device_choice.choose_device(NRSfMConfig(), None, 17, broken)
+    assert device == "cpu" and "no kernel image" in info["cuda_error"]
+
+
 def test_a_step_is_timed_on_the_fits_own_inputs():
     coll, _ = low_rank_problem(n=120, seed=3)
     inputs = prepare_inputs(coll.keypoints_2d, coll.visibility, None, "weak_perspective")
