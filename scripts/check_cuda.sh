@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA paths, checked on a machine with a GPU (the library's device tool; CI has none):
 # the compute tests with device "auto" (→ cuda), the time of one NRSfM step on cuda and on the
-# CPU, the h36m17_train35k teacher fit on cuda and a short distillation benchmark on cuda.
+# CPU, the h36m17_train35k teacher fit with device auto (it times both and picks; FIT_DEVICE=cuda
+# forces the GPU) and a short distillation benchmark on cuda.
 # Logs go to $OUT (default ./cuda_check). Data: ../shared/data, or a copy in .devdata/
 # (carried to the device machine). The GPU image has torch but not the GUI and file-format
 # packages: the tests that need sleap-io or pytest-qt are left out (they run no CUDA code).
@@ -32,9 +33,11 @@ timeout "${T_TESTS:-200}" $PY -m pytest -q -p no:pytest-qt -p no:cacheprovider -
 echo "== one NRSfM training step"
 timeout 90 $PY scripts/bench_nrsfm_step.py --devices cuda,cpu --profile 2>&1 | tee "$OUT/step.log"
 if [ "${T_FIT:-150}" != 0 ]; then
-    echo "== teacher fit, h36m17_train35k, cuda"
-    timeout "${T_FIT:-150}" $PY scripts/bench_nrsfm.py --only mocap --set 'device="cuda"' 2>&1 \
-        | tee "$OUT/fit.log"
+    # device auto: extra["device_choice"] in the printed extra says what the fit measured
+    # and where it trained (FIT_DEVICE=cuda forces the GPU)
+    echo "== teacher fit, h36m17_train35k, device ${FIT_DEVICE:-auto}"
+    timeout "${T_FIT:-150}" $PY scripts/bench_nrsfm.py --only mocap \
+        --set "device=\"${FIT_DEVICE:-auto}\"" 2>&1 | tee "$OUT/fit.log"
 fi
 echo "== distillation, cuda"
 # shellcheck disable=SC2086
