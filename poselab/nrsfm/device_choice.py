@@ -2,7 +2,7 @@
 
 A training step is some 900 small operations on a batch of 256 samples × 17 joints (forward,
 backward, Adam; ``scripts/bench_nrsfm_step.py --profile``). On a GPU each is a kernel launch,
-so a step costs its launches, not its arithmetic, and a GPU is not faster than a CPU. Measured
+so a step costs its launches, not its arithmetic, and a GPU was no faster than a CPU. Measured
 on an NVIDIA H200 (2026-12-04, torch 2.11, 16-core host): the teacher of ``bench_distill.py
 --quick`` (800 samples) took 74 s on ``cuda`` against 56 s on the 2-core CPU of our CI
 machine; the default h36m17_train35k fit did not finish within 150 s on ``cuda`` (145–165 s on
@@ -24,7 +24,8 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 #: Steps timed on each device after :data:`WARMUP_STEPS` untimed ones (allocator, kernels,
-#: threads); on the H200 and on the 2-core CPU together well under a second.
+#: threads): about 0.2 s on the 2-core CPU at batch 256, plus the GPU's context start on its
+#: first use (not measured here).
 PROBE_STEPS, WARMUP_STEPS = 12, 4
 
 
