@@ -86,4 +86,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {result.num_samples} 3D poses ({result.camera_model}), 2D error "
           f"{ex.get('reproj_final', float('nan')):.4f} (relative), {ex.get('wall_s', 0):.0f} s, "
           f"bones {'rigid' if ex.get('bone_proportions') else 'free'}")
+    from poselab.nrsfm.device_choice import describe_choice
+
+    if note := describe_choice(ex.get("device_choice")):
+        print(f"device auto: {note}")
     return 0

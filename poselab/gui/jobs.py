@@ -263,9 +263,13 @@ class JobsMixin:
             log.info("job finished for data that is no longer open; result kept on disk")
             return
         if self._job_kind == "reconstruct":
+            from poselab.nrsfm.device_choice import describe_choice
+
             doc.set_teacher(result)
+            note = describe_choice(getattr(result, "extra", {}).get("device_choice"))
             self.statusBar().showMessage("Teacher reconstructed; saved to "
-                                         f"{teacher_path(doc.collection)}", 8000)
+                                         f"{teacher_path(doc.collection)}"
+                                         + (f" ({note})" if note else ""), 8000)
         elif self._job_kind == "train":
             train_result, pred = result
             self._add_trained_run(train_result, self._job_student)

@@ -93,3 +93,18 @@ def choose_device(config, inputs, num_joints: int,
     log.info("NRSfM device auto: %.1f ms per step on cuda, %.1f on the CPU -> %s",
              1e3 * times["cuda"], 1e3 * times["cpu"], chosen)
     return chosen, {"seconds_per_step": times, "chosen": chosen}
+
+
+def describe_choice(info: dict | None) -> str:
+    """Where a fit with ``device="auto"`` trained and why, for the GUI's status line and the
+    CLI: ``"trained on the CPU: 8.2 ms per step against 19.0 on the GPU"``; ``""`` when
+    nothing was measured (no GPU, or a device named). ``info``: ``extra["device_choice"]``."""
+    if not info:
+        return ""
+    if "cuda_error" in info:
+        return f"trained on the CPU: the GPU failed a training step ({info['cuda_error']})"
+    t, chosen = info["seconds_per_step"], info["chosen"]
+    other = "cpu" if chosen == "cuda" else "cuda"
+    name = {"cpu": "CPU", "cuda": "GPU"}
+    return (f"trained on the {name[chosen]}: {1e3 * t[chosen]:.1f} ms per step against "
+            f"{1e3 * t[other]:.1f} on the {name[other]}")

@@ -74,3 +74,28 @@ def test_the_fit_records_the_choice_and_trains_there(monkeypatch):
     assert np.isfinite(result.keypoints_3d).all()
     monkeypatch.setattr(device_choice, "gpu_present", lambda: False)
     assert "device_choice" not in drain(fit(coll, SMALL)).extra
+
+
+def test_the_choice_is_told_in_one_line():
+    assert device_choice.describe_choice(None) == ""
+    assert device_choice.describe_choice(
+        {"seconds_per_step": {"cuda": 0.019, "cpu": 0.0082}, "chosen": "cpu"}) == \
+        "trained on the CPU: 8.2 ms per step against 19.0 on the GPU"
+    assert device_choice.describe_choice(
+        {"seconds_per_step": {"cuda": 0.002, "cpu": 0.008}, "chosen": "cuda"}) == \
+        "trained on the GPU: 2.0 ms per step against 8.0 on the CPU"
+    assert "failed" in device_choice.describe_choice(
+        {"seconds_per_step": {}, "chosen": "cpu", "cuda_error": "out of memory"})
+
+
+def test_the_cli_says_where_an_auto_fit_trained(shared_data, tmp_path, monkeypatch, capsys):
+    from poselab.cli import main
+
+    monkeypatch.setattr(device_choice, "gpu_present", lambda: True)
+    monkeypatch.setattr(device_choice, "step_seconds",
+                        lambda inputs, J, config, device: {"cuda": 0.019, "cpu": 0.0082}[device])
+    rc = main(["nrsfm", str(shared_data / "nrsfm_classic" / "yoga.npz"), "--out",
+               str(tmp_path / "nrsfm.npz"), "--steps", "30", "--restarts", "1", "--threads", "1"])
+    assert rc == 0
+    assert "device auto: trained on the CPU: 8.2 ms per step against 19.0 on the GPU" in \
+        capsys.readouterr().out
