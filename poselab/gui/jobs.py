@@ -266,7 +266,7 @@ class JobsMixin:
             from poselab.nrsfm.device_choice import describe_choice
 
             doc.set_teacher(result)
-            note = describe_choice(getattr(result, "extra", {}).get("device_choice"))
+            note = describe_choice(result.extra.get("device_choice"))
             self.statusBar().showMessage("Teacher reconstructed; saved to "
                                          f"{teacher_path(doc.collection)}"
                                          + (f" ({note})" if note else ""), 8000)

@@ -458,8 +458,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                            kind="step" if K else "info")
         if cleaner is not None:
             del run, data
+            # the device this fit chose: the second fit does not measure again
             inner = fit(cleaner.collection, config.replace(smooth_sequences=False,
-                                                           denoise_labels=False),
+                                                           denoise_labels=False, device=device),
                         cancel, known_noise=cleaner.known_noise)
             while True:  # its steps continue this fit's count: the progress bar goes on
                 try:
@@ -471,7 +472,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             result.extra.update({cleaner.kind: {**cleaner.info,
                                                 "first_fit_s": time.perf_counter() - t_start}},
                                 noise_px=cleaner.noise_px,
-                                wall_s=time.perf_counter() - t_start)
+                                wall_s=time.perf_counter() - t_start,
+                                **({"device_choice": device_choice} if device_choice else {}))
             if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
                 result.extra["noise_model"] = {**result.extra["noise_model"],
                                                "noise_px": cleaner.noise_px}
