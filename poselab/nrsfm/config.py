@@ -105,6 +105,12 @@ class NRSfMConfig(ConfigBase):
             :mod:`poselab.nrsfm.denoise`) and the whole fit runs again on them (about twice
             the time, for such sets only; :mod:`poselab.nrsfm.relabel`). Not for sets with
             :data:`HIDDEN_SHARE` or more of their landmarks unlabelled (it did not pay there).
+        label_outliers: with ``noise_aware``, on sets of more than :data:`SMALL_SET`
+            samples: landmarks whose first-fit reprojection and blind-spot prediction both
+            lie far off (gross errors, :mod:`poselab.nrsfm.outliers`) are treated as
+            unlabelled and the fit runs again (about twice the time, for such sets only; the
+            check costs ~1 s on clean labels, ~50 s more when their residuals have a tail).
+            The set-aside landmarks are listed in ``extra["label_outliers"]``.
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -191,6 +197,11 @@ class NRSfMConfig(ConfigBase):
         "Denoise noisy labels", None, "",
         help="When the labels of samples in no order are noisy (rigid bones), average each "
              "with its prediction from the sample's other landmarks and fit again"))
+    label_outliers: bool = field(default=True, metadata=hint(
+        "Set aside gross label errors", None, "",
+        help="When some labels lie far from where the network and the sample's other "
+             "landmarks put them (a click on the wrong limb), treat those as unlabelled and "
+             "fit again"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "

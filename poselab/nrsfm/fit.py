@@ -440,7 +440,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         log.info("reflection repair: %d mirrored samples left",
                  extra["reflection_mirrored_after"])
     if config.noise_aware and config.exact_2d and (config.smooth_sequences
-                                                   or config.denoise_labels):
+                                                   or config.denoise_labels
+                                                   or config.label_outliers):
         # noisy labels (told by this network): fitted again on cleaner ones (relabel.py) --
         # a network trained on noisy labels learns a worse shape model
         from poselab.nrsfm.relabel import cleaner_labels
@@ -466,7 +467,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             del run, data
             # the device this fit chose: the second fit does not measure again
             inner = fit(cleaner.collection, config.replace(smooth_sequences=False,
-                                                           denoise_labels=False, device=device),
+                                                           denoise_labels=False,
+                                                           label_outliers=False, device=device),
                         cancel, known_noise=cleaner.known_noise)
             while True:  # its steps continue this fit's count: the progress bar goes on
                 try:
@@ -475,14 +477,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                     result = stop.value
                     break
                 yield dataclasses.replace(p, step=p.step + done, total=p.total + done)
-            result.extra.update({cleaner.kind: {**cleaner.info,
-                                                "first_fit_s": time.perf_counter() - t_start}},
-                                noise_px=cleaner.noise_px,
-                                wall_s=time.perf_counter() - t_start,
+            first_s = time.perf_counter() - t_start
+            if cleaner.kind:
+                result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
+            if cleaner.set_aside:
+                result.extra["label_outliers"] = {**cleaner.set_aside, "first_fit_s": first_s}
+            result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
-            if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
-                result.extra["noise_model"] = {**result.extra["noise_model"],
-                                               "noise_px": cleaner.noise_px}
+            if cleaner.noise_px is not None:
+                result.extra["noise_px"] = cleaner.noise_px
+                if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
+                    result.extra["noise_model"] = {**result.extra["noise_model"],
+                                                   "noise_px": cleaner.noise_px}
             result.config = config.to_dict()
             return result
     # (refine() in build_result warns once if rigid bones were asked of a boneless skeleton)

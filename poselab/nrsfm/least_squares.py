@@ -285,10 +285,16 @@ class Problem:
 def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
     """``(N,)`` RMS reprojection error of the network's shapes over the observed landmarks,
     pixels (per landmark, both coordinates: ``√(Σ_j m_j ‖Δ_j‖² / Σ_j m_j)``)."""
+    r2 = landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale) ** 2
+    return np.sqrt(r2.sum(1) / np.maximum(np.asarray(mask, np.float64).sum(1), 1))
+
+
+def landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
+    """``(N, J)`` reprojection error of each landmark of the network's shapes ``X``, pixels
+    (0 where unobserved). Arguments as :func:`estimate_noise`."""
     prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
                    NoiseModel(1.0, 1.0, 1.0, 0.0))
-    r = prob.px_residual(prob.X)
-    return np.sqrt((r ** 2).sum((1, 2)) / np.maximum(prob.mask.sum(1), 1))
+    return np.linalg.norm(prob.px_residual(prob.X), axis=-1)
 
 
 def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,

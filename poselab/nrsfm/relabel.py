@@ -2,8 +2,10 @@
 
 After the first fit's training, :func:`poselab.nrsfm.fit` asks :func:`cleaner_labels`
 whether the labels are worth cleaning, and if so fits again on the cleaned copy with their
-remaining noise known (the output step then weights them by it). Two cleanings, the second
-after the first for a noisy sequence of bodies:
+remaining noise known (the output step then weights them by it). First, gross errors
+(``NRSfMConfig.label_outliers``): landmarks that both the first network and the sample's other
+landmarks put far away (:mod:`poselab.nrsfm.outliers`) are treated as unlabelled in the copy.
+Then two cleanings of the rest, the second after the first for a noisy sequence of bodies:
 
 - **a noisy sequence** (``NRSfMConfig.smooth_sequences``): the labels are smoothed along the
   samples' order by the width of least estimated risk (:mod:`poselab.nrsfm.temporal`,
@@ -28,6 +30,7 @@ exact labels and given the σ = 5 px labels 77.0 (2026-12-04).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
@@ -36,6 +39,7 @@ import numpy as np
 from poselab.core.collection import PoseCollection
 from poselab.core.progress import CancelToken
 from poselab.nrsfm.config import HIDDEN_SHARE, SMALL_SET
+from poselab.nrsfm.outliers import LabelCheck
 
 #: Fewest samples a fit denoises (sets on the quick schedule are not). On the rendered CMU
 #: sequences (176–250 exact frames, frames 12 apart, orbiting camera) the order's own noise
@@ -50,20 +54,25 @@ class Cleaner:
     """Labels to fit again on.
 
     Attributes:
-        collection: a copy of the collection with the cleaned 2D (visibility unchanged).
-        known_noise: the noise left in its labels, pixels per coordinate.
-        noise_px: the first fit's estimate of the given labels' noise.
-        kind: ``"sequence_smoothing"`` or ``"label_denoising"`` (the key in
-            ``NRSfMResult.extra``).
+        collection: a copy of the collection with the cleaned 2D (and the gross errors
+            unlabelled).
+        known_noise: the noise left in its labels, pixels per coordinate (None: not
+            smoothed or denoised, the second fit estimates it).
+        noise_px: the first fit's estimate of the given labels' noise (None: not estimated).
+        kind: ``"sequence_smoothing"``, ``"label_denoising"`` or ``""`` (gross errors set
+            aside only; the key in ``NRSfMResult.extra``).
         info: JSON-ready figures saved under ``extra[kind]``; ``info["denoised"]`` when
             the labels were denoised (after smoothing, for a sequence).
+        set_aside: :meth:`poselab.nrsfm.outliers.LabelCheck.info` when gross errors were
+            set aside (saved under ``extra["label_outliers"]``), else empty.
     """
 
     collection: PoseCollection
-    known_noise: float
-    noise_px: float
+    known_noise: float | None
+    noise_px: float | None
     kind: str
     info: dict = field(default_factory=dict)
+    set_aside: dict = field(default_factory=dict)
 
 
 def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
@@ -89,17 +98,28 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
     from poselab.nrsfm.temporal import temporal_noise
 
     cleaned, kind, info, noise, known = collection, "", {}, None, None
+    set_aside: dict = {}
+    if config.label_outliers and collection.num_samples >= DENOISE_MIN_SAMPLES:
+        check = yield from _gross_errors(X, tau, inputs, collection, config, cancel)
+        if check.any:
+            set_aside = check.info()
+            yield 0, 0, (f"{set_aside['count']} labels ({100 * set_aside['share']:.2g} %) lie far "
+                         "from where the network and their sample's other landmarks put them: "
+                         "set aside as unlabelled, fitting again")
+            cleaned = collection.copy()
+            cleaned.visibility = np.where(check.flagged, 0, cleaned.visibility).astype(np.uint8)
+            inputs = dataclasses.replace(inputs, mask=inputs.mask * ~check.flagged)
     if config.smooth_sequences:
         width, noise = sequence_smoothing(X, inputs, tau, collection.skeleton,
                                           config.bone_lengths)
         if width > 0:
             yield 0, 0, (f"noisy sequence (label noise {noise:.3g}): fitting again on labels "
                          f"smoothed over {width:g} samples")
-            cleaned, left = _smoothed(collection, width)
+            cleaned, left = _smoothed(cleaned, width)
             kind, known = "sequence_smoothing", noise * left
             info = {"samples": width, "label_noise": noise}
     # the cheap conditions first: the noise estimate below costs 13 s on 35k samples
-    if (config.denoise_labels and collection.unlabelled_share < HIDDEN_SHARE
+    if (config.denoise_labels and cleaned.unlabelled_share < HIDDEN_SHARE
             and collection.num_samples >= max(DENOISE_MIN_SAMPLES, denoise.MIN_SAMPLES)
             and rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)):
         if known is None:  # samples in no order (or smoothing did not pay)
@@ -107,7 +127,7 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
             # frames whose order says the labels are exact are not denoised: a fit's
             # residual can pass for noise; samples in no order are rough along it, so this
             # never holds for them
-            order = temporal_noise(collection.keypoints_2d, collection.observed)
+            order = temporal_noise(cleaned.keypoints_2d, cleaned.observed)
             if not labels_exact(order, inputs):
                 noise = label_noise(X, inputs, tau, collection.skeleton, config.bone_lengths)
             if noise is not None and labels_exact(noise, inputs):
@@ -136,9 +156,29 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
                 info["denoised"] = figures
             else:
                 kind, info = "label_denoising", figures
-    if known is None:
+    if known is None and not set_aside:
         return None
-    return Cleaner(cleaned, known, noise, kind, info)
+    return Cleaner(cleaned, known, noise, kind if known is not None else "",
+                   info if known is not None else {}, set_aside)
+
+
+def _gross_errors(X, tau, inputs, collection: PoseCollection, config, cancel
+                  ) -> Generator[tuple[int, int, str], None, LabelCheck]:
+    """:func:`poselab.nrsfm.outliers.check_labels` on the first fit's residuals, its
+    predictor's steps yielded as progress."""
+    from poselab.nrsfm.least_squares import landmark_residual_px
+    from poselab.nrsfm.outliers import check_labels
+
+    residual = landmark_residual_px(X, inputs.n, inputs.mask, tau, inputs.sigma,
+                                    inputs.ray_centre, inputs.scale)
+    job = check_labels(collection.keypoints_2d, collection.observed, residual, config.seed,
+                       cancel)
+    while True:
+        try:
+            k, K = next(job)
+        except StopIteration as stop:
+            return stop.value
+        yield k, K, f"gross-error check: step {k}/{K}"
 
 
 def _smoothed(collection: PoseCollection, width: float) -> tuple[PoseCollection, float]:

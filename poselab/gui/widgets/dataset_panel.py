@@ -33,10 +33,14 @@ from poselab.gui.workers import JobRunner
 log = logging.getLogger(__name__)
 
 FILTERS = ("All", "Incomplete", "Edited", "Excluded", "Unreadable images",
-           "Least certain first", "Largest disagreement")
+           "Least certain first", "Largest disagreement", "Labels set aside")
 #: Filters that sort by a per-sample score: (attribute of the panel, text when it is missing).
 SCORE_FILTERS = {"Least certain first": ("uncertainty", "needs a teacher (Reconstruct)"),
-                 "Largest disagreement": ("disagreement", "needs teacher and student results")}
+                 "Largest disagreement": ("disagreement", "needs teacher and student results"),
+                 "Labels set aside": ("set_aside", "the teacher set no label aside as a "
+                                                   "gross error")}
+#: Score filters that list only the samples scoring above 0.
+NONZERO_FILTERS = {"Labels set aside"}
 
 
 class SampleListModel(QAbstractListModel):
@@ -133,8 +137,10 @@ class DatasetPanel(QWidget):
         self.doc = None
         self.disagreement: np.ndarray | None = None
         self.uncertainty: np.ndarray | None = None
+        self.set_aside: np.ndarray | None = None
         self.labels = {"disagreement": "disagreement {:.3g} (no unit)",
-                       "uncertainty": "uncertainty {:.3g}"}
+                       "uncertainty": "uncertainty {:.3g}",
+                       "set_aside": "{:.0f} labels set aside"}
         self._pending_paths = None
 
     # ------------------------------------------------------------------ API
@@ -142,6 +148,7 @@ class DatasetPanel(QWidget):
         """Show ``doc``'s samples and start streaming thumbnails."""
         self.doc = doc
         self.disagreement = None
+        self.set_aside = None
         self.model.icons.clear()
         self.apply_filter()
         paths = list(doc.collection.image_paths) if doc is not None else []
@@ -167,6 +174,12 @@ class DatasetPanel(QWidget):
         first", or None; ``label`` formats one value with its unit."""
         self.uncertainty = None if scores is None else np.asarray(scores, float)
         self.labels["uncertainty"] = label
+        self.apply_filter()
+
+    def set_labels_set_aside(self, counts: np.ndarray | None) -> None:
+        """Per-sample count ``(N,)`` of labels the teacher set aside as gross errors
+        (:mod:`poselab.nrsfm.outliers`), for "Labels set aside", or None."""
+        self.set_aside = None if counts is None else np.asarray(counts, float)
         self.apply_filter()
 
     def selected_indices(self) -> list[int]:
@@ -219,6 +232,8 @@ class DatasetPanel(QWidget):
             else:
                 missing = ""
                 rows = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+                if mode in NONZERO_FILTERS:
+                    rows = rows[np.nan_to_num(scores[rows]) > 0]
         else:
             rows = np.arange(n)
         self.model.set_rows(doc, rows, scores, label)
