@@ -110,3 +110,14 @@ def test_fit_sets_gross_errors_aside_and_fits_again(monkeypatch):
     assert (found & moved).sum() >= 0.5 * moved.sum(), ((found & moved).sum(), moved.sum())
     assert (found & moved).sum() >= 0.8 * found.sum(), ((found & moved).sum(), found.sum())
     assert info["first_fit_s"] > 0 and result.config["label_outliers"]
+
+
+def test_the_command_line_names_the_samples_with_labels_set_aside():
+    from poselab.cli.nrsfm import set_aside_note
+
+    assert set_aside_note({}, ["a"]) is None
+    ids = [f"img{i}" for i in range(10)]
+    note = set_aside_note({"label_outliers": {"count": 8, "samples": [3, 1, 3, 0, 5, 6, 7, 9],
+                                              "joints": [0] * 8}}, ids)
+    assert note.startswith("8 labels in 7 samples")
+    assert "img0, img1, img3, img5, img6, …" in note  # the first five, then more
