@@ -90,19 +90,21 @@ def run(args: argparse.Namespace) -> int:
 
     if note := describe_choice(ex.get("device_choice")):
         print(f"device auto: {note}")
-    if note := set_aside_note(ex, result.sample_ids):
+    if note := suspect_labels_note(ex, result.sample_ids):
         print(note)
     return 0
 
 
-def set_aside_note(extra: dict, sample_ids) -> str | None:
-    """One line on the labels the fit set aside as gross errors
-    (:mod:`poselab.nrsfm.outliers`), naming up to five samples; None when it set none."""
-    aside = extra.get("label_outliers")
-    if not aside or not aside.get("count"):
+def suspect_labels_note(extra: dict, sample_ids) -> str | None:
+    """One line on the labels that look like gross errors (:mod:`poselab.nrsfm.outliers`),
+    naming up to five samples; None when there were none."""
+    suspect = extra.get("label_outliers")
+    if not suspect or not suspect.get("count"):
         return None
-    samples = sorted(set(aside["samples"]))
+    samples = sorted(set(suspect["samples"]))
     shown = ", ".join(str(sample_ids[i]) for i in samples[:5])
-    return (f"{aside['count']} labels in {len(samples)} samples looked like gross errors and "
-            f"were treated as unlabelled ({shown}{', …' if len(samples) > 5 else ''}; all in "
-            "extra['label_outliers'] of the result, and under 'Labels set aside' in the GUI)")
+    done = ("were treated as unlabelled" if suspect.get("set_aside")
+            else "should be checked")
+    return (f"{suspect['count']} labels in {len(samples)} samples look like gross errors and "
+            f"{done} ({shown}{', …' if len(samples) > 5 else ''}; all in "
+            "extra['label_outliers'] of the result, and under 'Suspect labels' in the GUI)")

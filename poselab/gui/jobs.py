@@ -327,7 +327,7 @@ class JobsMixin:
             self.metrics_panel.set_result(None)
             self.dataset.set_disagreement(None)
             self.dataset.set_uncertainty(None)
-            self.dataset.set_labels_set_aside(None)
+            self.dataset.set_suspect_labels(None)
             return
         if self.metrics_runner.running:
             self._metrics_again = True
@@ -356,10 +356,10 @@ class JobsMixin:
             self.dataset.set_uncertainty(q["per_sample"][key],
                                          f"{QUALITY_NAMES[key].lower()} {{:.3g}} "
                                          f"{q['units'][key]}")
-            self.dataset.set_labels_set_aside(q["per_sample"].get("labels_set_aside"))
+            self.dataset.set_suspect_labels(q["per_sample"].get("suspect_labels"))
         else:
             self.dataset.set_uncertainty(None)
-            self.dataset.set_labels_set_aside(None)
+            self.dataset.set_suspect_labels(None)
         self._show_3d()
 
     @Slot()

@@ -25,10 +25,10 @@ is ~0 by construction and says nothing. These say more:
   absent when they were not). **noise after denoising** (px): the label noise left once each
   label was averaged with its prediction from the other landmarks
   (:mod:`poselab.nrsfm.denoise`; ``extra["label_denoising"]["noise_left"]``; absent when the
-  labels were not denoised). **labels set aside** (landmarks, per sample and in all): labels
-  the teacher took for gross errors and treated as unlabelled
-  (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent when none were) — the
-  ones to look at and correct.
+  labels were not denoised). **suspect labels** (landmarks, per sample and in all): labels
+  that look like gross errors, far from where the teacher's network and the sample's other
+  landmarks put them (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent
+  when there were none) — the ones to look at and correct.
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -47,7 +47,7 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "bone_deviation_pct": "%", "restart_spread": "no unit", "noise_px": "px",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
-         "denoised_noise_px": "px", "labels_set_aside": "landmarks"}
+         "denoised_noise_px": "px", "suspect_labels": "landmarks"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -186,10 +186,10 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         per["reprojection_network_rel_pct"], per.get("bone_deviation_pct"))
     extra = getattr(result, "extra", {}) or {}
     aside = extra.get("label_outliers") or {}
-    if aside.get("count"):  # gross label errors the fit treated as unlabelled (outliers.py)
-        per["labels_set_aside"] = np.bincount(np.asarray(aside["samples"], int),
+    if aside.get("count"):  # labels that look like gross errors (outliers.py)
+        per["suspect_labels"] = np.bincount(np.asarray(aside["samples"], int),
                                               minlength=len(k3)).astype(np.float64)
-        out_set["labels_set_aside"] = float(aside["count"])
+        out_set["suspect_labels"] = float(aside["count"])
     for name, arr in per.items():
         if name not in out_set:
             out_set[name] = float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")

@@ -31,6 +31,7 @@ SMALL_SET_STEPS, SMALL_SET_BATCH = 2000, 128
 #: :data:`HIDDEN_RESTARTS` restarts from :meth:`NRSfMConfig.for_samples`.
 HIDDEN_SHARE, HIDDEN_RESTARTS = 0.1, 5
 BONE_LENGTHS = ("auto", "rigid", "free")
+LABEL_OUTLIERS = ("report", "set_aside", "off")
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,12 @@ class NRSfMConfig(ConfigBase):
             :data:`HIDDEN_SHARE` or more of their landmarks unlabelled (it did not pay there).
         label_outliers: with ``noise_aware``, on sets of more than :data:`SMALL_SET`
             samples: landmarks whose first-fit reprojection and blind-spot prediction both
-            lie far off (gross errors, :mod:`poselab.nrsfm.outliers`) are treated as
-            unlabelled and the fit runs again (about twice the time, for such sets only; the
-            check costs ~1 s on clean labels, ~50 s more when their residuals have a tail).
-            The set-aside landmarks are listed in ``extra["label_outliers"]``.
+            lie far off look like gross errors (:mod:`poselab.nrsfm.outliers`; the check
+            costs ~1 s on clean labels, ~50 s more when the residuals have a tail).
+            ``"report"``: listed in ``extra["label_outliers"]`` (the GUI's "Suspect labels");
+            ``"set_aside"``: also treated as unlabelled in a second fit (about twice the
+            time; measured in README: better on one split, worse on another, so not the
+            default); ``"off"``: no check.
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -197,11 +200,12 @@ class NRSfMConfig(ConfigBase):
         "Denoise noisy labels", None, "",
         help="When the labels of samples in no order are noisy (rigid bones), average each "
              "with its prediction from the sample's other landmarks and fit again"))
-    label_outliers: bool = field(default=True, metadata=hint(
-        "Set aside gross label errors", None, "",
-        help="When some labels lie far from where the network and the sample's other "
-             "landmarks put them (a click on the wrong limb), treat those as unlabelled and "
-             "fit again"))
+    label_outliers: str = field(default="report", metadata=hint(
+        "Gross label errors", None, "", choices=LABEL_OUTLIERS,
+        help="Labels far from where the network and the sample's other landmarks put them "
+             "(a click on the wrong limb): report lists them (Suspect labels); set_aside "
+             "also treats them as unlabelled and fits again (not the default: it helped on "
+             "one test set and hurt on another); off skips the check"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "
@@ -239,6 +243,9 @@ class NRSfMConfig(ConfigBase):
         if self.bone_lengths not in BONE_LENGTHS:
             raise PoselabError(f"NRSfMConfig: bone_lengths must be one of {BONE_LENGTHS}, "
                                f"got {self.bone_lengths!r}")
+        if self.label_outliers not in LABEL_OUTLIERS:
+            raise PoselabError(f"NRSfMConfig: label_outliers must be one of {LABEL_OUTLIERS}, "
+                               f"got {self.label_outliers!r}")
         for name, lo in (("steps", 1), ("restarts", 1), ("batch_size", 2), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise PoselabError(f"NRSfMConfig: {name} must be ≥ {lo}")

@@ -441,7 +441,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                  extra["reflection_mirrored_after"])
     if config.noise_aware and config.exact_2d and (config.smooth_sequences
                                                    or config.denoise_labels
-                                                   or config.label_outliers):
+                                                   or config.label_outliers != "off"):
         # noisy labels (told by this network): fitted again on cleaner ones (relabel.py) --
         # a network trained on noisy labels learns a worse shape model
         from poselab.nrsfm.relabel import cleaner_labels
@@ -463,12 +463,14 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                 log.info("%s", message)
             yield Progress("label cleaning", done, total, {}, clock.eta(done), message,
                            kind="step" if K else "info")
-        if cleaner is not None:
+        if cleaner is not None and not cleaner.refit:  # suspect labels, only reported
+            extra["label_outliers"] = cleaner.suspect
+        if cleaner is not None and cleaner.refit:
             del run, data
             # the device this fit chose: the second fit does not measure again
             inner = fit(cleaner.collection, config.replace(smooth_sequences=False,
                                                            denoise_labels=False,
-                                                           label_outliers=False, device=device),
+                                                           label_outliers="off", device=device),
                         cancel, known_noise=cleaner.known_noise)
             while True:  # its steps continue this fit's count: the progress bar goes on
                 try:
@@ -480,8 +482,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             first_s = time.perf_counter() - t_start
             if cleaner.kind:
                 result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
-            if cleaner.set_aside:
-                result.extra["label_outliers"] = {**cleaner.set_aside, "first_fit_s": first_s}
+            if cleaner.suspect:
+                result.extra["label_outliers"] = {**cleaner.suspect, "first_fit_s": first_s}
             result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
             if cleaner.noise_px is not None:

@@ -4,8 +4,9 @@ After the first fit's training, :func:`poselab.nrsfm.fit` asks :func:`cleaner_la
 whether the labels are worth cleaning, and if so fits again on the cleaned copy with their
 remaining noise known (the output step then weights them by it). First, gross errors
 (``NRSfMConfig.label_outliers``): landmarks that both the first network and the sample's other
-landmarks put far away (:mod:`poselab.nrsfm.outliers`) are treated as unlabelled in the copy.
-Then two cleanings of the rest, the second after the first for a noisy sequence of bodies:
+landmarks put far away (:mod:`poselab.nrsfm.outliers`) are reported, and with ``"set_aside"``
+treated as unlabelled in the copy. Then two cleanings of the rest, the second after the first
+for a noisy sequence of bodies:
 
 - **a noisy sequence** (``NRSfMConfig.smooth_sequences``): the labels are smoothed along the
   samples' order by the width of least estimated risk (:mod:`poselab.nrsfm.temporal`,
@@ -63,8 +64,9 @@ class Cleaner:
             aside only; the key in ``NRSfMResult.extra``).
         info: JSON-ready figures saved under ``extra[kind]``; ``info["denoised"]`` when
             the labels were denoised (after smoothing, for a sequence).
-        set_aside: :meth:`poselab.nrsfm.outliers.LabelCheck.info` when gross errors were
-            set aside (saved under ``extra["label_outliers"]``), else empty.
+        suspect: :meth:`poselab.nrsfm.outliers.LabelCheck.info` when labels look like gross
+            errors (saved under ``extra["label_outliers"]``; ``suspect["set_aside"]`` when
+            they are unlabelled in ``collection``), else empty.
     """
 
     collection: PoseCollection
@@ -72,7 +74,12 @@ class Cleaner:
     noise_px: float | None
     kind: str
     info: dict = field(default_factory=dict)
-    set_aside: dict = field(default_factory=dict)
+    suspect: dict = field(default_factory=dict)
+
+    @property
+    def refit(self) -> bool:
+        """Whether the labels changed, so that the fit runs again on them."""
+        return self.known_noise is not None or bool(self.suspect.get("set_aside"))
 
 
 def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
@@ -90,7 +97,8 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
         ``(steps done, steps in all, message)`` of the cleaning (steps 0 for a message).
 
     Returns:
-        A :class:`Cleaner`, or None to keep the labels.
+        A :class:`Cleaner` (with ``refit`` False when it only reports suspect labels), or
+        None to keep the labels.
     """
     from poselab.nrsfm import denoise
     from poselab.nrsfm.articulation import rigid_wanted
@@ -98,17 +106,21 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
     from poselab.nrsfm.temporal import temporal_noise
 
     cleaned, kind, info, noise, known = collection, "", {}, None, None
-    set_aside: dict = {}
-    if config.label_outliers and collection.num_samples >= DENOISE_MIN_SAMPLES:
+    suspect: dict = {}
+    if config.label_outliers != "off" and collection.num_samples >= DENOISE_MIN_SAMPLES:
         check = yield from _gross_errors(X, tau, inputs, collection, config, cancel)
         if check.any:
-            set_aside = check.info()
-            yield 0, 0, (f"{set_aside['count']} labels ({100 * set_aside['share']:.2g} %) lie far "
-                         "from where the network and their sample's other landmarks put them: "
-                         "set aside as unlabelled, fitting again")
-            cleaned = collection.copy()
-            cleaned.visibility = np.where(check.flagged, 0, cleaned.visibility).astype(np.uint8)
-            inputs = dataclasses.replace(inputs, mask=inputs.mask * ~check.flagged)
+            aside = config.label_outliers == "set_aside"
+            suspect = {**check.info(), "set_aside": aside}
+            yield 0, 0, (f"{suspect['count']} labels ({100 * suspect['share']:.2g} %) lie far "
+                         "from where the network and their sample's other landmarks put them"
+                         + (": set aside as unlabelled, fitting again" if aside else
+                            " (listed as suspect labels)"))
+            if aside:
+                cleaned = collection.copy()
+                cleaned.visibility = np.where(check.flagged, 0,
+                                              cleaned.visibility).astype(np.uint8)
+                inputs = dataclasses.replace(inputs, mask=inputs.mask * ~check.flagged)
     if config.smooth_sequences:
         width, noise = sequence_smoothing(X, inputs, tau, collection.skeleton,
                                           config.bone_lengths)
@@ -156,10 +168,11 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
                 info["denoised"] = figures
             else:
                 kind, info = "label_denoising", figures
-    if known is None and not set_aside:
-        return None
+    if known is None and not suspect.get("set_aside"):
+        # nothing to fit again on (suspect labels only reported: Cleaner.refit is False)
+        return Cleaner(collection, None, None, "", {}, suspect) if suspect else None
     return Cleaner(cleaned, known, noise, kind if known is not None else "",
-                   info if known is not None else {}, set_aside)
+                   info if known is not None else {}, suspect)
 
 
 def _gross_errors(X, tau, inputs, collection: PoseCollection, config, cancel

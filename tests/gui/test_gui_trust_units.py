@@ -136,17 +136,17 @@ def test_ground_truth_only_beside_mm_predictions_in_their_frame(qtbot, window, s
                                atol=1e-2)
 
 
-def test_labels_set_aside_are_listed_for_correction(qtbot, window, small_folder):
+def test_suspect_labels_are_listed_for_correction(qtbot, window, small_folder):
     open_and_wait(qtbot, window, small_folder)
     window.metrics = None
-    window.dataset.filter_box.setCurrentText("Labels set aside")
-    assert "set no label aside" in window.dataset.count_label.text()
+    window.dataset.filter_box.setCurrentText("Suspect labels")
+    assert "no label that looks like a gross error" in window.dataset.count_label.text()
     teacher = fake_teacher(window.doc.collection)
     teacher.extra["label_outliers"] = {"count": 3, "share": 0.01, "samples": [4, 2, 4],
                                        "joints": [0, 5, 7]}
     window.doc.set_teacher(teacher)
     qtbot.waitUntil(lambda: window.metrics is not None, timeout=20000)
-    # only the samples with labels set aside, most first
+    # only the samples with suspect labels, most first
     assert list(window.dataset.model.rows) == [4, 2]
-    assert "2 labels set aside" in window.dataset.model.data(window.dataset.model.index(0))
-    assert "Labels set aside (gross errors)" in window.metrics_panel.label.text()
+    assert "2 suspect labels" in window.dataset.model.data(window.dataset.model.index(0))
+    assert "Suspect labels (gross errors?)" in window.metrics_panel.label.text()

@@ -74,11 +74,11 @@ def test_relative_uncertainty_and_quality_fallbacks():
                   {"sequence_smoothing": {"samples": 2.0, "denoised": {"noise_left": 3.5}}}):
         q3 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **extra}}), w, vis)
         assert q3["set"]["denoised_noise_px"] == 3.5 and q3["units"]["denoised_noise_px"] == "px"
-    assert "labels_set_aside" not in q["set"]  # no gross errors set aside: nothing shown
+    assert "suspect_labels" not in q["set"]  # no gross errors set aside: nothing shown
     aside = {"label_outliers": {"count": 3, "samples": [1, 1, 0], "joints": [0, 2, 1]}}
     q4 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **aside}}), w, vis)
-    assert q4["set"]["labels_set_aside"] == 3.0
-    np.testing.assert_array_equal(q4["per_sample"]["labels_set_aside"], [1.0, 2.0])
+    assert q4["set"]["suspect_labels"] == 3.0
+    np.testing.assert_array_equal(q4["per_sample"]["suspect_labels"], [1.0, 2.0])
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)
     assert q["rank_by"] == "least_certain_score"

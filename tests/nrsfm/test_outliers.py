@@ -1,4 +1,5 @@
-"""Gross label errors (poselab.nrsfm.outliers): found without 3D, set aside, fitted again."""
+"""Gross label errors (poselab.nrsfm.outliers): found without 3D, reported, or set aside and
+fitted again."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_moved_landmarks_are_found_and_clean_sets_pay_nothing(monkeypatch):
     assert not check.any and not steps and np.isnan(check.sure_share)
 
 
-def test_gross_errors_are_set_aside_for_the_second_fit(monkeypatch):
+def test_gross_errors_are_reported_or_set_aside_for_the_second_fit(monkeypatch):
     from poselab.nrsfm import NRSfMConfig
     from poselab.nrsfm.relabel import cleaner_labels
 
@@ -75,49 +76,74 @@ def test_gross_errors_are_set_aside_for_the_second_fit(monkeypatch):
     sk = get_skeleton("h36m17")
     inputs, truth, kp, moved = _bodies_with_gross_errors(0.03)
     coll = PoseCollection(sk, kp.astype(np.float32))
+    tau = np.zeros((len(kp), 2))
     messages: list = []
-    cleaner = drain(cleaner_labels(truth, np.zeros((len(kp), 2)), inputs, coll, NRSfMConfig()),
-                    messages.append)
-    aside = cleaner.collection.visibility == 0
-    assert (aside & moved).sum() >= 0.95 * moved.sum() and aside.sum() == cleaner.set_aside[
-        "count"]
-    assert np.array_equal(cleaner.collection.keypoints_2d[~aside], coll.keypoints_2d[~aside])
+    aside = NRSfMConfig(label_outliers="set_aside")
+    cleaner = drain(cleaner_labels(truth, tau, inputs, coll, aside), messages.append)
+    unlabelled = cleaner.collection.visibility == 0
+    assert (unlabelled & moved).sum() >= 0.95 * moved.sum()
+    assert unlabelled.sum() == cleaner.suspect["count"] and cleaner.suspect["set_aside"]
+    assert np.array_equal(cleaner.collection.keypoints_2d[~unlabelled],
+                          coll.keypoints_2d[~unlabelled])
     assert coll.unlabelled_share == 0  # the caller's collection is untouched
     # the rest is about exact (1 px): not denoised, the second fit estimates its own noise
-    assert cleaner.kind == "" and cleaner.known_noise is None
+    assert cleaner.refit and cleaner.kind == "" and cleaner.known_noise is None
     assert any("set aside" in m[2] for m in messages)
-    off = drain(cleaner_labels(truth, np.zeros((len(kp), 2)), inputs, coll,
-                               NRSfMConfig(label_outliers=False)))
-    assert off is None or not off.set_aside
+    # the default only reports them: every label stays labelled (the errors still pass for
+    # label noise here, so the labels are denoised as before)
+    report = drain(cleaner_labels(truth, tau, inputs, coll, NRSfMConfig()))
+    assert report.kind == "label_denoising"
+    assert np.array_equal(report.collection.visibility, coll.visibility)
+    assert report.suspect["count"] == cleaner.suspect["count"] and not report.suspect["set_aside"]
+    quiet = drain(cleaner_labels(truth, tau, inputs, coll,
+                                 NRSfMConfig(denoise_labels=False, smooth_sequences=False)))
+    assert not quiet.refit and quiet.collection is coll and quiet.suspect["count"] > 0
+    off = drain(cleaner_labels(truth, tau, inputs, coll, NRSfMConfig(label_outliers="off")))
+    assert not off.suspect  # not checked (the labels are denoised as before)
 
 
-def test_fit_sets_gross_errors_aside_and_fits_again(monkeypatch):
+def test_fit_reports_gross_errors_or_sets_them_aside(monkeypatch):
     from poselab.nrsfm import NRSfMConfig, fit
 
     monkeypatch.setattr(denoise, "STEPS", 300)
     monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 250)
     config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=600, restarts=1, batch_size=128,
-                         self_training=1)
+                         self_training=1, label_outliers="set_aside")
     # a short fit's network misses every landmark by more than a long one's: the moved ones are
     # moved further (a click on another limb) and the network's tail starts nearer
     monkeypatch.setattr(outliers, "TAIL_SIGMAS", 4.0)
     inputs, _, kp, moved = _bodies_with_gross_errors(0.03, n=400, far=(150.0, 250.0))
     coll = PoseCollection(get_skeleton("h36m17"), kp.astype(np.float32))
-    result = drain(fit(coll, config))
+    steps: list = []
+    result = drain(fit(coll, config), steps.append)
     info = result.extra["label_outliers"]
     found = np.zeros(moved.shape, bool)
     found[info["samples"], info["joints"]] = True
     assert (found & moved).sum() >= 0.5 * moved.sum(), ((found & moved).sum(), moved.sum())
     assert (found & moved).sum() >= 0.8 * found.sum(), ((found & moved).sum(), found.sum())
-    assert info["first_fit_s"] > 0 and result.config["label_outliers"]
+    assert info["set_aside"] and info["first_fit_s"] > 0
+    assert result.config["label_outliers"] == "set_aside"
+    done = [p.step for p in steps if p.kind == "step"]
+    assert done[-1] > 2 * 600  # the check's predictor and the second fit go on
+    # reported only (the default): listed, and no second fit for them (the labels are not
+    # denoised here, which would fit again for their apparent noise)
+    steps = []
+    report = config.replace(label_outliers="report", denoise_labels=False,
+                            smooth_sequences=False)
+    result = drain(fit(coll, report), steps.append)
+    assert not result.extra["label_outliers"]["set_aside"]
+    assert result.extra["label_outliers"]["count"] > 0.5 * moved.sum()
+    assert not any("fitting again" in (p.message or "") for p in steps)
 
 
-def test_the_command_line_names_the_samples_with_labels_set_aside():
-    from poselab.cli.nrsfm import set_aside_note
+def test_the_command_line_names_the_samples_with_suspect_labels():
+    from poselab.cli.nrsfm import suspect_labels_note
 
-    assert set_aside_note({}, ["a"]) is None
+    assert suspect_labels_note({}, ["a"]) is None
     ids = [f"img{i}" for i in range(10)]
-    note = set_aside_note({"label_outliers": {"count": 8, "samples": [3, 1, 3, 0, 5, 6, 7, 9],
-                                              "joints": [0] * 8}}, ids)
-    assert note.startswith("8 labels in 7 samples")
+    suspect = {"count": 8, "samples": [3, 1, 3, 0, 5, 6, 7, 9], "joints": [0] * 8}
+    note = suspect_labels_note({"label_outliers": suspect}, ids)
+    assert note.startswith("8 labels in 7 samples") and "should be checked" in note
     assert "img0, img1, img3, img5, img6, …" in note  # the first five, then more
+    note = suspect_labels_note({"label_outliers": {**suspect, "set_aside": True}}, ids)
+    assert "treated as unlabelled" in note

@@ -33,14 +33,14 @@ from poselab.gui.workers import JobRunner
 log = logging.getLogger(__name__)
 
 FILTERS = ("All", "Incomplete", "Edited", "Excluded", "Unreadable images",
-           "Least certain first", "Largest disagreement", "Labels set aside")
+           "Least certain first", "Largest disagreement", "Suspect labels")
 #: Filters that sort by a per-sample score: (attribute of the panel, text when it is missing).
 SCORE_FILTERS = {"Least certain first": ("uncertainty", "needs a teacher (Reconstruct)"),
                  "Largest disagreement": ("disagreement", "needs teacher and student results"),
-                 "Labels set aside": ("set_aside", "the teacher set no label aside as a "
-                                                   "gross error")}
+                 "Suspect labels": ("suspect", "the teacher found no label that looks "
+                                               "like a gross error")}
 #: Score filters that list only the samples scoring above 0.
-NONZERO_FILTERS = {"Labels set aside"}
+NONZERO_FILTERS = {"Suspect labels"}
 
 
 class SampleListModel(QAbstractListModel):
@@ -137,10 +137,10 @@ class DatasetPanel(QWidget):
         self.doc = None
         self.disagreement: np.ndarray | None = None
         self.uncertainty: np.ndarray | None = None
-        self.set_aside: np.ndarray | None = None
+        self.suspect: np.ndarray | None = None
         self.labels = {"disagreement": "disagreement {:.3g} (no unit)",
                        "uncertainty": "uncertainty {:.3g}",
-                       "set_aside": "{:.0f} labels set aside"}
+                       "suspect": "{:.0f} suspect labels"}
         self._pending_paths = None
 
     # ------------------------------------------------------------------ API
@@ -148,7 +148,7 @@ class DatasetPanel(QWidget):
         """Show ``doc``'s samples and start streaming thumbnails."""
         self.doc = doc
         self.disagreement = None
-        self.set_aside = None
+        self.suspect = None
         self.model.icons.clear()
         self.apply_filter()
         paths = list(doc.collection.image_paths) if doc is not None else []
@@ -176,10 +176,10 @@ class DatasetPanel(QWidget):
         self.labels["uncertainty"] = label
         self.apply_filter()
 
-    def set_labels_set_aside(self, counts: np.ndarray | None) -> None:
-        """Per-sample count ``(N,)`` of labels the teacher set aside as gross errors
-        (:mod:`poselab.nrsfm.outliers`), for "Labels set aside", or None."""
-        self.set_aside = None if counts is None else np.asarray(counts, float)
+    def set_suspect_labels(self, counts: np.ndarray | None) -> None:
+        """Per-sample count ``(N,)`` of labels the teacher found to look like gross errors
+        (:mod:`poselab.nrsfm.outliers`), for "Suspect labels", or None."""
+        self.suspect = None if counts is None else np.asarray(counts, float)
         self.apply_filter()
 
     def selected_indices(self) -> list[int]:

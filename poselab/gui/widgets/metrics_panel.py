@@ -27,7 +27,7 @@ QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "uncertainty_pct": "Uncertainty", "uncertainty_mm": "Uncertainty",
                  "bone_deviation_pct": "Bone-length deviation",
                  "least_certain_score": "Least-certain score",
-                 "labels_set_aside": "Labels set aside (gross errors)"}
+                 "suspect_labels": "Suspect labels (gross errors?)"}
 QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ",
                      "smoothing_samples": "Labels smoothed over",
                      "denoised_noise_px": "2D label noise after denoising"}
