@@ -51,7 +51,10 @@ time, for such sets only). Label noise drove small sequences into bad minima: e3
 the labels smoothed over 2 samples 0.071 and 0.074. Noisy samples in no order, with rigid
 bones (``config.denoise_labels``): each label is averaged with its prediction from the
 sample's other landmarks (:mod:`poselab.nrsfm.denoise`) and the fit runs again on those
-(:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise module).
+(:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise module). Before
+either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outliers`,
+``config.label_outliers``): reported in ``extra["label_outliers"]``, or set aside as
+unlabelled for a second fit.
 """
 
 from __future__ import annotations
@@ -228,7 +231,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         :class:`Progress` (stage ``"restart r/R"``, or ``"restarts 1-R"`` when they train
         side by side in threads (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch
         thread; the same result), ``"fit"``, ``"reflection repair"``, ``"label cleaning"``
-        (smoothing or denoising noisy labels before the second fit, whose stages follow) or
+        (checking for gross errors, smoothing or denoising noisy labels before the second fit,
+        whose stages follow) or
         ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s).
 
     Returns:
