@@ -110,10 +110,10 @@ class NRSfMConfig(ConfigBase):
             samples: landmarks whose first-fit reprojection and blind-spot prediction both
             lie far off look like gross errors (:mod:`poselab.nrsfm.outliers`; the check
             costs ~1 s on clean labels, ~50 s more when the residuals have a tail).
-            ``"report"``: listed in ``extra["label_outliers"]`` (the GUI's "Suspect labels");
-            ``"set_aside"``: also treated as unlabelled in a second fit (about twice the
-            time; measured in README: better on one split, worse on another, so not the
-            default); ``"off"``: no check.
+            They are listed in ``extra["label_outliers"]`` (the GUI's "Suspect labels");
+            ``"set_aside"`` (default): also treated as unlabelled in a second fit (about
+            twice the time, for such sets only; the labels are then not denoised);
+            ``"report"``: only listed; ``"off"``: no check.
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -200,12 +200,11 @@ class NRSfMConfig(ConfigBase):
         "Denoise noisy labels", None, "",
         help="When the labels of samples in no order are noisy (rigid bones), average each "
              "with its prediction from the sample's other landmarks and fit again"))
-    label_outliers: str = field(default="report", metadata=hint(
+    label_outliers: str = field(default="set_aside", metadata=hint(
         "Gross label errors", None, "", choices=LABEL_OUTLIERS,
         help="Labels far from where the network and the sample's other landmarks put them "
-             "(a click on the wrong limb): report lists them (Suspect labels); set_aside "
-             "also treats them as unlabelled and fits again (not the default: it helped on "
-             "one test set and hurt on another); off skips the check"))
+             "(a click on the wrong limb), listed as Suspect labels: set_aside treats them as "
+             "unlabelled and fits again; report only lists them; off skips the check"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "

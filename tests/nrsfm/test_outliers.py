@@ -86,17 +86,21 @@ def test_gross_errors_are_reported_or_set_aside_for_the_second_fit(monkeypatch):
     assert np.array_equal(cleaner.collection.keypoints_2d[~unlabelled],
                           coll.keypoints_2d[~unlabelled])
     assert coll.unlabelled_share == 0  # the caller's collection is untouched
-    # the rest is about exact (1 px): not denoised, the second fit estimates its own noise
+    # the rest is not denoised once errors were set aside (the same labels reported only are,
+    # below): the second fit estimates its own noise
     assert cleaner.refit and cleaner.kind == "" and cleaner.known_noise is None
     assert any("set aside" in m[2] for m in messages)
-    # the default only reports them: every label stays labelled (the errors still pass for
-    # label noise here, so the labels are denoised as before)
-    report = drain(cleaner_labels(truth, tau, inputs, coll, NRSfMConfig()))
+    assert NRSfMConfig().label_outliers == "set_aside"  # the default
+    # only reported: every label stays labelled (the errors still pass for label noise here,
+    # so the labels are denoised as before)
+    report = drain(cleaner_labels(truth, tau, inputs, coll,
+                                  NRSfMConfig(label_outliers="report")))
     assert report.kind == "label_denoising"
     assert np.array_equal(report.collection.visibility, coll.visibility)
     assert report.suspect["count"] == cleaner.suspect["count"] and not report.suspect["set_aside"]
     quiet = drain(cleaner_labels(truth, tau, inputs, coll,
-                                 NRSfMConfig(denoise_labels=False, smooth_sequences=False)))
+                                 NRSfMConfig(label_outliers="report", denoise_labels=False,
+                                             smooth_sequences=False)))
     assert not quiet.refit and quiet.collection is coll and quiet.suspect["count"] > 0
     off = drain(cleaner_labels(truth, tau, inputs, coll, NRSfMConfig(label_outliers="off")))
     assert not off.suspect  # not checked (the labels are denoised as before)
@@ -125,7 +129,7 @@ def test_fit_reports_gross_errors_or_sets_them_aside(monkeypatch):
     assert result.config["label_outliers"] == "set_aside"
     done = [p.step for p in steps if p.kind == "step"]
     assert done[-1] > 2 * 600  # the check's predictor and the second fit go on
-    # reported only (the default): listed, and no second fit for them (the labels are not
+    # reported only: listed, and no second fit for them (the labels are not
     # denoised here, which would fit again for their apparent noise)
     steps = []
     report = config.replace(label_outliers="report", denoise_labels=False,
