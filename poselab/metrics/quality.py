@@ -185,11 +185,11 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
     per["least_certain_score"] = least_certain_score(
         per["reprojection_network_rel_pct"], per.get("bone_deviation_pct"))
     extra = getattr(result, "extra", {}) or {}
-    aside = extra.get("label_outliers") or {}
-    if aside.get("count"):  # labels that look like gross errors (outliers.py)
-        per["suspect_labels"] = np.bincount(np.asarray(aside["samples"], int),
-                                              minlength=len(k3)).astype(np.float64)
-        out_set["suspect_labels"] = float(aside["count"])
+    suspect = extra.get("label_outliers") or {}
+    if suspect.get("count"):  # labels that look like gross errors (outliers.py)
+        per["suspect_labels"] = np.bincount(np.asarray(suspect["samples"], int),
+                                            minlength=len(k3)).astype(np.float64)
+        out_set["suspect_labels"] = float(suspect["count"])
     for name, arr in per.items():
         if name not in out_set:
             out_set[name] = float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")

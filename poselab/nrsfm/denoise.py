@@ -183,7 +183,8 @@ def blind_spot_predictions(keypoints_2d: np.ndarray, observed: np.ndarray,
 
 
 def denoise_labels(keypoints_2d: np.ndarray, observed: np.ndarray, noise_px: float,
-                   steps: int = STEPS, seed: int = 0, cancel: CancelToken | None = None
+                   steps: int = STEPS, seed: int = 0, cancel: CancelToken | None = None,
+                   predictions: np.ndarray | None = None
                    ) -> Generator[tuple[int, int], None, Denoised]:
     """Average each observed label with its blind-spot prediction (module docstring).
 
@@ -192,9 +193,11 @@ def denoise_labels(keypoints_2d: np.ndarray, observed: np.ndarray, noise_px: flo
         noise_px: the labels' noise σ, pixels per coordinate (estimated from the data:
             :func:`poselab.nrsfm.noise_aware.label_noise`), > 0.
         steps, seed, cancel: as :func:`blind_spot_predictions`.
+        predictions: its output for these labels when already made (the gross-error check of
+            :mod:`poselab.nrsfm.outliers` trains the same predictor); None: made here.
 
     Yields:
-        ``(steps done, steps in all)``.
+        ``(steps done, steps in all)`` (none when ``predictions`` are given).
 
     Returns:
         :class:`Denoised`; the labels unchanged (weights 0) for sets of fewer than
@@ -211,7 +214,8 @@ def denoise_labels(keypoints_2d: np.ndarray, observed: np.ndarray, noise_px: flo
     if N < MIN_SAMPLES or J < MIN_JOINTS:
         return Denoised(kp.astype(np.float32), float(noise_px), np.full(J, np.inf),
                         np.zeros(J))
-    P = yield from blind_spot_predictions(kp, obs, steps, seed, cancel)
+    P = (np.asarray(predictions, np.float64) if predictions is not None
+         else (yield from blind_spot_predictions(kp, obs, steps, seed, cancel)))
     ok = np.isfinite(P[..., 0])
     s2 = float(noise_px) ** 2
     weight = np.zeros(J)

@@ -289,12 +289,18 @@ def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray
     return np.sqrt(r2.sum(1) / np.maximum(np.asarray(mask, np.float64).sum(1), 1))
 
 
-def landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
+def landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale, chunk: int = 8192
+                         ) -> np.ndarray:
     """``(N, J)`` reprojection error of each landmark of the network's shapes ``X``, pixels
-    (0 where unobserved). Arguments as :func:`estimate_noise`."""
-    prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, None, None,
-                   NoiseModel(1.0, 1.0, 1.0, 0.0))
-    return np.linalg.norm(prob.px_residual(prob.X), axis=-1)
+    (0 where unobserved). Arguments as :func:`estimate_noise`; ``chunk`` samples at a time
+    (the linear system of :class:`Problem` is ``(N, J, 2, 3)`` float64)."""
+    out = np.empty(np.shape(mask), np.float64)
+    for i in range(0, len(out), chunk):
+        sel = slice(i, i + chunk)
+        prob = Problem(X[sel], n[sel], mask[sel], tau[sel], sigma[sel], ray_centre[sel],
+                       scale[sel], None, None, NoiseModel(1.0, 1.0, 1.0, 0.0))
+        out[sel] = np.linalg.norm(prob.px_residual(prob.X), axis=-1)
+    return out
 
 
 def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,

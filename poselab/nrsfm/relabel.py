@@ -108,6 +108,7 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
 
     cleaned, kind, info, noise, known = collection, "", {}, None, None
     suspect: dict = {}
+    check = None
     if config.label_outliers != "off" and collection.num_samples >= DENOISE_MIN_SAMPLES:
         check = yield from _gross_errors(X, tau, inputs, collection, config, cancel)
         if check.any:
@@ -152,9 +153,12 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
         if noise is not None:
             yield 0, 0, (f"noisy labels (noise {noise:.3g} px): predicting each landmark from "
                          "the others, then fitting again")
+            # the gross-error check's predictor saw these very labels: not trained twice
+            same = check is not None and cleaned is collection
             job = denoise.denoise_labels(cleaned.keypoints_2d, cleaned.observed,
                                          noise if known is None else known, denoise.STEPS,
-                                         config.seed, cancel)
+                                         config.seed, cancel,
+                                         check.predictions if same else None)
             while True:
                 try:
                     k, K = next(job)
