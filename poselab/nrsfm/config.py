@@ -112,7 +112,8 @@ class NRSfMConfig(ConfigBase):
             costs ~1 s on clean labels, ~50 s more when the residuals have a tail).
             They are listed in ``extra["label_outliers"]`` (the GUI's "Suspect labels");
             ``"set_aside"`` (default): also treated as unlabelled in a second fit (about
-            twice the time, for such sets only; the labels are then not denoised);
+            twice the time, for such sets only; the rest is denoised when its noise,
+            estimated without the far-out landmarks, calls for it);
             ``"report"``: only listed; ``"off"``: no check.
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without

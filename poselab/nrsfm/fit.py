@@ -471,6 +471,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             extra["label_outliers"] = cleaner.suspect
         if cleaner is not None and cleaner.refit:
             del run, data
+            first_s = time.perf_counter() - t_start  # the first fit and the cleaning
             # the device this fit chose: the second fit does not measure again
             inner = fit(cleaner.collection, config.replace(smooth_sequences=False,
                                                            denoise_labels=False,
@@ -483,7 +484,6 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                     result = stop.value
                     break
                 yield dataclasses.replace(p, step=p.step + done, total=p.total + done)
-            first_s = time.perf_counter() - t_start
             if cleaner.kind:
                 result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
             if cleaner.suspect:

@@ -26,11 +26,11 @@ def test_scores_are_in_units_of_each_joints_robust_sigma():
 
 
 def _bodies_with_gross_errors(share: float, n: int = 600, seed: int = 0,
-                              far: tuple[float, float] = (60.0, 100.0)):
-    """Labelled bodies (1 px noise, ~300 px tall); a ``share`` of the landmarks moved ``far``
-    (60–100 px) in a random direction. Returns inputs (moved), the true shapes (the "network"), the
-    pixels, and the moved mask."""
-    inputs, truth, _ = labelled_bodies(1.0, n=n, seed=seed)
+                              far: tuple[float, float] = (60.0, 100.0), sigma: float = 1.0):
+    """Labelled bodies (``sigma`` px noise, ~300 px tall); a ``share`` of the landmarks moved
+    ``far`` (60–100 px) in a random direction. Returns inputs (moved), the true shapes (the
+    "network"), the pixels, and the moved mask."""
+    inputs, truth, _ = labelled_bodies(sigma, n=n, seed=seed)
     rng = np.random.default_rng(seed + 1)
     moved = rng.random(inputs.mask.shape) < share
     angle = rng.uniform(0, 2 * np.pi, moved.shape)
@@ -86,8 +86,9 @@ def test_gross_errors_are_reported_or_set_aside_for_the_second_fit(monkeypatch):
     assert np.array_equal(cleaner.collection.keypoints_2d[~unlabelled],
                           coll.keypoints_2d[~unlabelled])
     assert coll.unlabelled_share == 0  # the caller's collection is untouched
-    # the rest is not denoised once errors were set aside (the same labels reported only are,
-    # below): the second fit estimates its own noise
+    # the rest (1 px of noise, estimated without the far-out landmarks) is under the
+    # exact-labels line: not denoised, the second fit estimates its own noise (the same labels
+    # reported only are, below: their errors pass for noise)
     assert cleaner.refit and cleaner.kind == "" and cleaner.known_noise is None
     assert any("set aside" in m[2] for m in messages)
     assert NRSfMConfig().label_outliers == "set_aside"  # the default
@@ -104,6 +105,50 @@ def test_gross_errors_are_reported_or_set_aside_for_the_second_fit(monkeypatch):
     assert not quiet.refit and quiet.collection is coll and quiet.suspect["count"] > 0
     off = drain(cleaner_labels(truth, tau, inputs, coll, NRSfMConfig(label_outliers="off")))
     assert not off.suspect  # not checked (the labels are denoised as before)
+
+
+def test_noise_left_after_setting_errors_aside_is_estimated_without_far_out_landmarks():
+    """Errors the flag misses would pass for label noise; the estimate leaves out landmarks
+    scoring above TRIM (here scored by the true shapes as the "network")."""
+    from poselab.nrsfm.noise_aware import label_noise
+    from poselab.nrsfm.outliers import TRIM, LabelCheck
+    from poselab.nrsfm.relabel import _trimmed
+
+    sk = get_skeleton("h36m17")
+    inputs, truth, _, moved = _bodies_with_gross_errors(0.02, sigma=3.0, far=(20.0, 40.0))
+    tau = np.zeros((len(truth), 2))
+    residual = _residual(inputs, truth)
+    score = combined_scores(residual, residual, np.ones(moved.shape, bool))
+    check = LabelCheck(np.zeros(moved.shape, bool), 0.0, 0.0, None, score)
+    raw = label_noise(truth, inputs, tau, sk)
+    trimmed = _trimmed(inputs, check, {"set_aside": True})
+    assert np.array_equal(trimmed.mask == 0, score > TRIM) and (score > TRIM)[moved].all()
+    assert raw > 1.2 * 3.0  # 20–40 px moves on 2 % of the landmarks: 3.73 px
+    assert abs(label_noise(truth, trimmed, tau, sk) - 3.0) < 0.25 * 3.0  # 2.84 px
+    # only after errors were set aside; without the check's scores, as given
+    assert _trimmed(inputs, check, {"set_aside": False}) is inputs
+    assert _trimmed(inputs, LabelCheck(check.flagged, 0.0), {"set_aside": True}) is inputs
+
+
+def test_noisy_labels_with_gross_errors_are_set_aside_then_denoised(monkeypatch):
+    from poselab.nrsfm import NRSfMConfig
+    from poselab.nrsfm.relabel import cleaner_labels
+
+    monkeypatch.setattr(denoise, "STEPS", 300)
+    monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 300)
+    inputs, truth, kp, moved = _bodies_with_gross_errors(0.03, sigma=3.0)
+    coll = PoseCollection(get_skeleton("h36m17"), kp.astype(np.float32))
+    cleaner = drain(cleaner_labels(truth, np.zeros((len(kp), 2)), inputs, coll,
+                                   NRSfMConfig()))
+    unlabelled = cleaner.collection.visibility == 0
+    assert cleaner.suspect["set_aside"] and (unlabelled & moved).sum() >= 0.95 * moved.sum()
+    assert cleaner.kind == "label_denoising" and abs(cleaner.noise_px - 3.0) < 0.75
+    assert cleaner.known_noise < cleaner.noise_px  # the denoising left less noise
+    # the labels set aside are unlabelled and kept as given; the rest moved
+    assert np.array_equal(cleaner.collection.keypoints_2d[unlabelled],
+                          coll.keypoints_2d[unlabelled])
+    assert not np.allclose(cleaner.collection.keypoints_2d[~unlabelled],
+                           coll.keypoints_2d[~unlabelled])
 
 
 def test_fit_reports_gross_errors_or_sets_them_aside(monkeypatch):
@@ -125,7 +170,7 @@ def test_fit_reports_gross_errors_or_sets_them_aside(monkeypatch):
     found[info["samples"], info["joints"]] = True
     assert (found & moved).sum() >= 0.5 * moved.sum(), ((found & moved).sum(), moved.sum())
     assert (found & moved).sum() >= 0.8 * found.sum(), ((found & moved).sum(), found.sum())
-    assert info["set_aside"] and info["first_fit_s"] > 0
+    assert info["set_aside"] and 0 < info["first_fit_s"] < result.extra["wall_s"]
     assert result.config["label_outliers"] == "set_aside"
     done = [p.step for p in steps if p.kind == "step"]
     assert done[-1] > 2 * 600  # the check's predictor and the second fit go on
