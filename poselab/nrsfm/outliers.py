@@ -56,6 +56,9 @@ errors (MPJPE / PA-MPJPE / depth mm, output):
   over the exact-labels line). Reported on S7/S8: σ = 5 px 71.5 / 51.2 / 58.3 → 70.9 / 50.0 /
   55.4 (6.15 px), exact labels 46.0 / 34.2 / 41.0 → 47.5 / 34.8 / 42.8 (1.56 px, again just
   over the line: exact labels lose 1.5 mm, noisy ones gain 0.6).
+- a landmark put on a neighbouring joint's position (2 %, exact labels, measured after that
+  choice): S7/S8 recall 0.65, output 37.3 / 29.5 / 34.7 (clean 33.7 / 26.3 / 32.7); tuning
+  split recall 0.53, 98.5 reported → 82.8 set aside → 84.7 set aside and denoised (README).
 """
 
 from __future__ import annotations
