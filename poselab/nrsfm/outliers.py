@@ -82,8 +82,8 @@ SURE_SHARE = 0.002
 FLAG = 4.0
 #: Score above which a landmark is left out of the label-noise estimate once gross errors
 #: were set aside (:mod:`poselab.nrsfm.relabel`): the errors :data:`FLAG` missed would
-#: otherwise pass for label noise. A Gaussian label's score exceeds it with odds of about
-#: 1e-5 (a 4-degree-of-freedom χ of about 5.5 σ).
+#: otherwise pass for label noise. Were both residuals Gaussian, a landmark would score above
+#: it with odds of about 5e-6 (a 4-degree-of-freedom χ beyond 5.5 σ).
 TRIM = 3.0
 #: Median of the norm of a 2D standard Gaussian: median / this = σ per coordinate.
 RAYLEIGH_MEDIAN = float(np.sqrt(2 * np.log(2)))
