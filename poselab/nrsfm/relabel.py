@@ -152,7 +152,9 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
         if noise is not None:
             yield 0, 0, (f"noisy labels (noise {noise:.3g} px): predicting each landmark from "
                          "the others, then fitting again")
-            # the gross-error check's predictor saw these very labels: not trained twice
+            # the gross-error check's predictor saw these very labels: not trained twice. After
+            # a set-aside the labels differ (its predictions read the gross errors as inputs),
+            # so the predictor trains again on the labels left
             same = check is not None and cleaned is collection
             job = denoise.denoise_labels(cleaned.keypoints_2d, cleaned.observed,
                                          noise if known is None else known, denoise.STEPS,
