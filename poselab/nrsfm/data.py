@@ -26,6 +26,10 @@ class NRSfMInputs:
         sigma: ``(N,)`` box side / focal length (0 for weak perspective).
         ray_centre: ``(N, 2)`` ray of the box centre ``K⁻¹ c`` (0 for weak perspective).
         camera_model: ``"weak_perspective"`` or ``"perspective"``.
+        completion: ``(N, J, 2)`` predicted normalised 2D of unobserved landmarks (NaN at
+            observed ones) shown to the encoder in their place
+            (:mod:`poselab.nrsfm.completion`), or None: the encoder sees them as missing.
+            Never a label: losses and the output step use ``n`` and ``mask`` only.
     """
 
     n: np.ndarray
@@ -35,6 +39,7 @@ class NRSfMInputs:
     sigma: np.ndarray
     ray_centre: np.ndarray
     camera_model: str
+    completion: np.ndarray | None = None
 
 
 def prepare_inputs(keypoints_2d: np.ndarray, visibility: np.ndarray | None,

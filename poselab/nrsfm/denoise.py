@@ -70,9 +70,17 @@ class Denoised:
     weight: np.ndarray
 
 
-def _normalised(x, m):
-    """``x (B, J, 2)`` centred on and divided by the centre / RMS radius of the landmarks with
-    ``m (B, J) == 1``; masked landmarks zeroed. Returns (normalised, centre, radius)."""
+def normalised(x, m):
+    """The predictor's input frame: ``x`` centred on and divided by the centre and RMS radius
+    of the landmarks it sees, so a prediction does not depend on where or how large a body is.
+
+    Args:
+        x: ``(B, J, 2)`` tensor, any 2D units. m: ``(B, J)`` float tensor, 1 where seen.
+
+    Returns:
+        ``(normalised (B, J, 2) with unseen landmarks zeroed, centre (B, 1, 2), radius
+        (B, 1, 1))``, the last two in ``x``'s units.
+    """
     import torch
 
     w = m[..., None]
@@ -82,24 +90,28 @@ def _normalised(x, m):
     return (x - c) / r * w, c, r
 
 
-def _network(J: int):
+def predictor_network(J: int, width: int = WIDTH):
+    """The landmark predictor: an MLP from ``3J`` inputs (the :func:`normalised` 2D and the
+    seen mask) to ``2J`` outputs (every landmark, normalised), hidden ``width``."""
     import torch
 
     return torch.nn.Sequential(
-        torch.nn.Linear(3 * J, WIDTH), torch.nn.GELU(), torch.nn.Linear(WIDTH, WIDTH),
-        torch.nn.GELU(), torch.nn.Linear(WIDTH, WIDTH), torch.nn.GELU(),
-        torch.nn.Linear(WIDTH, 2 * J))
+        torch.nn.Linear(3 * J, width), torch.nn.GELU(), torch.nn.Linear(width, width),
+        torch.nn.GELU(), torch.nn.Linear(width, width), torch.nn.GELU(),
+        torch.nn.Linear(width, 2 * J))
 
 
-def _train(X, obs, steps: int, seed: int, cancel: CancelToken):
-    """Train one predictor on ``X (M, J, 2)`` with observed mask ``obs (M, J)``; yields
-    after every 100 steps, returns the network."""
+def train_predictor(X, obs, steps: int, seed: int, cancel: CancelToken):
+    """Train one predictor on ``X`` ``(M, J, 2)`` tensor with observed mask ``obs`` ``(M, J)``:
+    each batch masks a random :data:`MASK_SHARE` of the observed landmarks and is scored on
+    those only (Noise2Self's masking). Yields the step after every 100 steps, returns the
+    network; raises :class:`poselab.core.Cancelled` when ``cancel`` is set."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     M, J = obs.shape
-    net = _network(J)
+    net = predictor_network(J)
     opt = torch.optim.Adam(net.parameters(), LR)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     for step in range(steps):
@@ -111,7 +123,7 @@ def _train(X, obs, steps: int, seed: int, cancel: CancelToken):
         m = o * (torch.rand(o.shape, generator=gen) > MASK_SHARE).float()
         few = m.sum(1) < 2
         m[few] = o[few]  # too few left to normalise by: nothing masked in that sample
-        xn, c, r = _normalised(x, m)
+        xn, c, r = normalised(x, m)
         out = net(torch.cat([xn.flatten(1), m], 1)).view(-1, J, 2)
         target = (x - c) / r
         hid = o - m
@@ -123,8 +135,9 @@ def _train(X, obs, steps: int, seed: int, cancel: CancelToken):
     return net
 
 
-def _predict(net, X, obs):
-    """``(M, J, 2)`` each observed landmark predicted with itself masked (NaN elsewhere)."""
+def predict_each(net, X, obs):
+    """``(M, J, 2)`` tensor: each observed landmark of ``X`` predicted by ``net`` with itself
+    masked (NaN where unobserved or the sample has fewer than 3 observed), ``X``'s units."""
     import torch
 
     M, J = obs.shape
@@ -136,7 +149,7 @@ def _predict(net, X, obs):
                 continue
             m = obs[rows].clone()
             m[:, j] = 0
-            xn, c, r = _normalised(X[rows], m)
+            xn, c, r = normalised(X[rows], m)
             out = net(torch.cat([xn.flatten(1), m], 1)).view(-1, J, 2)
             P[rows, j] = (out * r + c)[:, j]
     return P
@@ -170,14 +183,14 @@ def blind_spot_predictions(keypoints_2d: np.ndarray, observed: np.ndarray,
     P = np.full(X.shape, np.nan)
     for k in range(FOLDS):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        job = _train(X[train], obs[train], steps, seed + k, cancel)
+        job = train_predictor(X[train], obs[train], steps, seed + k, cancel)
         while True:
             try:
                 yield k * steps + next(job), FOLDS * steps
             except StopIteration as stop:
                 net = stop.value
                 break
-        P[test] = _predict(net, X[test], obs[test]).numpy()
+        P[test] = predict_each(net, X[test], obs[test]).numpy()
     yield FOLDS * steps, FOLDS * steps
     return P
 

@@ -117,7 +117,7 @@ def _set_threads(n: int) -> None:
 def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: NRSfMConfig,
                  history: dict, extra: dict, proportions: np.ndarray | None = None,
                  noise_model: dict | None = None, known_noise: float | None = None,
-                 reflection: int | None = None) -> NRSfMResult:
+                 reflection: int | None = None, completer: dict | None = None) -> NRSfMResult:
     """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
     ``known_noise``: see :func:`fit`. ``reflection``: the whole set's orientation under weak
     perspective (:func:`_oriented`): None = chosen by the bodies' knees, ±1 = given (the
@@ -128,6 +128,8 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     ``noise_model``: the variances of the least-squares output step
     (:class:`poselab.nrsfm.least_squares.NoiseModel` as a dict, e.g. the fitted set's);
     None = estimate them from these samples.
+    ``completer``: the hidden-landmark predictor's parameters (:mod:`poselab.nrsfm.completion`),
+    kept in ``model_state`` for :func:`reconstruct`; None: none was trained.
     """
     from poselab.nrsfm.articulation import refine
 
@@ -177,7 +179,8 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         dictionary=dictionary,
         centre=centre, scale=scale, camera_model=inputs.camera_model, reflection=sign,
         loss_history={k: np.asarray(v, np.float32) for k, v in history.items()},
-        config=config.to_dict(), model_state=run.model.state_numpy(), extra=extra,
+        config=config.to_dict(), model_state={**run.model.state_numpy(), **(completer or {})},
+        extra=extra,
         keypoints_3d_std=None if std is None else std * scale[:, None],
         reprojection_error_network=net_px)
 
@@ -271,13 +274,22 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
     from poselab.nrsfm.train import Batches, Run
 
-    data = Batches(inputs, device)
     J, N = collection.num_joints, collection.num_samples
     R, E = config.restarts, config.exploration
     if R == 1:
         E = config.steps
     total = R * E + (config.steps - E)
     clock, done, t_start = EtaClock(total), 0, time.perf_counter()
+    completion = None
+    if config.complete_hidden and bool((inputs.mask < 1).any()):
+        completion = yield from _completed(inputs, config, cancel, clock)
+        done, total = clock.total - total, clock.total  # its steps come first on the bar
+        if completion is not None and completion.useful:
+            inputs = dataclasses.replace(inputs, completion=completion.n)
+        elif completion is not None:
+            log.info("hidden landmarks not completed: the predictor's held-out error is "
+                     "%.2f of the bodies' radius", completion.relative_error)
+    data = Batches(inputs, device)
     history: dict[str, list] = {"step": [], "loss": [], "reproj": [], "sparsity": []}
     log.info("NRSfM fit: %d samples × %d joints, %s camera, %s, %d restarts × %d + %d steps",
              N, J, inputs.camera_model, device, R, E, config.steps - E)
@@ -344,6 +356,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
     extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [],
+                   **({"hidden_completion": {
+                       "used": completion.useful,
+                       "landmarks": int(np.isfinite(completion.n[..., 0]).sum()),
+                       "relative_error": completion.relative_error,
+                       "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}
     pool: list[tuple] = []  # (objective, consensus, 2D error, run) of every restart explored
@@ -515,9 +532,31 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
-                          config, history, extra, known_noise=known_noise)
+                          config, history, extra, known_noise=known_noise,
+                          completer=completion.state if completion and completion.useful
+                          else None)
     cancel.check()
     return result
+
+
+def _completed(inputs: NRSfMInputs, config: NRSfMConfig, cancel: CancelToken, clock: EtaClock):
+    """Train the hidden-landmark predictor (:mod:`poselab.nrsfm.completion`), its steps added
+    to ``clock.total`` ahead of the fit's; returns its :class:`Completion` or None."""
+    from poselab.nrsfm.completion import complete_hidden
+
+    job = complete_hidden(inputs.n, inputs.mask > 0, seed=config.seed, cancel=cancel)
+    base = clock.total
+    while True:
+        try:
+            k, K = next(job)
+        except StopIteration as stop:
+            return stop.value
+        if k == 0:
+            clock.total = base + K
+            log.info("completing %d hidden landmarks for the encoder (%d steps)",
+                     int((inputs.mask < 1).sum()), K)
+        yield Progress("hidden landmarks", k, clock.total, {}, clock.eta(k),
+                       f"predicting hidden landmarks for the encoder: step {k}/{K}")
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
@@ -553,11 +592,19 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     if inputs.n.shape[1] != result.skeleton.num_joints:
         raise DataError(None, f"expected {result.skeleton.num_joints} landmarks per sample, "
                               f"got {inputs.n.shape[1]}")
+    from poselab.nrsfm.completion import predict_hidden, predictor_from_state, split_state
+
+    state, completer = split_state(result.model_state)
+    if completer and bool((inputs.mask < 1).any()):  # as the network was trained: completed
+        net = predictor_from_state(completer, result.skeleton.num_joints)
+        inputs = dataclasses.replace(inputs, completion=predict_hidden(net, inputs.n,
+                                                                       inputs.mask > 0))
     run = Run(result.skeleton.num_joints, config, 0, device)
-    run.model.load_state_dict({k: torch.as_tensor(v) for k, v in result.model_state.items()})
+    run.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
     data = Batches(inputs, device)
     ids = [str(i) for i in range(inputs.n.shape[0])]
     proportions = result.extra.get("bone_proportions")
     return build_result(run, data, inputs, result.skeleton, ids, config, {}, {},
                         None if proportions is None else np.asarray(proportions),
-                        result.extra.get("noise_model"), reflection=result.reflection)
+                        result.extra.get("noise_model"), reflection=result.reflection,
+                        completer=completer or None)

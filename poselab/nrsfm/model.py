@@ -116,6 +116,9 @@ class DeepNRSfM(nn.Module):
     def from_state(cls, state: dict, num_joints: int, dict_sizes: tuple[int, ...],
                    threshold: str = "group") -> DeepNRSfM:
         """Rebuild from :meth:`state_numpy`."""
+        from poselab.nrsfm.completion import split_state
+
         model = cls(num_joints, dict_sizes, threshold)
-        model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+        net, _ = split_state(state)  # without the hidden-landmark predictor's parameters
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in net.items()})
         return model

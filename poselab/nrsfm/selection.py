@@ -61,11 +61,12 @@ def heldout_error(run, data, idx: np.ndarray, fraction: float = HELDOUT_FRACTION
     from poselab.nrsfm.camera import project
     from poselab.nrsfm.train import forward, hide_at_random
 
-    n, mask, sigma, rc = data.take(torch.as_tensor(np.asarray(idx), device=data.n.device))
+    n, mask, seen, sigma, rc = data.take(torch.as_tensor(np.asarray(idx),
+                                                         device=data.n.device))
     enc = hide_at_random(mask, fraction, torch.Generator().manual_seed(seed))
     held = mask - enc
-    with torch.no_grad():
-        out = forward(run.model, n, mask, enc, sigma, rc, run.config.sparsity,
+    with torch.no_grad():  # completed landmarks (seen, not labelled) stay seen
+        out = forward(run.model, n, mask, enc + (seen - mask), sigma, rc, run.config.sparsity,
                       run.config.impute_missing, run.config.camera_solver)
         n_hat, _ = project(out["X"], n, enc, sigma, rc)
     return float(((n_hat - n).norm(dim=-1) * held).sum() / held.sum().clamp_min(1.0))

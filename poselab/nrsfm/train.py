@@ -36,14 +36,21 @@ class Batches:
     def __init__(self, inputs, device: str) -> None:
         t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32,  # noqa: E731
                                       device=device)
-        self.n, self.mask = t(inputs.n), t(inputs.mask)
+        n, seen = inputs.n, inputs.mask
+        if inputs.completion is not None:  # the encoder sees predictions of hidden landmarks
+            filled = np.isfinite(inputs.completion[..., 0]) & (inputs.mask < 1)
+            n = np.where(filled[..., None], inputs.completion, n)  # never read by the loss
+            seen = np.maximum(seen, filled)
+        self.n, self.mask, self.seen = t(n), t(inputs.mask), t(seen)
         self.sigma, self.rc = t(inputs.sigma), t(inputs.ray_centre)
         self.N = self.n.shape[0]
         #: some landmark of the set is missing (unlabelled or hidden)
         self.has_missing = bool((self.mask < 1).any())
 
     def take(self, idx: torch.Tensor):
-        return self.n[idx], self.mask[idx], self.sigma[idx], self.rc[idx]
+        """``n, mask, seen, sigma, rc`` of samples ``idx``: ``mask`` the labelled landmarks
+        (the loss's), ``seen`` those the encoder may read (labelled or completed)."""
+        return self.n[idx], self.mask[idx], self.seen[idx], self.sigma[idx], self.rc[idx]
 
 
 class BonePriors:
@@ -184,9 +191,9 @@ class Run:
         c = self.config
         B = min(c.batch_size, data.N)
         idx = torch.randint(0, data.N, (B,), generator=self.gen).to(self.device)
-        n, mask, sigma, rc = data.take(idx)
-        enc = hide_at_random(mask, c.landmark_dropout, self.gen) if c.landmark_dropout > 0 \
-            else mask
+        n, mask, seen, sigma, rc = data.take(idx)
+        enc = hide_at_random(seen, c.landmark_dropout, self.gen) if c.landmark_dropout > 0 \
+            else seen
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step) if lr is None else lr
         out = forward(self.model, n, mask, enc, sigma, rc, c.sparsity, c.impute_missing,
@@ -205,8 +212,8 @@ class Run:
         parameter (None where unused): no optimiser step, no random draw, no state changed."""
         c = self.config
         idx = torch.arange(min(c.batch_size, data.N), device=self.device)
-        n, mask, sigma, rc = data.take(idx)
-        out = forward(self.model, n, mask, mask, sigma, rc, c.sparsity, c.impute_missing,
+        n, mask, seen, sigma, rc = data.take(idx)
+        out = forward(self.model, n, mask, seen, sigma, rc, c.sparsity, c.impute_missing,
                       c.camera_solver, self.priors)
         return list(torch.autograd.grad(out["loss"], list(self.model.parameters()),
                                         allow_unused=True))
@@ -220,8 +227,8 @@ class Run:
         result: dict[str, np.ndarray] = {}  # filled in place: no second copy at the end
         for s in range(0, len(idx), chunk):
             it = torch.as_tensor(idx[s:s + chunk], device=self.device)
-            n, mask, sigma, rc = data.take(it)
-            out = forward(self.model, n, mask, mask, sigma, rc, self.config.sparsity,
+            n, mask, seen, sigma, rc = data.take(it)
+            out = forward(self.model, n, mask, seen, sigma, rc, self.config.sparsity,
                           self.config.impute_missing, self.config.camera_solver)
             for k in ("X", "S", "R", "tau", "phi1", "err", "obj"):
                 v = out[k].cpu().numpy()
