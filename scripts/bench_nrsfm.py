@@ -16,6 +16,11 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-04 (session 14) with the hidden landmarks completed for the encoder
+(poselab.nrsfm.completion; network | output, another fit on the CPU):
+    --noise --only hidden --subjects S7,S8 --hidden-sigmas 0: 83.1 / 61.2 / 56.2 | 63.0 / 49.4 /
+        51.6 (376 s); --hidden-sigmas 5: 102.3 / 69.4 / 72.7 | 97.1 / 66.1 / 72.3 (368 s), with
+        --set complete_hidden=false 118.3 / 81.2 / 85.7 | 111.9 / 77.9 / 85.0 (322 s).
 Measured 2026-12-04 without the dead imputation pass (NRSfMConfig.impute_missing, now off):
     --only hidden: seed 0 103.5 / 74.2 / 80.0 in 257 s, --set seed=10 86.5 / 66.1 / 69.6 in
         173 s idle (with the pass, seed 0: 87.3 / 67.5 / 70.4 in 434 s; only rounding differs,

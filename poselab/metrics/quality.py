@@ -28,7 +28,10 @@ is ~0 by construction and says nothing. These say more:
   labels were not denoised). **suspect labels** (landmarks, per sample and in all): labels
   that look like gross errors, far from where the teacher's network and the sample's other
   landmarks put them (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent
-  when there were none) — the ones to look at and correct.
+  when there were none) — the ones to look at and correct. **hidden landmarks predicted to**
+  (% of body radius): the typical error of the predictions of unlabelled landmarks that the
+  teacher's encoder was shown (:mod:`poselab.nrsfm.completion`, measured on labelled
+  landmarks of samples its predictor did not train on; absent when none were shown).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -47,7 +50,8 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "bone_deviation_pct": "%", "restart_spread": "no unit", "noise_px": "px",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
-         "denoised_noise_px": "px", "suspect_labels": "landmarks"}
+         "denoised_noise_px": "px", "suspect_labels": "landmarks",
+         "completion_error_pct": "% of body radius"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -202,6 +206,9 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
                 or (extra.get("sequence_smoothing") or {}).get("denoised") or {})
     if denoised.get("noise_left") is not None:
         out_set["denoised_noise_px"] = float(denoised["noise_left"])
+    completed = extra.get("hidden_completion") or {}
+    if completed.get("used"):  # hidden landmarks predicted for the encoder (completion.py)
+        out_set["completion_error_pct"] = 100.0 * float(completed["relative_error"])
     out_set.pop("least_certain_score", None)
     return {"set": out_set, "per_sample": per, "units": dict(UNITS),
             "rank_by": "least_certain_score"}

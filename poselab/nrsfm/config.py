@@ -52,9 +52,10 @@ class NRSfMConfig(ConfigBase):
         complete_hidden: when landmarks are unlabelled (sets of at least
             :data:`poselab.nrsfm.denoise.MIN_SAMPLES` samples), a predictor trained on the
             labelled ones fills them in for the encoder's input only
-            (:mod:`poselab.nrsfm.completion`; about 30 s). On h36m17_train35k S1/S5/S6
-            (5000 samples, 30 % hidden, exact labels) it took the output from 86.8 to
-            78.6 mm MPJPE; other figures in README.
+            (:mod:`poselab.nrsfm.completion`; about 40 s), when their held-out error is
+            under half a body's radius. Chosen on h36m17_train35k S1/S5/S6 (5000 samples,
+            30 % hidden, exact labels): output MPJPE 86.8 → 77.7 (seed 0), 92.7 → 79.8 mm
+            (seed 10); reported on S7/S8: 80.4 → 63.0 (exact), 111.9 → 97.1 (σ = 5 px).
         impute_missing: when inputs are missing, run the encoder again with them filled by the
             first pass's reprojection (both passes are trained). Off by default: until
             2026-12-04 the second pass masked the filled-in landmarks out again, so it repeated

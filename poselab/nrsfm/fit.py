@@ -282,7 +282,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     clock, done, t_start = EtaClock(total), 0, time.perf_counter()
     completion = None
     if config.complete_hidden and bool((inputs.mask < 1).any()):
-        completion = yield from _completed(inputs, config, cancel, clock)
+        from poselab.nrsfm.completion import completion_job
+
+        completion = yield from completion_job(inputs, config.seed, cancel, clock)
         done, total = clock.total - total, clock.total  # its steps come first on the bar
         if completion is not None and completion.useful:
             inputs = dataclasses.replace(inputs, completion=completion.n)
@@ -537,26 +539,6 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                           else None)
     cancel.check()
     return result
-
-
-def _completed(inputs: NRSfMInputs, config: NRSfMConfig, cancel: CancelToken, clock: EtaClock):
-    """Train the hidden-landmark predictor (:mod:`poselab.nrsfm.completion`), its steps added
-    to ``clock.total`` ahead of the fit's; returns its :class:`Completion` or None."""
-    from poselab.nrsfm.completion import complete_hidden
-
-    job = complete_hidden(inputs.n, inputs.mask > 0, seed=config.seed, cancel=cancel)
-    base = clock.total
-    while True:
-        try:
-            k, K = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if k == 0:
-            clock.total = base + K
-            log.info("completing %d hidden landmarks for the encoder (%d steps)",
-                     int((inputs.mask < 1).sum()), K)
-        yield Progress("hidden landmarks", k, clock.total, {}, clock.eta(k),
-                       f"predicting hidden landmarks for the encoder: step {k}/{K}")
 
 
 def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,

@@ -78,6 +78,12 @@ def test_relative_uncertainty_and_quality_fallbacks():
     aside = {"label_outliers": {"count": 3, "samples": [1, 1, 0], "joints": [0, 2, 1]}}
     q4 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **aside}}), w, vis)
     assert q4["set"]["suspect_labels"] == 3.0
+    assert "completion_error_pct" not in q["set"]  # no hidden landmarks completed
+    for used, want in ((True, 29.0), (False, None)):
+        done = {"hidden_completion": {"used": used, "relative_error": 0.29}}
+        q5 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **done}}), w, vis)
+        assert q5["set"].get("completion_error_pct") == (pytest.approx(want) if used else None)
+    assert q5["units"]["completion_error_pct"] == "% of body radius"
     np.testing.assert_array_equal(q4["per_sample"]["suspect_labels"], [1.0, 2.0])
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)

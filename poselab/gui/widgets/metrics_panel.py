@@ -30,7 +30,8 @@ QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "suspect_labels": "Suspect labels (gross errors?)"}
 QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ",
                      "smoothing_samples": "Labels smoothed over",
-                     "denoised_noise_px": "2D label noise after denoising"}
+                     "denoised_noise_px": "2D label noise after denoising",
+                     "completion_error_pct": "Hidden landmarks predicted to"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
