@@ -113,3 +113,28 @@ def test_fit_keeps_the_predictor_and_reconstruct_uses_it(shared_data, tmp_path, 
         k: v for k, v in back.model_state.items() if not k.startswith(STATE_PREFIX)}})
     other = reconstruct(bare, coll.keypoints_2d, vis, K)
     assert np.abs(other.shapes_normalized - r.shapes_normalized).max() > 1e-2
+
+
+def test_completed_landmarks_give_a_better_network_on_hidden_bodies(shared_data, monkeypatch):
+    """The reason for the completion: with 30 % of a body's landmarks hidden, the network
+    shown their predictions learns better 3D than one shown them as missing (tuning split,
+    full defaults: 104.5 → 95.8 mm network MPJPE)."""
+    from poselab.metrics.pose import paper000_errors
+
+    monkeypatch.setattr(completion_module, "STEPS", 1500)
+    z = np.load(shared_data / "mocap17" / "h36m17_train35k.npz")
+    idx = np.flatnonzero(np.isin(z["subject"], ["S1", "S5"]))[::8][:2000]
+    kp, K, gt = z["keypoints_2d"][idx], z["K"][idx], z["keypoints_3d_cam"][idx]
+    vis = np.full(kp.shape[:2], 2, np.uint8)
+    vis[np.random.default_rng(1).random(vis.shape) < 0.3] = 0
+    vis[(vis > 0).sum(1) < 3] = 2
+    coll = PoseCollection(get_skeleton("h36m17"), kp, vis, intrinsics=K)
+    errors = {}
+    for on in (True, False):
+        config = NRSfMConfig(dict_sizes=(64, 32, 16, 8), steps=1500, restarts=1,
+                             self_training=0, complete_hidden=on)
+        r = drain(fit(coll, config))
+        net = r.shapes_normalized * r.scale[:, None, None]
+        net[..., :2] += r.centre[:, None, :]
+        errors[on] = paper000_errors(net, gt, coll.skeleton)["mpjpe"]
+    assert errors[True] < errors[False] - 5, errors  # measured 137.6 against 156.0
