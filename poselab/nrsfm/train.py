@@ -4,11 +4,13 @@ Loss (paper 000 Eq. 4, normalised as in :mod:`poselab.nrsfm.config`), per sample
 
     ‖(Ŵ − W) ⊙ m‖_F / ‖W ⊙ m‖_F + λ · mean_l ‖φ_l‖₁ / ‖W ⊙ m‖_F
 
-averaged over the batch. Missing landmarks (beyond the paper): the encoder sees zeros and the
-mask, then a second pass sees the missing inputs filled with the first pass's reprojection
-(one EM-like imputation step); both passes are trained. During training a fraction of the
-observed landmarks is also hidden from the encoder (``landmark_dropout``) while the loss still
-scores them, so the encoder learns to infer what it cannot see.
+averaged over the batch. Missing landmarks (beyond the paper): by default the encoder sees
+each unlabelled landmark's prediction from the sample's labelled ones
+(:mod:`poselab.nrsfm.completion`; ``Batches.seen``), which the loss never reads; otherwise
+zeros and the mask. Off by default: a second pass that sees the missing inputs filled with the
+first pass's reprojection (``impute_missing``, one EM-like imputation step; both passes are
+trained), and hiding a fraction of the observed landmarks from the encoder during training
+(``landmark_dropout``) while the loss still scores them.
 
 Measured and not adopted (h36m17_train35k S1/S5/S6, 5000 samples, 3000-step networks,
 2026-12-03): a third imputation pass with 30 % hidden, output MPJPE 108.7 / 101.5 mm on two
