@@ -12,7 +12,10 @@ of :mod:`poselab.nrsfm.denoise`, trained on the labelled landmarks alone) fills 
 ones, and the encoder sees those predictions. They are only the encoder's input: the
 reprojection loss, the restart choice, the output step and the uncertainty still treat the
 landmarks as unlabelled, so a poor prediction costs the encoder some accuracy but never
-becomes a label. Trained on the normalised 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), so
+becomes a label. (The predictions do read every labelled landmark, so the held-out restart
+choice of :mod:`poselab.nrsfm.selection`, which hides some labelled landmarks from the encoder,
+sees a trace of them through the completed ones — the same for every restart.) Trained on the
+normalised 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), so
 the same predictor, kept in the result (``model_state`` keys under :data:`STATE_PREFIX`),
 completes new samples given to :func:`poselab.nrsfm.fit.reconstruct`.
 
@@ -39,6 +42,7 @@ from poselab.nrsfm.denoise import (
     MIN_JOINTS,
     MIN_SAMPLES,
     normalised,
+    predict,
     predict_each,
     predictor_network,
     train_predictor,
@@ -101,10 +105,7 @@ def predict_hidden(net, n: np.ndarray, observed: np.ndarray) -> np.ndarray:
     out = np.empty(X.shape, np.float32)
     with torch.no_grad():
         for s in range(0, len(X), 8192):
-            x, m = X[s:s + 8192], obs[s:s + 8192]
-            xn, c, r = normalised(x, m)
-            y = net(torch.cat([xn.flatten(1), m], 1)).view(len(x), -1, 2) * r + c
-            out[s:s + len(x)] = y.numpy()
+            out[s:s + 8192] = predict(net, X[s:s + 8192], obs[s:s + 8192]).numpy()
     out[np.asarray(observed, bool)] = np.nan
     return out
 

@@ -135,6 +135,15 @@ def train_predictor(X, obs, steps: int, seed: int, cancel: CancelToken):
     return net
 
 
+def predict(net, X, m):
+    """``net``'s predictions ``(B, J, 2)`` of every landmark of ``X`` ``(B, J, 2)`` tensor, in
+    ``X``'s units, from the landmarks with ``m`` ``(B, J) == 1`` (no gradient taken here)."""
+    import torch
+
+    xn, c, r = normalised(X, m)
+    return net(torch.cat([xn.flatten(1), m], 1)).view(len(X), -1, 2) * r + c
+
+
 def predict_each(net, X, obs):
     """``(M, J, 2)`` tensor: each observed landmark of ``X`` predicted by ``net`` with itself
     masked (NaN where unobserved or the sample has fewer than 3 observed), ``X``'s units."""
@@ -149,9 +158,7 @@ def predict_each(net, X, obs):
                 continue
             m = obs[rows].clone()
             m[:, j] = 0
-            xn, c, r = normalised(X[rows], m)
-            out = net(torch.cat([xn.flatten(1), m], 1)).view(-1, J, 2)
-            P[rows, j] = (out * r + c)[:, j]
+            P[rows, j] = predict(net, X[rows], m)[:, j]
     return P
 
 
