@@ -389,9 +389,9 @@ def _smoothing(result) -> float:
 def bench_noise(config: NRSfMConfig, parts: list[str], sigmas: list[float],
                 subjects: list[str] | None, seqs: list[str],
                 fractions: tuple[float, ...] = (0.0, 0.01),
-                hidden_sigmas: tuple[float, ...] = (5.0,)) -> None:
+                hidden_sigmas: tuple[float, ...] = (5.0,), hidden_share: float = 0.3) -> None:
     """Noisy labels: the network's shapes and the output side by side (issue 15); the
-    30 %-hidden runs at each of ``hidden_sigmas``."""
+    hidden-landmark runs (``hidden_share`` of them unlabelled) at each of ``hidden_sigmas``."""
     fmt = lambda e: (f"{e['mpjpe']:.1f} / {e['pa_mpjpe']:.1f} / "  # noqa: E731
                      f"{e['depth_error']:.1f}")
     runs = []
@@ -400,7 +400,7 @@ def bench_noise(config: NRSfMConfig, parts: list[str], sigmas: list[float],
     if "cmu" in parts:
         runs += [("cmu17_train", s, 0.0) for s in sigmas]
     if "hidden" in parts:
-        runs += [("h36m17_train35k", s, 0.3) for s in hidden_sigmas]
+        runs += [("h36m17_train35k", s, hidden_share) for s in hidden_sigmas]
     for name, sigma, hide in runs:
         coll, gt = load_mocap(DATA / "mocap17" / f"{name}.npz", hide, noise_px=sigma,
                               subjects=subjects if name.startswith("h36m") else None)
@@ -441,7 +441,9 @@ def main() -> int:
     ap.add_argument("--sigmas", default="0,2,5,10", help="--noise: label noise σ, px")
     ap.add_argument("--subjects", default="", help="--noise: h36m17 subjects to fit, e.g. S7,S8")
     ap.add_argument("--hidden-sigmas", default="5",
-                    help="--noise --only hidden: label noise σ, px, of the 30 %%-hidden runs")
+                    help="--noise --only hidden: label noise σ, px, of the hidden-landmark runs")
+    ap.add_argument("--hidden-share", type=float, default=0.3,
+                    help="--noise --only hidden: share of landmarks left unlabelled at random")
     ap.add_argument("--seqs", default="drink,pickup,stretch,yoga")
     ap.add_argument("--fractions", default="0,0.01",
                     help="--noise --only classic: noise σ as fractions of the box diagonal")
@@ -468,7 +470,7 @@ def main() -> int:
                     [float(v) for v in args.sigmas.split(",")],
                     [v for v in args.subjects.split(",") if v], args.seqs.split(","),
                     tuple(float(v) for v in args.fractions.split(",")),
-                    [float(v) for v in args.hidden_sigmas.split(",")])
+                    [float(v) for v in args.hidden_sigmas.split(",")], args.hidden_share)
         return 0
     parts = args.only or ["classic", "mocap", "hidden"]
     if "classic" in parts:

@@ -271,7 +271,12 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_change_nothing,
         threads_for_one,
     )
-    from poselab.nrsfm.selection import consensus_scores, heldout_error, select_restart
+    from poselab.nrsfm.selection import (
+        choice_scores,
+        consensus_scores,
+        heldout_error,
+        select_restart,
+    )
     from poselab.nrsfm.train import Batches, Run
 
     J, N = collection.num_joints, collection.num_samples
@@ -365,7 +370,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}
-    pool: list[tuple] = []  # (objective, consensus, 2D error, run) of every restart explored
+    pool: list[tuple] = []  # (objective, held-out, consensus, 2D error, run) per restart
     while True:
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
@@ -386,15 +391,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         shapes = [sign_fixed(o["X"], collection.skeleton)[0] if repair else o["X"] for o in outs]
         reproj = [float(o["err"].mean()) for o in outs]
         objective = [float(o["obj"].mean()) for o in outs]
-        if data.has_missing:  # the objective cannot tell these restarts apart (selection.py)
-            objective = [heldout_error(run, data, sub) for run in runs]
-        best = select_restart(shapes, objective, rule=config.selection)
+        # missing landmarks: the held-out error joins the objective (selection.py)
+        heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
+        best = select_restart(shapes, choice_scores(objective, heldout), rule=config.selection)
         scores = consensus_scores(shapes)
-        pool += list(zip(objective, scores.tolist(), reproj, runs, strict=True))
+        pool += list(zip(objective, heldout or [None] * R, scores.tolist(), reproj, runs,
+                         strict=True))
         extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
-                     restart_objective=objective)
-        log.info("restart scores (consensus) %s, 2D %s, objective %s → restart %d",
-                 np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4), best)
+                     restart_objective=objective,
+                     **({"restart_heldout": heldout} if heldout else {}))
+        log.info("restart scores (consensus) %s, 2D %s, objective %s, held-out %s → restart %d",
+                 np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4),
+                 np.round(heldout, 4) if heldout else "-", best)
         if (scores[best] > config.agreement and len(config.dict_sizes) > 4
                 and N <= RETRY_MAX_SAMPLES):
             # restarts disagree: the dictionary is too rich for this data; drop its two
@@ -407,15 +415,16 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
         if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
-            k = int(np.argmin([p[0] for p in pool]))
-            runs, best = [p[3] for p in pool], k
-            scores = np.array([p[1] for p in pool])
+            objective, heldout = [p[0] for p in pool], [p[1] for p in pool]
+            heldout = heldout if data.has_missing else None
+            k = int(np.argmin(choice_scores(objective, heldout)))
+            runs, best = [p[4] for p in pool], k
+            scores = np.array([p[2] for p in pool])
             config = runs[k].config
             extra.update(selected=k, dict_sizes=list(config.dict_sizes),
-                         consensus=scores.tolist(), restart_objective=[p[0] for p in pool],
-                         restart_reproj=[p[2] for p in pool])
-        if data.has_missing:  # the objective compared was the held-out error, indexed as kept
-            extra["restart_heldout"] = extra["restart_objective"]
+                         consensus=scores.tolist(), restart_objective=objective,
+                         restart_reproj=[p[3] for p in pool],
+                         **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = ""
         if not extra["restarts_agree"] and config.selection == "objective":
