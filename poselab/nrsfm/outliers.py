@@ -59,8 +59,8 @@ errors (MPJPE / PA-MPJPE / depth mm, output):
 - a landmark put on a neighbouring joint's position (2 %, exact labels, measured after that
   choice): S7/S8 recall 0.65, output 37.3 / 29.5 / 34.7 (clean 33.7 / 26.3 / 32.7); tuning
   split recall 0.53, 98.5 reported → 82.8 set aside → 84.7 set aside and denoised (README);
-  52.8 by default once the second fit's restart choice weighed the objective too
-  (:func:`poselab.nrsfm.selection.choice_scores`, session 15).
+  52.8 by default after the hidden-landmark completion and the restart choice that weighs
+  the objective too (:func:`poselab.nrsfm.selection.choice_scores`; gains not separated).
 """
 
 from __future__ import annotations
