@@ -12,10 +12,10 @@ of :mod:`poselab.nrsfm.denoise`, trained on the labelled landmarks alone) fills 
 ones, and the encoder sees those predictions. They are only the encoder's input: the
 reprojection loss, the restart choice, the output step and the uncertainty still treat the
 landmarks as unlabelled, so a poor prediction costs the encoder some accuracy but never
-becomes a label. (The predictions do read every labelled landmark, so the held-out restart
-choice of :mod:`poselab.nrsfm.selection`, which hides some labelled landmarks from the encoder,
-sees a trace of them through the completed ones — the same for every restart.) Trained on the
-normalised 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), so
+becomes a label. (The predictions do read every labelled landmark, so the held-out error of
+the restart choice (:mod:`poselab.nrsfm.selection`), which hides labelled landmarks from the
+encoder, sees a trace of them through the completed ones — the same for every restart.)
+Trained on the normalised 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), so
 the same predictor, kept in the result (``model_state`` keys under :data:`STATE_PREFIX`),
 completes new samples given to :func:`poselab.nrsfm.fit.reconstruct`.
 

@@ -273,13 +273,13 @@ class NRSfMConfig(ConfigBase):
         ``missing`` of the landmarks is unlabelled (what the GUI's form and ``poselab
         reconstruct`` start from; the dataclass defaults are for large, labelled sets).
 
-        At least :data:`HIDDEN_SHARE` of the landmarks missing: at least
-        :data:`HIDDEN_RESTARTS` restarts, since which restart lands in a good minimum varies
-        most there and the held-out error that picks one (:mod:`poselab.nrsfm.selection`)
-        then has more to choose from. Chosen on h36m17_train35k S1/S5/S6 (5000 samples,
-        30 % hidden, defaults otherwise): seed 0 88.1 / 69.0 / 72.1 mm with 3 or 5 restarts
-        (the same restart kept), seed 10 106.9 / 75.6 / 82.8 → 92.6 / 72.2 / 75.3; reported
-        in README (S7/S8). Exploring two more restarts costs about 8 % more time.
+        At least :data:`HIDDEN_SHARE` of the landmarks missing: at least :data:`HIDDEN_RESTARTS`
+        restarts, since which restart lands in a good minimum varies most there and the choice
+        (objective and held-out error, :mod:`poselab.nrsfm.selection`) then has more to choose from.
+        Chosen on h36m17_train35k S1/S5/S6 (5000 samples, 30 % hidden, defaults otherwise): seed 0
+        88.1 / 69.0 / 72.1 mm with 3 or 5 restarts (the same restart kept), seed 10 106.9 / 75.6 /
+        82.8 → 92.6 / 72.2 / 75.3; reported in README (S7/S8). Exploring two more restarts costs
+        about 8 % more time.
 
         At most :data:`SMALL_SET` samples (a lab's few hundred labelled frames; the bundled
         demo's 2000 keep the defaults): a third of the steps at batch 128 — the default
