@@ -35,8 +35,12 @@ MPJPE of each restart after exploration, ground truth for scoring only):
   (every landmark labelled: 40.1 / 31.5 / 38.8).
 - 2 % hidden, σ = 5 px: objectives 0.1515 / 0.1479 / 0.1386, held-out errors 0.1048 /
   0.1096 / 0.1070 for 117.4 / 110.5 / 107.1 mm: the held-out error alone kept the worst.
+- 2 % hidden, seed 10: held-out errors 0.0991 / 0.1103 / 0.1045, objectives 0.1605 / 0.1298 /
+  0.1272 for 111.3 / 112.3 / 107.0 mm; 5 % hidden: 0.1089 / 0.1086 / 0.1098 and 0.1315 /
+  0.1502 / 0.1214 for 116.4 / 110.3 / 103.1 mm. The held-out error alone kept a restart 4 and
+  7 mm worse than the objective's.
 
-The sum picks the best restart in all three, and where the two agreed (10 % hidden, 30 % hidden
+The sum picks the best restart in all five, and where the two agreed (10 % hidden, 30 % hidden
 with the completion, seed 0) the same one; on 30 % seed 10 it kept a restart within 1.5 mm
 of the best (118.6 against 117.1; held-out alone 119.6). Reported on S7/S8 (12960 samples,
 output MPJPE / PA-MPJPE / depth mm, README): σ = 0 with 2 % or 30 % hidden the same restarts
