@@ -176,7 +176,7 @@ def main() -> int:
 
     from poselab.distill import TrainConfig, predict, train
     from poselab.nrsfm import NRSfMConfig, fit
-    from poselab.nrsfm.fit import reconstruct
+    from poselab.nrsfm.reconstruct import reconstruct
     from poselab.nrsfm.result import NRSfMResult
 
     torch.set_num_threads(args.threads)

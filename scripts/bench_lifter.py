@@ -167,7 +167,8 @@ def main() -> int:
     from poselab.distill.config import TrainConfig
     from poselab.distill.lifter_train import predict_lifter, train_lifter
     from poselab.nrsfm.config import NRSfMConfig
-    from poselab.nrsfm.fit import fit, reconstruct
+    from poselab.nrsfm.fit import fit
+    from poselab.nrsfm.reconstruct import reconstruct
 
     torch.set_num_threads(args.threads)
     images = args.images > 0

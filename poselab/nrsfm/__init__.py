@@ -8,7 +8,8 @@ fast.
 from __future__ import annotations
 
 from poselab.nrsfm.config import NRSfMConfig
-from poselab.nrsfm.fit import fit, reconstruct
+from poselab.nrsfm.fit import fit
+from poselab.nrsfm.reconstruct import reconstruct
 from poselab.nrsfm.result import NRSfMResult
 
 __all__ = ["NRSfMConfig", "NRSfMResult", "fit", "reconstruct"]

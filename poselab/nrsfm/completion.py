@@ -17,7 +17,7 @@ the restart choice (:mod:`poselab.nrsfm.selection`), which hides labelled landma
 encoder, sees a trace of them through the completed ones — the same for every restart.)
 Trained on the normalised 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), so
 the same predictor, kept in the result (``model_state`` keys under :data:`STATE_PREFIX`),
-completes new samples given to :func:`poselab.nrsfm.fit.reconstruct`.
+completes new samples given to :func:`poselab.nrsfm.reconstruct.reconstruct`.
 
 Chosen on that tuning split: the predictions were 22.6 px RMS off the true 2D (people
 ~400–500 px tall, 0.29 of a body's RMS radius by the held-out estimate below) and the output
