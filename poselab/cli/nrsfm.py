@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"device auto: {note}")
     if note := suspect_labels_note(ex, result.sample_ids):
         print(note)
+    if note := swapped_labels_note(ex, result.sample_ids, result.skeleton):
+        print(note)
     return 0
 
 
@@ -108,3 +110,20 @@ def suspect_labels_note(extra: dict, sample_ids) -> str | None:
     return (f"{suspect['count']} labels in {len(samples)} samples look like gross errors and "
             f"{done} ({shown}{', …' if len(samples) > 5 else ''}; all in "
             "extra['label_outliers'] of the result, and under 'Suspect labels' in the GUI)")
+
+
+def swapped_labels_note(extra: dict, sample_ids, skeleton) -> str | None:
+    """One line on the samples whose left and right labels look swapped for some limbs
+    (:mod:`poselab.nrsfm.swaps`), naming up to five with the joints whose swap fitted best;
+    None when there were none."""
+    swaps = extra.get("label_swaps")
+    if not swaps or not swaps.get("count"):
+        return None
+    shown = []
+    for i, pairs in list(zip(swaps["samples"], swaps["pairs"], strict=True))[:5]:
+        names = "/".join(skeleton.joint_names[a] for a, _ in pairs)
+        shown.append(f"{sample_ids[i]}: {names} swapped with the right")
+    more = ", …" if swaps["count"] > 5 else ""
+    return (f"{swaps['count']} samples look like their left and right labels are swapped for "
+            f"some limbs and should be checked ({', '.join(shown)}{more}; all in "
+            "extra['label_swaps'] of the result, and under 'Suspect labels' in the GUI)")

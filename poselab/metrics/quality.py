@@ -28,7 +28,10 @@ is ~0 by construction and says nothing. These say more:
   labels were not denoised). **suspect labels** (landmarks, per sample and in all): labels
   that look like gross errors, far from where the teacher's network and the sample's other
   landmarks put them (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent
-  when there were none) — the ones to look at and correct. **hidden landmarks predicted to**
+  when there were none) — the ones to look at and correct; they include the landmarks of
+  samples whose left and right labels look swapped for some limbs (:mod:`poselab.nrsfm.swaps`;
+  ``extra["label_swaps"]``), counted in all under **left/right swaps suspected** (samples).
+  **hidden landmarks predicted to**
   (% of body radius): the typical error of the predictions of unlabelled landmarks that the
   teacher's encoder was shown (:mod:`poselab.nrsfm.completion`, measured on labelled
   landmarks of samples its predictor did not train on; absent when none were shown).
@@ -51,7 +54,7 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
          "denoised_noise_px": "px", "suspect_labels": "landmarks",
-         "completion_error_pct": "% of body radius"}
+         "completion_error_pct": "% of body radius", "suspect_swaps": "samples"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -190,10 +193,17 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         per["reprojection_network_rel_pct"], per.get("bone_deviation_pct"))
     extra = getattr(result, "extra", {}) or {}
     suspect = extra.get("label_outliers") or {}
-    if suspect.get("count"):  # labels that look like gross errors (outliers.py)
-        per["suspect_labels"] = np.bincount(np.asarray(suspect["samples"], int),
-                                            minlength=len(k3)).astype(np.float64)
-        out_set["suspect_labels"] = float(suspect["count"])
+    swaps = extra.get("label_swaps") or {}
+    if suspect.get("count") or swaps.get("count"):
+        # labels that look like gross errors (outliers.py) or left/right swaps (swaps.py)
+        counts = np.bincount(np.asarray(suspect.get("samples", []), int),
+                             minlength=len(k3)).astype(np.float64)
+        for i, pairs in zip(swaps.get("samples", []), swaps.get("pairs", []), strict=True):
+            counts[i] += 2 * len(pairs)
+        per["suspect_labels"] = counts
+        out_set["suspect_labels"] = float(counts.sum())
+        if swaps.get("count"):
+            out_set["suspect_swaps"] = float(swaps["count"])
     for name, arr in per.items():
         if name not in out_set:
             out_set[name] = float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")

@@ -32,6 +32,7 @@ SMALL_SET_STEPS, SMALL_SET_BATCH = 2000, 128
 HIDDEN_SHARE, HIDDEN_RESTARTS = 0.1, 5
 BONE_LENGTHS = ("auto", "rigid", "free")
 LABEL_OUTLIERS = ("report", "set_aside", "off")
+LABEL_SWAPS = ("correct", "report", "off")
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,12 @@ class NRSfMConfig(ConfigBase):
             twice the time, for such sets only; the rest is denoised when its noise,
             estimated without the far-out landmarks, calls for it);
             ``"report"``: only listed; ``"off"``: no check.
+        label_swaps: for skeletons with left/right pairs: samples whose left and right
+            labels look swapped for some limbs, told by how much better the network fits
+            them swapped (:mod:`poselab.nrsfm.swaps`; about 7 s on 39k samples). They are
+            listed in ``extra["label_swaps"]`` (among the GUI's "Suspect labels");
+            ``"correct"`` (default): their output 3D is that of the labels with the swap
+            applied; ``"report"``: only listed; ``"off"``: no check.
         bone_lengths: ``"rigid"``: after the fit, each sample's joints are moved along their
             rays so its bones follow the set's proportions, estimated from the teacher without
             3D, keeping the teacher's front/back order of every bone
@@ -216,6 +223,11 @@ class NRSfMConfig(ConfigBase):
         help="Labels far from where the network and the sample's other landmarks put them "
              "(a click on the wrong limb), listed as Suspect labels: set_aside treats them as "
              "unlabelled and fits again; report only lists them; off skips the check"))
+    label_swaps: str = field(default="correct", metadata=hint(
+        "Left/right swaps", None, "", choices=LABEL_SWAPS,
+        help="Samples whose left and right labels look swapped for some limbs, listed as "
+             "Suspect labels: correct gives them the 3D of the swapped labels; report only "
+             "lists them; off skips the check"))
     bone_lengths: str = field(default="auto", metadata=hint(
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "
@@ -253,6 +265,9 @@ class NRSfMConfig(ConfigBase):
         if self.bone_lengths not in BONE_LENGTHS:
             raise PoselabError(f"NRSfMConfig: bone_lengths must be one of {BONE_LENGTHS}, "
                                f"got {self.bone_lengths!r}")
+        if self.label_swaps not in LABEL_SWAPS:
+            raise PoselabError(f"NRSfMConfig: label_swaps must be one of {LABEL_SWAPS}, "
+                               f"got {self.label_swaps!r}")
         if self.label_outliers not in LABEL_OUTLIERS:
             raise PoselabError(f"NRSfMConfig: label_outliers must be one of {LABEL_OUTLIERS}, "
                                f"got {self.label_outliers!r}")

@@ -132,17 +132,33 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     ``completer``: the hidden-landmark predictor's parameters (:mod:`poselab.nrsfm.completion`),
     kept in ``model_state`` for
     :func:`poselab.nrsfm.reconstruct.reconstruct`; None: none was trained.
+    Samples whose left and right labels look swapped for some limbs (``config.label_swaps``,
+    :mod:`poselab.nrsfm.swaps`) are listed in ``extra["label_swaps"]`` and, with
+    ``"correct"``, given the output of their labels with the swap applied.
     """
     from poselab.nrsfm.articulation import refine
 
+    extra = dict(extra)
     out = run.infer(data)
+    if config.label_swaps != "off" and skeleton.left_right:
+        # samples whose left and right labels disagree between limbs (swaps.py)
+        from poselab.nrsfm.swaps import corrected, network_check
+        from poselab.nrsfm.train import Batches
+
+        swaps = network_check(run, inputs, skeleton, out["err"])
+        fix = bool(swaps is not None and config.label_swaps == "correct" and swaps.flagged.any())
+        extra["label_swaps"] = None if swaps is None else {**swaps.info(), "corrected": fix}
+        if fix:  # those samples' output from their labels swapped
+            inputs = corrected(inputs, swaps)
+            idx = np.flatnonzero(swaps.flagged)
+            for k, v in run.infer(Batches(inputs, run.device), idx).items():
+                out[k][idx] = v
     J = skeleton.num_joints
     D1 = run.model.dictionaries()[0].detach().cpu().numpy()  # (J, 3, K1)
     dictionary = D1.reshape(J * 3, -1).astype(np.float32)
     codes = out["phi1"].astype(np.float32, copy=False)  # (N, K1): the largest array
     R = out["R"].astype(np.float32, copy=False)
     X = np.einsum("nk,jk->nj", codes, dictionary).reshape(-1, J, 3) @ R.transpose(0, 2, 1)
-    extra = dict(extra)
     std = net_px = None
     if config.noise_aware and config.exact_2d:
         # exact labels: through them; noisy: least squares (noise_aware.py)

@@ -144,9 +144,15 @@ def test_suspect_labels_are_listed_for_correction(qtbot, window, small_folder):
     teacher = fake_teacher(window.doc.collection)
     teacher.extra["label_outliers"] = {"count": 3, "share": 0.01, "samples": [4, 2, 4],
                                        "joints": [0, 5, 7]}
+    # sample 3's arms look left/right swapped: its 4 labels count as suspect too (swaps.py)
+    teacher.extra["label_swaps"] = {"count": 1, "samples": [3], "pairs": [[[9, 8], [10, 7]]],
+                                    "ratio": [0.41], "ratio_threshold": 0.6}
     window.doc.set_teacher(teacher)
     qtbot.waitUntil(lambda: window.metrics is not None, timeout=20000)
     # only the samples with suspect labels, most first
-    assert list(window.dataset.model.rows) == [4, 2]
-    assert "2 suspect labels" in window.dataset.model.data(window.dataset.model.index(0))
-    assert "Suspect labels (gross errors?)" in window.metrics_panel.label.text()
+    assert list(window.dataset.model.rows) == [3, 4, 2]
+    assert "4 suspect labels" in window.dataset.model.data(window.dataset.model.index(0))
+    assert "2 suspect labels" in window.dataset.model.data(window.dataset.model.index(1))
+    text = window.metrics_panel.label.text()
+    assert "Suspect labels (gross errors, swaps?)" in text
+    assert "Left/right swaps suspected" in text

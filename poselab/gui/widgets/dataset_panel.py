@@ -38,7 +38,7 @@ FILTERS = ("All", "Incomplete", "Edited", "Excluded", "Unreadable images",
 SCORE_FILTERS = {"Least certain first": ("uncertainty", "needs a teacher (Reconstruct)"),
                  "Largest disagreement": ("disagreement", "needs teacher and student results"),
                  "Suspect labels": ("suspect", "the teacher found no label that looks "
-                                               "like a gross error")}
+                                               "like a gross error or a left/right swap")}
 #: Score filters that list only the samples scoring above 0.
 NONZERO_FILTERS = {"Suspect labels"}
 
@@ -178,7 +178,8 @@ class DatasetPanel(QWidget):
 
     def set_suspect_labels(self, counts: np.ndarray | None) -> None:
         """Per-sample count ``(N,)`` of labels the teacher found to look like gross errors
-        (:mod:`poselab.nrsfm.outliers`), for "Suspect labels", or None."""
+        (:mod:`poselab.nrsfm.outliers`) or left/right swaps (:mod:`poselab.nrsfm.swaps`), for
+        "Suspect labels", or None."""
         self.suspect = None if counts is None else np.asarray(counts, float)
         self.apply_filter()
 

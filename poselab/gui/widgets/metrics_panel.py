@@ -27,11 +27,12 @@ QUALITY_NAMES = {"reprojection_network_px": "Network 2D reprojection",
                  "uncertainty_pct": "Uncertainty", "uncertainty_mm": "Uncertainty",
                  "bone_deviation_pct": "Bone-length deviation",
                  "least_certain_score": "Least-certain score",
-                 "suspect_labels": "Suspect labels (gross errors?)"}
+                 "suspect_labels": "Suspect labels (gross errors, swaps?)"}
 QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label noise σ",
                      "smoothing_samples": "Labels smoothed over",
                      "denoised_noise_px": "2D label noise after denoising",
-                     "completion_error_pct": "Hidden landmarks predicted to"}
+                     "completion_error_pct": "Hidden landmarks predicted to",
+                     "suspect_swaps": "Left/right swaps suspected"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
