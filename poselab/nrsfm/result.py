@@ -66,6 +66,11 @@ class NRSfMResult:
             ``extra["noise_model"]`` all the variances of :mod:`poselab.nrsfm.least_squares`
             (``prior_cov``: the learnt ``(3J, 3J)`` error covariance as nested lists, box
             units², or None; :mod:`poselab.nrsfm.prior_covariance`).
+            ``extra["label_swaps"]`` (skeletons with left/right pairs; None without): samples
+            whose left and right labels look swapped for some limbs (:mod:`poselab.nrsfm.swaps`)
+            — ``samples`` (indices), ``pairs`` (each sample's swapped ``[left, right]`` joint
+            pairs), ``ratio`` (its 2D error swapped over as labelled), ``count``, and
+            ``corrected`` (True: their ``keypoints_3d`` come from their labels so swapped).
         keypoints_3d_std: ``(N, J)`` float32 or None: per-joint uncertainty of
             ``keypoints_3d``, same units (pixels): the square root of the trace of the joint's
             posterior covariance in the least-squares output step, i.e. the RMS 3D error the
