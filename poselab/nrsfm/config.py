@@ -92,7 +92,7 @@ class NRSfMConfig(ConfigBase):
             reflection repair) or ``"consensus"`` (medoid of the restarts).
         reflection_repair: after training, give every sample the depth sign (chirality) of
             the set and fine-tune the network towards it (:mod:`poselab.nrsfm.reflection`);
-            under the perspective camera only when over 2 % of the samples are mirrored
+            under the perspective camera only when over 5 % of the samples are mirrored
             (:data:`poselab.nrsfm.fit.PERSPECTIVE_MIRRORED`).
         exact_2d: after the fit, move every observed landmark along its ray, at the teacher's
             depth, onto its observed 2D (:func:`poselab.nrsfm.articulation.on_rays`), so
