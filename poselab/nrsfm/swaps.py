@@ -114,7 +114,7 @@ class SwapCheck:
 
     Attributes:
         ratio: ``(N,)`` each sample's best swap's RMS reprojection error over its error as
-            labelled (1 where no swap was tried).
+            labelled (1 where no swap fitted better or none could be tried).
         best: ``(N,)`` index into ``groups`` of that swap (-1 where none).
         groups: the swaps tried (:func:`hypotheses`).
         flagged: ``(N,)`` bool, ``ratio < RATIO``.
