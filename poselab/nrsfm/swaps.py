@@ -34,7 +34,6 @@ clean ones 39.5 → 91.6). Every figure is on exact labels with swaps made at ra
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,38 +44,11 @@ import numpy as np
 RATIO = 0.6
 
 
-def _centre(num_joints: int, bones: np.ndarray) -> tuple[int, list[int]]:
-    """The joint of least eccentricity in the bone graph (lowest index on ties) and each
-    joint's parent in a breadth-first tree from it (-1 at the centre and unreachable joints)."""
-    adj: list[list[int]] = [[] for _ in range(num_joints)]
-    for a, b in bones:
-        adj[int(a)].append(int(b))
-        adj[int(b)].append(int(a))
-
-    def bfs(start: int) -> tuple[list[int], list[int]]:
-        dist, parent = [-1] * num_joints, [-1] * num_joints
-        dist[start] = 0
-        queue = deque([start])
-        while queue:
-            u = queue.popleft()
-            for v in sorted(adj[u]):
-                if dist[v] < 0:
-                    dist[v], parent[v] = dist[u] + 1, u
-                    queue.append(v)
-        return dist, parent
-
-    ecc = []
-    for j in range(num_joints):
-        dist = bfs(j)[0]
-        ecc.append(max(dist) if min(dist) >= 0 else num_joints + sum(d < 0 for d in dist))
-    centre = int(np.argmin(ecc))
-    return centre, bfs(centre)[1]
-
-
 def hypotheses(skeleton) -> list[tuple[tuple[int, int], ...]]:
     """The swaps tried: for each left/right pair, that pair and every pair further out along
-    its limb (its left joint's and right joint's descendants in a breadth-first tree of the
-    bones from the body's centre). Without bones, each pair alone. Swaps of more than half the
+    its limb (its left joint's and right joint's descendants in the breadth-first tree of the
+    bones from the body's centre, :func:`poselab.nrsfm.articulation.spanning_tree`). Without
+    bones, each pair alone. Swaps of more than half the
     pairs are left out: with the depth mirror (a swap of every pair, which fits as well) such
     a swap is the swap of the other pairs.
 
@@ -87,9 +59,12 @@ def hypotheses(skeleton) -> list[tuple[tuple[int, int], ...]]:
     pairs = tuple(tuple(int(v) for v in p) for p in skeleton.left_right)
     if not pairs:
         return []
+    from poselab.nrsfm.articulation import spanning_tree
+
     J = skeleton.num_joints
-    bones = skeleton.bones_array
-    parent = _centre(J, bones)[1] if len(bones) else [-1] * J
+    parent = [-1] * J
+    for p, c, _ in spanning_tree(J, skeleton.bones_array):
+        parent[c] = p
 
     def below(j: int) -> set[int]:
         out = {j}
@@ -209,9 +184,8 @@ def corrected(inputs, check: SwapCheck):
 
     n, mask = np.array(inputs.n, copy=True), np.array(inputs.mask, copy=True)
     completion = None if inputs.completion is None else np.array(inputs.completion, copy=True)
-    for i in np.flatnonzero(check.flagged):
-        rows = slice(i, i + 1)
-        group = check.groups[check.best[i]]
+    for g, group in enumerate(check.groups):  # every sample with the same swap at once
+        rows = check.flagged & (check.best == g)
         n[rows] = swapped_columns(n[rows], group)
         mask[rows] = swapped_columns(mask[rows], group)
         if completion is not None:
