@@ -182,6 +182,12 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         # is turned the way its knees say
         Y, extra["output_mirrored"] = sign_fixed(Y, skeleton)
         X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection)
+    elif config.reflection_repair:  # perspective: the same for bodies, on the rays
+        from poselab.nrsfm.output_signs import perspective_sign_fixed
+
+        Y, extra["output_mirrored"], extra["output_mirrored_flagged"] = \
+            perspective_sign_fixed(Y, inputs, skeleton)
+        X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection, inputs)
     # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
     scale = inputs.scale.astype(np.float32)
@@ -204,9 +210,10 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
 
 
 def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarray, skeleton,
-              reflection: int | None):
-    """The whole weak-perspective set turned into its mirror image when its bodies' knees
-    bend the wrong way (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says.
+              reflection: int | None, inputs: NRSfMInputs | None = None):
+    """The whole set turned into its mirror image when its bodies' knees bend the wrong way
+    (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says (perspective sets too:
+    :mod:`poselab.nrsfm.output_signs`).
 
     Under weak perspective the set's one reflection is otherwise arbitrary: a human set could
     come out as its mirror image, knees bending forward (3 of 4 seeds of the synthetic fit in
@@ -215,6 +222,9 @@ def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarra
     diag(1, 1, −1)``, ``X F = S Rᵀ F = (S G)(F R G)ᵀ``, so the dictionary's z rows change sign,
     the rotations become ``F R G`` and the codes stay. Shapes: X ``(N, J, 3)`` network, Y
     ``(N, J, 3)`` output (box units, camera frame); R ``(N, 3, 3)``; dictionary ``(3J, K1)``.
+    ``inputs``: the samples' 2D, given for a perspective set, whose output is mirrored on its
+    rays (:func:`poselab.nrsfm.output_signs.mirror_on_rays`; the network's shapes are mirrored
+    as they are, their projection changing by the small perspective effect).
 
     Returns:
         ``(X, Y, R, dictionary, sign)``, ``sign`` −1 when mirrored; unchanged with +1 when
@@ -231,7 +241,13 @@ def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarra
     flip = np.array([1.0, 1.0, -1.0], np.float32)
     D = dictionary.reshape(-1, 3, dictionary.shape[1]) * flip[None, :, None]
     R = R * flip[None, :, None] * flip[None, None, :]
-    return (X * flip, depth_mirror(Y), R, D.reshape(dictionary.shape).astype(np.float32), -1)
+    if inputs is None or inputs.camera_model == "weak_perspective":
+        Y = depth_mirror(Y)
+    else:
+        from poselab.nrsfm.output_signs import mirror_on_rays
+
+        Y = mirror_on_rays(Y, inputs).astype(Y.dtype, copy=False)
+    return (X * flip, Y, R, D.reshape(dictionary.shape).astype(np.float32), -1)
 
 
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from nrsfm_synthetic import h36m_bodies as _bodies
 from nrsfm_synthetic import random_rotations
 
 from poselab.core import Skeleton, get_skeleton
@@ -15,30 +16,6 @@ LEGS = leg_joints(H36M)
 #: A seed whose fit of _bodies(150, seed=2) comes out as the mirror image before it is turned
 #: (seeds 0, 1, 3 do; 2 does not).
 SEED_MIRRORED = 0
-
-
-def _bodies(n: int, seed: int = 0, knee_deg=(15.0, 90.0)) -> np.ndarray:
-    """``(n, 17, 3)`` h36m17 bodies in the camera frame (x right, y down, z forward): facing
-    the camera, hips flexed by −20…60°, knees bent by ``knee_deg`` (the shin folds back),
-    arms in random directions, then turned by random proper rotations, with 1 % noise."""
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, 17, 3))
-    X[:, 1], X[:, 4] = [-0.1, 0, 0], [0.1, 0, 0]  # the body's right is the image's left
-    for hip, knee, foot in LEGS:
-        h = np.deg2rad(rng.uniform(-20, 60, n))
-        k = np.deg2rad(rng.uniform(*knee_deg, n))
-        X[:, knee] = X[:, hip] + 0.45 * np.stack([0 * h, np.cos(h), -np.sin(h)], -1)
-        X[:, foot] = X[:, knee] + 0.45 * np.stack([0 * h, np.cos(h - k), -np.sin(h - k)], -1)
-    X[:, 7], X[:, 8], X[:, 9], X[:, 10] = [0, -0.25, 0], [0, -0.5, 0], [0, -0.6, -0.05], \
-        [0, -0.7, 0]
-    X[:, 11], X[:, 14] = [0.18, -0.5, 0], [-0.18, -0.5, 0]
-    for shoulder, elbow, wrist in ((11, 12, 13), (14, 15, 16)):
-        for a, b in ((shoulder, elbow), (elbow, wrist)):
-            d = rng.normal(size=(n, 3))
-            X[:, b] = X[:, a] + 0.28 * d / np.linalg.norm(d, axis=1, keepdims=True)
-    X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
-    X += rng.normal(scale=0.01, size=X.shape)
-    return X - X.mean(1, keepdims=True)
 
 
 def test_legs_are_found_by_joint_name():
