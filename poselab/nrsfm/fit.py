@@ -23,6 +23,8 @@ codes and the model that ``reconstruct`` rebuilds stay consistent. Perspective: 
 changes the projection, but only by the small perspective effect for distant people, so with
 hidden landmarks and label noise a fit can still split into two mirrored halves; the same
 fine-tuning then runs when more than :data:`PERSPECTIVE_MIRRORED` of the samples are mirrored.
+Perspective sets of bodies are then also oriented by their knees and their output's mirrored
+samples turned back, on their rays (:mod:`poselab.nrsfm.output_signs`).
 Human-body skeletons (legs named, :mod:`poselab.nrsfm.anatomy`) add each sample's knees to the
 labelling. Weak perspective again: the rigid-bone targets of the self-training rounds and the
 output are labelled too, and a sample found mirrored there takes its depth mirror (the same
