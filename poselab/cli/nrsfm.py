@@ -94,7 +94,23 @@ def run(args: argparse.Namespace) -> int:
         print(note)
     if note := swapped_labels_note(ex, result.sample_ids, result.skeleton):
         print(note)
+    if note := mirror_note(ex, result.reflection):
+        print(note)
     return 0
+
+
+def mirror_note(extra: dict, reflection: int) -> str | None:
+    """One line on the depth signs the fit turned (:mod:`poselab.nrsfm.reflection`,
+    :mod:`poselab.nrsfm.output_signs`): the whole set turned by its bodies' knees
+    (``reflection`` −1) and output samples given their mirror; None when neither."""
+    parts = []
+    if reflection < 0:
+        parts.append("the set came out as the mirror image of the bodies and was turned so "
+                     "that knees bend as knees do")
+    if turned := extra.get("output_mirrored"):
+        parts.append(f"{turned} samples came out depth-mirrored against the rest and were "
+                     "given their mirror")
+    return ("depth signs: " + "; ".join(parts)) if parts else None
 
 
 def suspect_labels_note(extra: dict, sample_ids) -> str | None:

@@ -26,15 +26,18 @@ small (box / focal length ≈ 0.25 on h36m17), and with landmarks hidden it is n
   weighted :data:`OUTPUT_PRIOR_WEIGHT`, flags 829 of them, 778 rightly (with the weight of
   the weak-perspective labelling, 10: 297). With both changes that fit's output went
   83.2 / 65.8 / 72.7 → 71.1 / 60.4 / 63.7 mm (MPJPE / PA-MPJPE / depth, one reflection
-  allowed; the samples alone: 75.2 mm, the plain depth mirror off the rays 74.5). On fits with few such samples
-  the flags are mostly wrong: on the tuning split (S1/S5/S6, 5000 samples: 30 % hidden ×2,
-  2 % hidden, swapped arms or knees and feet) 5–52 samples (≤ 1.1 %) were flagged, 2–18 of
-  them rightly, costing up to 0.9 mm; so samples are mirrored only when more than
-  :data:`OUTPUT_MIRRORED` of the set is flagged, which none of the eleven other fits above
-  reached (S7/S8 at most 0.9 %, whole h36m17_train35k 54 of 35000).
+  allowed; the samples alone: 75.2 mm, the plain depth mirror off the rays 74.5). On fits
+  with few such samples the flags are mostly wrong: on the tuning split (S1/S5/S6, 5000
+  samples: 30 % hidden ×2, 2 % hidden, swapped arms or knees and feet) 5–52 samples
+  (≤ 1.1 %) were flagged, 2–18 of them rightly, costing up to 0.9 mm; so samples are
+  mirrored only when more than :data:`OUTPUT_MIRRORED` of the set is flagged, which none of
+  the other fits above reached (S7/S8 at most 0.9 %, whole h36m17_train35k 54 of 35000).
 
 The weight 30 and the 2 % were set after looking at the cmu17_train fit (where weight 10 had
 been tried before); the 2 % sits above the highest share flagged on the tuning split.
+Tried and not adopted: labelling the self-training targets the same way (the network's
+shapes on that fit 87.6 → 79.7 mm, but the output 71.5 / 58.9 / 64.2, with more of its
+samples left mirrored: 625 against 410).
 Only for skeletons whose joint names give both legs (:func:`poselab.nrsfm.anatomy.leg_joints`).
 """
 

@@ -114,3 +114,15 @@ def test_perspective_fit_of_bodies_comes_out_the_right_way_round():
     again = reconstruct(r, coll.keypoints_2d, intrinsics=coll.intrinsics)
     assert again.reflection == -1
     np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1.5)
+
+
+def test_the_command_line_says_which_signs_were_turned():
+    from poselab.cli.nrsfm import mirror_note
+
+    assert mirror_note({}, 1) is None and mirror_note({"output_mirrored": 0}, 1) is None
+    assert mirror_note({"output_mirrored": 0}, -1) == (
+        "depth signs: the set came out as the mirror image of the bodies and was turned so "
+        "that knees bend as knees do")
+    assert mirror_note({"output_mirrored": 829}, 1) == (
+        "depth signs: 829 samples came out depth-mirrored against the rest and were given "
+        "their mirror")
