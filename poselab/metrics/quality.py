@@ -35,6 +35,9 @@ is ~0 by construction and says nothing. These say more:
   (% of body radius): the typical error of the predictions of unlabelled landmarks that the
   teacher's encoder was shown (:mod:`poselab.nrsfm.completion`, measured on labelled
   landmarks of samples its predictor did not train on; absent when none were shown).
+  **depth-mirrored samples turned** (samples): output samples that came out as the depth
+  mirror of the rest and were given their mirror (``extra["output_mirrored"]``;
+  :mod:`poselab.nrsfm.reflection`, :mod:`poselab.nrsfm.output_signs`; absent when none).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -54,7 +57,8 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "uncertainty_mm": "mm", "reprojection_network_rel_pct": "% of landmark box",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
          "denoised_noise_px": "px", "suspect_labels": "landmarks",
-         "completion_error_pct": "% of body radius", "suspect_swaps": "samples"}
+         "completion_error_pct": "% of body radius", "suspect_swaps": "samples",
+         "mirrored_turned": "samples"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -216,6 +220,8 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
                 or (extra.get("sequence_smoothing") or {}).get("denoised") or {})
     if denoised.get("noise_left") is not None:
         out_set["denoised_noise_px"] = float(denoised["noise_left"])
+    if extra.get("output_mirrored"):  # samples given their depth mirror (output_signs.py)
+        out_set["mirrored_turned"] = float(extra["output_mirrored"])
     completed = extra.get("hidden_completion") or {}
     if completed.get("used"):  # hidden landmarks predicted for the encoder (completion.py)
         out_set["completion_error_pct"] = 100.0 * float(completed["relative_error"])

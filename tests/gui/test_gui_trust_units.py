@@ -147,6 +147,7 @@ def test_suspect_labels_are_listed_for_correction(qtbot, window, small_folder):
     # sample 3's arms look left/right swapped: its 4 labels count as suspect too (swaps.py)
     teacher.extra["label_swaps"] = {"count": 1, "samples": [3], "pairs": [[[9, 8], [10, 7]]],
                                     "ratio": [0.41], "ratio_threshold": 0.6}
+    teacher.extra["output_mirrored"] = 2  # given their depth mirror (output_signs.py)
     window.doc.set_teacher(teacher)
     qtbot.waitUntil(lambda: window.metrics is not None, timeout=20000)
     # only the samples with suspect labels, most first
@@ -156,3 +157,4 @@ def test_suspect_labels_are_listed_for_correction(qtbot, window, small_folder):
     text = window.metrics_panel.label.text()
     assert "Suspect labels (gross errors, swaps?)" in text
     assert "Left/right swaps suspected" in text
+    assert "Depth-mirrored samples turned" in text

@@ -84,6 +84,10 @@ def test_relative_uncertainty_and_quality_fallbacks():
         q5 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **done}}), w, vis)
         assert q5["set"].get("completion_error_pct") == (pytest.approx(want) if used else None)
     assert q5["units"]["completion_error_pct"] == "% of body radius"
+    assert "mirrored_turned" not in q["set"]  # no sample given its depth mirror
+    turned = {"output_mirrored": 7}
+    q6 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **turned}}), w, vis)
+    assert q6["set"]["mirrored_turned"] == 7.0 and q6["units"]["mirrored_turned"] == "samples"
     np.testing.assert_array_equal(q4["per_sample"]["suspect_labels"], [1.0, 2.0])
     # an older result without the optional arrays: computed from its shapes, ranked by them
     q = quality(SimpleNamespace(**base), w, vis)

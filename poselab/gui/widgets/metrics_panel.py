@@ -32,7 +32,8 @@ QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label n
                      "smoothing_samples": "Labels smoothed over",
                      "denoised_noise_px": "2D label noise after denoising",
                      "completion_error_pct": "Hidden landmarks predicted to",
-                     "suspect_swaps": "Left/right swaps suspected"}
+                     "suspect_swaps": "Left/right swaps suspected",
+                     "mirrored_turned": "Depth-mirrored samples turned"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
