@@ -137,6 +137,10 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     Samples whose left and right labels look swapped for some limbs (``config.label_swaps``,
     :mod:`poselab.nrsfm.swaps`) are listed in ``extra["label_swaps"]`` and, with
     ``"correct"``, given the output of their labels with the swap applied.
+    With ``config.reflection_repair`` the output's depth signs are made consistent and a set
+    of bodies turned by its knees (:func:`_oriented`; weak perspective
+    :func:`poselab.nrsfm.targets.sign_fixed`, perspective :mod:`poselab.nrsfm.output_signs`):
+    ``extra["output_mirrored"]`` samples were given their mirror.
     """
     from poselab.nrsfm.articulation import refine
 
