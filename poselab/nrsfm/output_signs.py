@@ -103,16 +103,12 @@ def perspective_sign_fixed(Y: np.ndarray, inputs, skeleton) -> tuple[np.ndarray,
         (mirrored only when more than :data:`OUTPUT_MIRRORED` of the samples; none without
         named legs).
     """
-    from poselab.nrsfm.anatomy import knee_evidence, leg_joints
-    from poselab.nrsfm.reflection import consistent_signs
+    from poselab.nrsfm.anatomy import leg_joints
+    from poselab.nrsfm.targets import depth_signs
 
-    legs = leg_joints(skeleton)
-    if legs is None or len(Y) < 3:
+    if leg_joints(skeleton) is None or len(Y) < 3:
         return Y, 0, 0
-    Yc = np.asarray(Y, np.float64) - np.asarray(Y, np.float64).mean(1, keepdims=True)
-    signs = consistent_signs(Yc, prior=knee_evidence(Yc, legs),
-                             prior_weight=OUTPUT_PRIOR_WEIGHT)
-    rows = np.flatnonzero(signs < 0)
+    rows = np.flatnonzero(depth_signs(Y, skeleton, OUTPUT_PRIOR_WEIGHT) < 0)
     if len(rows) <= OUTPUT_MIRRORED * len(Y):
         return Y, 0, len(rows)
     return mirror_on_rays(Y, inputs, rows).astype(Y.dtype, copy=False), len(rows), len(rows)

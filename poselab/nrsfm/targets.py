@@ -15,15 +15,26 @@ from poselab.nrsfm.config import NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs
 
 
-def sign_fixed(X: np.ndarray, skeleton=None) -> tuple[np.ndarray, int]:
-    """Shapes ``(M, J, 3)`` with mirrored samples replaced by their depth mirror; the count.
-    With a ``skeleton`` that names both legs, each sample's knees are evidence too
-    (:mod:`poselab.nrsfm.anatomy`)."""
+def depth_signs(X: np.ndarray, skeleton=None, prior_weight: float | None = None) -> np.ndarray:
+    """``(M,)`` int8 −1 where a sample of ``X`` ``(M, J, 3)`` (camera frame, any unit) looks
+    depth-mirrored against the rest (:func:`poselab.nrsfm.reflection.consistent_signs`), +1
+    elsewhere. With a ``skeleton`` that names both legs, each sample's knees are evidence too
+    (:mod:`poselab.nrsfm.anatomy`), weighted ``prior_weight`` (None: the labelling's
+    default)."""
     from poselab.nrsfm.anatomy import knee_evidence, leg_joints
-    from poselab.nrsfm.reflection import consistent_signs, depth_mirror
+    from poselab.nrsfm.reflection import consistent_signs
 
     legs = None if skeleton is None else leg_joints(skeleton)
-    signs = consistent_signs(X, prior=None if legs is None else knee_evidence(X, legs))
+    return consistent_signs(X, prior=None if legs is None else knee_evidence(X, legs),
+                            prior_weight=prior_weight)
+
+
+def sign_fixed(X: np.ndarray, skeleton=None) -> tuple[np.ndarray, int]:
+    """Shapes ``(M, J, 3)`` with mirrored samples (:func:`depth_signs`) replaced by their depth
+    mirror; the count."""
+    from poselab.nrsfm.reflection import depth_mirror
+
+    signs = depth_signs(X, skeleton)
     return np.where(signs[:, None, None] < 0, depth_mirror(X), X), int((signs < 0).sum())
 
 
