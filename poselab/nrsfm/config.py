@@ -142,7 +142,9 @@ class NRSfMConfig(ConfigBase):
             rigid-bone 3D, which is then computed again — the bone constraint spreads through
             the network's shared shape model (GT-free; figures in the ``fit`` module
             docstring). At equal cost, 4 rounds of 500 steps beat 2 of 1000 (h36m17 3000-step
-            fit: 40.8 against 42.9 mm MPJPE; 30 % hidden, default fit: 92.2 against 93.6).
+            fit: 40.8 against 42.9 mm MPJPE; 30 % hidden, default fit: 92.2 against 93.6);
+            8 rounds of 500 beat 4 (and 8 of 250) on every split tried (``fit`` module
+            docstring), for about 20 s more on 35k samples.
         camera_model: ``"auto"`` = perspective when the collection has intrinsics, else weak
             perspective; or force ``"weak_perspective"`` / ``"perspective"``.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
@@ -232,7 +234,7 @@ class NRSfMConfig(ConfigBase):
         "Bone lengths", None, "", choices=BONE_LENGTHS,
         help="rigid: bones keep the set's proportions (articulated bodies); free: the "
              "teacher's depths; auto: rigid for human-body skeletons, free otherwise"))
-    self_training: int = field(default=4, metadata=hint(
+    self_training: int = field(default=8, metadata=hint(
         "Rigid-bone self-training", (0, 20), "rounds", help="With rigid bones: fine-tune the "
         "network towards its own rigid-bone 3D this many times"))
     camera_model: str = field(default="auto", metadata=hint(

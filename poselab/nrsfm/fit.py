@@ -44,6 +44,10 @@ end. Measured on 3000-step fits (1 restart, 256…16; MPJPE / PA-MPJPE / depth m
 33.3 / 41.4 (rounds 3–5: 40.5, 39.3, 37.4 MPJPE); cmu17_train 76.8 / 58.2 / 70.7 → 72.6 /
 54.8 / 66.4 → 68.8 / 52.2 / 62.4; 30 % hidden 120.6 → 118.2 → 116.2 MPJPE. Rounds of 500 steps
 (the default's length at 6000 steps): h36m17 48.6 → 44.7 → 42.6 → 40.8 MPJPE after 4 rounds.
+Default 8 rounds since session 18 (2026-12-05; chosen on h36m17_train35k S1/S5/S6, 5000
+samples, against 4 / 6 / 12 rounds: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm, σ = 5 px
+74.3 → 73.6, 30 % hidden 77.6 → 75.0; eight rounds of 250 steps 39.2): figures on the held-out
+subjects in README.
 
 Noisy sequences (``config.smooth_sequences``; issue 15): after training, the network's residual
 and the samples' order tell whether the labels are a noisy sequence
