@@ -12,12 +12,17 @@ CPU with one torch thread (2026-12-03, idle):
   their cores when that is faster (:class:`poselab.nrsfm.concurrent.ThreadChooser`): on idle
   cores its steps go about 1.5× as fast (h36m17_train35k main fit, back to back on another
   day: 18.4–20.3 → 12.4–13.0 ms);
-- the output steps cost about 0.5 ms per sample, and each self-training round's refinement
-  about 0.27 ms per sample (35k samples, defaults: 17 s output, 38 s in the rounds).
+- the output steps (with the noise check before them) cost about 0.3 ms per sample, and each
+  self-training round's new targets about 0.08 ms per sample (35k samples, measured alone on
+  2026-12-05 after the least squares were solved along the skeleton's tree,
+  :mod:`poselab.nrsfm.tree_solve`: output 7.7 s, a round's targets 2.6 s; before, 0.5 and
+  0.27 ms).
 
-h36m17_train35k with the defaults: 3 × 1500 exploration steps side by side + 6500 at 1.5× →
-about 202 s (before the run kept had the restarts' cores: estimated 249 s, measured 244 s, 291 s
-one restart after the other; on a faster day the two measured 187 and 145 s back to back);
+h36m17_train35k with the defaults (8 self-training rounds since 2026-12-05): 3 × 1500
+exploration steps side by side + 8500 at 1.5× → about 209 s; measured 169 s idle that day, on
+which the same code with 4 rounds took 147 s and the code before the tree solve 180 s (its
+estimate then 202 s). Earlier: before the run kept had the restarts' cores, estimated 249 s,
+measured 244 s, 291 s one restart after the other;
 pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
 about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
 noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), and on a small set whose restarts
@@ -33,8 +38,8 @@ from poselab.nrsfm import concurrent
 
 _STEP_S = 0.0145
 _STEP_PER_SAMPLE_S = 0.000028
-_OUTPUT_PER_SAMPLE_S = 0.0005
-_ROUND_PER_SAMPLE_S = 0.00027
+_OUTPUT_PER_SAMPLE_S = 0.0003
+_ROUND_PER_SAMPLE_S = 0.00008
 #: Restarts trained side by side on the 2 cores: total steps/s against one restart alone.
 _SIDE_BY_SIDE = {2: 1.64, 3: 1.83}
 #: The run kept after them, on their cores: its steps/s against one torch thread.
