@@ -42,38 +42,17 @@ class TreeOrder:
 def tree_order(bones: np.ndarray, J: int) -> TreeOrder | None:
     """The leaves-first elimination order of ``bones`` ``(E, 2)`` over ``J`` joints, or None
     when the bones hold a cycle or repeat a pair (then the system is not a tree: use a dense
-    solver). Each component is rooted at its joint of highest degree (lowest index on ties)."""
+    solver). The trees are the skeleton's own, rooted at its centre
+    (:func:`poselab.nrsfm.articulation.spanning_tree`)."""
+    from poselab.nrsfm.articulation import spanning_tree
+
     bones = np.asarray(bones, int).reshape(-1, 2)
-    adjacent: list[list[tuple[int, int]]] = [[] for _ in range(J)]
-    for e, (a, c) in enumerate(bones):
-        if a == c:
-            return None
-        adjacent[a].append((c, e))
-        adjacent[c].append((a, e))
-    seen = np.zeros(J, bool)
-    top_down: list[tuple[int, int, int]] = []
-    roots: list[int] = []
-    used: set[int] = set()
-    for start in sorted(range(J), key=lambda j: (-len(adjacent[j]), j)):
-        if seen[start]:
-            continue
-        roots.append(start)
-        seen[start] = True
-        queue = [start]
-        while queue:
-            q = queue.pop(0)
-            for j, e in adjacent[q]:
-                if e in used:
-                    continue
-                used.add(e)
-                if seen[j]:
-                    return None  # a second path to j: a cycle
-                seen[j] = True
-                top_down.append((j, q, e))
-                queue.append(j)
-    if len(top_down) != len(bones):
+    top_down = spanning_tree(J, bones)
+    if len(top_down) != len(bones):  # a bone closed a cycle (or joined a joint to itself)
         return None
-    return TreeOrder(tuple(reversed(top_down)), tuple(roots))
+    children = {c for _, c, _ in top_down}
+    return TreeOrder(tuple((c, p, e) for p, c, e in reversed(top_down)),
+                     tuple(j for j in range(J) if j not in children))
 
 
 def _inv3(M: np.ndarray) -> np.ndarray:

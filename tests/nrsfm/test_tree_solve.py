@@ -60,7 +60,7 @@ def test_cycles_and_repeated_bones_are_not_trees():
     assert tree_order(np.array([[0, 1], [1, 2], [2, 0]]), 3) is None
     assert tree_order(np.array([[0, 1], [1, 0]]), 2) is None
     order = tree_order(np.array([[0, 1], [1, 2], [1, 3]]), 4)
-    assert order.roots == (1,)  # the joint of highest degree
+    assert order.roots == (1,)  # the centre
     # leaves first: every joint is eliminated before its parent
     eliminated = [j for j, _, _ in order.steps]
     for j, q, _ in order.steps:
