@@ -177,7 +177,7 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
 
         given = noise_model if noise_model is None else NoiseModel.from_dict(noise_model)
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
-                                 proportions, given, known_noise=known_noise)
+                                 proportions, given, known_noise=known_noise, widen=True)
         Y, proportions, std, net_px = ref.shapes, ref.proportions, ref.std, ref.network_px
         extra.update(noise_px=float(ref.model.noise_px), noise_model=ref.model.to_dict(),
                      labels_exact=ref.exact)

@@ -40,7 +40,7 @@ How the output step uses this: :mod:`poselab.nrsfm.noise_aware`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -108,6 +108,14 @@ class NoiseModel:
         if d.get("prior_cov") is not None:
             d["prior_cov"] = np.asarray(d["prior_cov"], np.float64)
         return cls(**d)
+
+    def widened(self, xy: float, z: float) -> NoiseModel:
+        """A copy whose prior standard deviations are ``xy`` times wider in x, y and ``z``
+        times in depth (``prior_cov`` scaled likewise, its correlations kept)."""
+        if self.prior_cov is None:
+            return replace(self, prior_xy=self.prior_xy * xy, prior_z=self.prior_z * z)
+        d = np.tile([xy, xy, z], len(self.prior_cov) // 3)
+        return replace(self, prior_cov=np.asarray(self.prior_cov) * d[:, None] * d[None, :])
 
     def precision(self, J: int) -> np.ndarray:
         """``(3J, 3J)`` inverse of the network's error covariance (box units⁻²)."""

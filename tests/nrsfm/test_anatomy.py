@@ -138,8 +138,9 @@ def test_weak_perspective_fit_of_bodies_comes_out_the_right_way_round():
     np.testing.assert_allclose(np.linalg.det(r.rotations), 1.0, atol=1e-4)
     again = reconstruct(r, coll.keypoints_2d)
     assert again.reflection == -1
-    # the same orientation, sample by sample (the output step re-estimates a little: ≤ 1 px)
-    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=1.5)
+    # the same orientation, sample by sample (the output step re-estimates a little: ≤ 2 px
+    # with its widened prior, against ~100 px for a mirrored joint)
+    np.testing.assert_allclose(again.keypoints_3d, r.keypoints_3d, atol=2.5)
     z0 = r.keypoints_3d[..., 2] - r.keypoints_3d[..., 2].mean(1, keepdims=True)
     z1 = again.keypoints_3d[..., 2] - again.keypoints_3d[..., 2].mean(1, keepdims=True)
     assert ((z0 * z1).sum(1) > 0).all()

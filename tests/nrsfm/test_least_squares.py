@@ -120,3 +120,42 @@ def test_free_bones_under_noise_keep_the_networks_shape():
     np.testing.assert_array_equal(ref.shapes, X.astype(np.float32))
     obs = inputs.mask > 0
     assert ref.std[~obs].mean() > ref.std[obs].mean()
+
+
+def test_widened_model_scales_the_prior_deviations():
+    model = NoiseModel(noise_px=2.0, prior_xy=0.1, prior_z=0.3, bone=0.01)
+    wide = model.widened(3.0, 2.0)
+    assert (wide.prior_xy, wide.prior_z, wide.noise_px, wide.bone) == (
+        pytest.approx(0.3), pytest.approx(0.6), 2.0, 0.01)
+    assert model.prior_xy == 0.1  # a copy
+    # a learnt covariance: each coordinate's deviation scaled, correlations kept
+    cov = np.array([[4.0, 1.0, 0.5], [1.0, 9.0, 0.0], [0.5, 0.0, 1.0]])
+    wide = NoiseModel(2.0, 0.1, 0.3, 0.01, prior_cov=cov).widened(3.0, 2.0)
+    np.testing.assert_allclose(wide.prior_cov, [[36.0, 9.0, 3.0], [9.0, 81.0, 0.0],
+                                                [3.0, 0.0, 4.0]])
+
+
+def test_the_output_steps_widened_prior():
+    # noisy labels: still better than the network, the estimated model is returned unwidened
+    # and the uncertainty is wider; on independent synthetic errors (what the model assumes)
+    # the widening costs accuracy, which is why it is measured on real networks
+    # (noise_aware.OUTPUT_PRIOR_WIDENING)
+    inputs, truth, X = problem(5.0)
+    tau = np.zeros((len(X), 2))
+    est = refine_noise_aware(X, inputs, tau, SK)
+    wide = refine_noise_aware(X, inputs, tau, SK, widen=True)
+    assert wide.model.prior_xy == est.model.prior_xy and wide.model.noise_px == est.model.noise_px
+    assert error(wide.shapes, truth) < 0.95 * error(X, truth)
+    assert error(est.shapes, truth) < error(wide.shapes, truth)
+    assert wide.std.mean() > 1.2 * est.std.mean()
+    # exact labels keep their shapes through the labels
+    inputs, truth, X = problem(0.0)
+    tau = np.zeros((len(X), 2))
+    np.testing.assert_array_equal(refine_noise_aware(X, inputs, tau, SK, widen=True).shapes,
+                                  refine_noise_aware(X, inputs, tau, SK).shapes)
+    # free bones: unchanged
+    free = Skeleton("markers", SK.joint_names)
+    inputs, truth, X = problem(8.0)
+    a = refine_noise_aware(X, inputs, tau, free)
+    b = refine_noise_aware(X, inputs, tau, free, widen=True)
+    np.testing.assert_array_equal(a.std, b.std)
