@@ -21,10 +21,13 @@ def test_changes_override_the_schedule():
 
 
 def test_sets_with_many_unlabelled_landmarks_explore_more_restarts():
-    from poselab.nrsfm.config import HIDDEN_RESTARTS, HIDDEN_SHARE
+    from poselab.nrsfm.config import HIDDEN_RESTARTS, HIDDEN_SELF_TRAINING, HIDDEN_SHARE
 
     assert NRSfMConfig.for_samples(35000, missing=0.3).restarts == HIDDEN_RESTARTS == 5
-    assert NRSfMConfig.for_samples(35000, missing=0.3).replace(restarts=3) == NRSfMConfig()
+    assert NRSfMConfig.for_samples(35000, missing=0.3).self_training == HIDDEN_SELF_TRAINING
+    assert HIDDEN_SELF_TRAINING > NRSfMConfig().self_training
+    assert NRSfMConfig.for_samples(35000, missing=0.3).replace(
+        restarts=3, self_training=NRSfMConfig().self_training) == NRSfMConfig()
     assert NRSfMConfig.for_samples(300, missing=HIDDEN_SHARE).restarts == 5
     assert NRSfMConfig.for_samples(35000, missing=0.02) == NRSfMConfig()  # a few unlabelled
     assert NRSfMConfig.for_samples(35000, missing=0.3, restarts=2).restarts == 2  # asked for
