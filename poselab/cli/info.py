@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from poselab.io.dlc import below_pcutoff_note
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -60,6 +62,9 @@ def describe(collection) -> list[str]:
     lines.append(f"3D:        ground truth in {c.units_3d}" if c.has_3d else "3D:        none")
     if c.metadata.get("edits_of"):
         lines.append(f"edits of:  {c.metadata['edits_of']}")
+    low = below_pcutoff_note(c)
+    if low:
+        lines.append(f"likelihood: {low}")
     problems = c.metadata.get("image_problems") or {}
     if problems:
         per = c.metadata.get("per_sample", {}).get("image_problem")

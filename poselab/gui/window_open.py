@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from poselab.gui.document import Document
 from poselab.gui.loading import Loaded, NeedsSkeleton, load_job
+from poselab.io.dlc import below_pcutoff_note
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,10 @@ class OpeningMixin:
         c = loaded.collection
         elapsed = time.perf_counter() - getattr(self, "_open_started", time.perf_counter())
         self.setWindowTitle(f"poselab — {loaded.path}")
+        low = below_pcutoff_note(c)
         self.statusBar().showMessage(f"Opened {len(c)} samples, skeleton {c.skeleton.name} "
-                                     f"({c.num_joints} landmarks) in {elapsed:.2f} s", 8000)
+                                     f"({c.num_joints} landmarks) in {elapsed:.2f} s"
+                                     + (f"; {low}" if low else ""), 8000)
         log.info("opened %s: %d samples, %d landmarks", loaded.path, len(c), c.num_joints)
         self._add_recent(loaded.path)
         self.status_save.setText("")

