@@ -20,6 +20,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def dlc_machine_labels(tmp_path) -> Path:
+    """A DeepLabCut machine-labels CSV (``tmp_path/machinelabels-iter0.csv``; images
+    ``img0.png``, ``img1.png`` beside it, not written): two body parts, one prediction under
+    DeepLabCut's default pcutoff 0.6 (the tail of img0, likelihood 0.3)."""
+    f = tmp_path / "machinelabels-iter0.csv"
+    f.write_text("scorer,net,net,net,net,net,net\n"
+                 "bodyparts,nose,nose,nose,tail,tail,tail\n"
+                 "coords,x,y,likelihood,x,y,likelihood\n"
+                 "img0.png,10,20,0.95,30,40,0.3\n"
+                 "img1.png,11,21,0.9,31,41,0.8\n")
+    return f
+
+
 @pytest.fixture(autouse=True)
 def _automatic_gc_outside_gui_tests(request):
     """The GUI switches automatic garbage collection off (a timer collects in the GUI thread,

@@ -146,15 +146,9 @@ def test_export_errors_are_one_line(folder, tmp_path, capsys):
     assert "must end in .csv or .json" in capsys.readouterr().err
 
 
-def test_info_names_machine_labels_below_pcutoff(tmp_path, capsys):
+def test_info_names_machine_labels_below_pcutoff(dlc_machine_labels, capsys):
     # DeepLabCut machine labels: one prediction under the default pcutoff (0.6)
-    f = tmp_path / "machinelabels-iter0.csv"
-    f.write_text("scorer,net,net,net,net,net,net\n"
-                 "bodyparts,nose,nose,nose,tail,tail,tail\n"
-                 "coords,x,y,likelihood,x,y,likelihood\n"
-                 "img0.png,10,20,0.95,30,40,0.3\n"
-                 "img1.png,11,21,0.9,31,41,0.8\n")
-    assert main(["info", str(f)]) == 0
+    assert main(["info", str(dlc_machine_labels)]) == 0
     out = capsys.readouterr().out
     assert "observed:  75.0% of landmarks (3 of 4)" in out
     assert "1 predicted landmarks below DeepLabCut's pcutoff 0.6 read as unlabelled" in out

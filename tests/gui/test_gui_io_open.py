@@ -120,18 +120,13 @@ def test_yolo_labels_without_yaml_ask_for_a_skeleton(qtbot, window, tmp_path):
     assert not window.label_mode_action.isChecked()  # labelled data: not in label mode
 
 
-def test_open_dlc_machine_labels_says_what_pcutoff_set_aside(qtbot, window, tmp_path):
+def test_open_dlc_machine_labels_says_what_pcutoff_set_aside(qtbot, window, tmp_path,
+                                                             dlc_machine_labels):
     from PIL import Image
 
     for k in range(2):
         Image.new("RGB", (64, 48), (90, 120, 150)).save(tmp_path / f"img{k}.png")
-    f = tmp_path / "machinelabels-iter0.csv"
-    f.write_text("scorer,net,net,net,net,net,net\n"
-                 "bodyparts,nose,nose,nose,tail,tail,tail\n"
-                 "coords,x,y,likelihood,x,y,likelihood\n"
-                 "img0.png,10,20,0.95,30,40,0.3\n"
-                 "img1.png,11,21,0.9,31,41,0.8\n")
-    open_and_wait(qtbot, window, f)
+    open_and_wait(qtbot, window, dlc_machine_labels)
     np.testing.assert_array_equal(window.doc.collection.visibility, [[2, 0], [2, 2]])
     message = window.statusBar().currentMessage()
     assert "1 predicted landmarks below DeepLabCut's pcutoff 0.6 read as unlabelled" in message
