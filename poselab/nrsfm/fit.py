@@ -4,7 +4,8 @@
 ``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
 ``config.exploration`` steps each; one is chosen without ground truth
-(:func:`poselab.nrsfm.selection.select_restart`) and trained to ``config.steps``. When even the
+(:func:`poselab.nrsfm.selection.select_restart`; for bodies with rigid bones the bones' change
+of length across samples counts against a restart) and trained to ``config.steps``. When even the
 most-agreed restart disagrees with the others by more than ``config.agreement`` (relative 3D
 distance; agreeing restarts on the classic sequences score 0.02–0.04, failed ones 0.12–0.6) on
 a set of at most :data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are
@@ -39,15 +40,11 @@ rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample 
 network is then fine-tuned towards those rigid-bone shapes (the anchor term of
 :func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
 shared shape model and the next round's front/back orders; the output is refined again at the
-end. Measured on 3000-step fits (1 restart, 256…16; MPJPE / PA-MPJPE / depth mm): rounds of
-1000 steps (~23 s each): h36m17_train35k 56.2 / 44.6 / 54.4 → 47.2 / 37.1 / 45.6 → 42.9 /
-33.3 / 41.4 (rounds 3–5: 40.5, 39.3, 37.4 MPJPE); cmu17_train 76.8 / 58.2 / 70.7 → 72.6 /
-54.8 / 66.4 → 68.8 / 52.2 / 62.4; 30 % hidden 120.6 → 118.2 → 116.2 MPJPE. Rounds of 500 steps
-(the default's length at 6000 steps): h36m17 48.6 → 44.7 → 42.6 → 40.8 MPJPE after 4 rounds.
-Default 8 rounds since session 18 (2026-12-05; chosen on h36m17_train35k S1/S5/S6, 5000
-samples, against 4 / 6 / 12 rounds: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm, σ = 5 px
-74.3 → 73.6, 30 % hidden 77.6 → 75.0; eight rounds of 250 steps 39.2): figures on the held-out
-subjects in README.
+end. Measured on 3000-step fits (1 restart, 256…16, rounds of 1000 steps; MPJPE mm, 0 → 1 →
+2 rounds): h36m17_train35k 56.2 → 47.2 → 42.9, cmu17_train 76.8 → 72.6 → 68.8, 30 % hidden
+120.6 → 118.2 → 116.2. Default 8 rounds since session 18 (chosen on h36m17_train35k S1/S5/S6,
+5000 samples, against 4 / 6 / 12: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm, σ = 5 px
+74.3 → 73.6, 30 % hidden 77.6 → 75.0); figures on the held-out subjects in README.
 
 Noisy sequences (``config.smooth_sequences``; issue 15): after training, the network's residual
 and the samples' order tell whether the labels are a noisy sequence
@@ -316,6 +313,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_for_one,
     )
     from poselab.nrsfm.selection import (
+        bone_variation,
         choice_scores,
         consensus_scores,
         heldout_error,
@@ -414,7 +412,10 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}
-    pool: list[tuple] = []  # (objective, held-out, consensus, 2D error, run) per restart
+    # bodies: restarts whose bones change length more are worse (selection.py); refine() in
+    # build_result warns once if rigid bones were asked of a boneless skeleton
+    rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
+    pool: list[tuple] = []  # (objective, held-out, bones, consensus, 2D error, run) per restart
     while True:
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
@@ -437,13 +438,17 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         objective = [float(o["obj"].mean()) for o in outs]
         # missing landmarks: the held-out error joins the objective (selection.py)
         heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
-        best = select_restart(shapes, choice_scores(objective, heldout), rule=config.selection)
+        bones = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs]
+                 if rigid else None)
+        best = select_restart(shapes, choice_scores(objective, heldout, bones),
+                              rule=config.selection)
         scores = consensus_scores(shapes)
-        pool += list(zip(objective, heldout or [None] * R, scores.tolist(), reproj, runs,
-                         strict=True))
+        pool += list(zip(objective, heldout or [None] * R, bones or [None] * R, scores.tolist(),
+                         reproj, runs, strict=True))
         extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
                      restart_objective=objective,
-                     **({"restart_heldout": heldout} if heldout else {}))
+                     **({"restart_heldout": heldout} if heldout else {}),
+                     **({"restart_bones": bones} if bones else {}))
         log.info("restart scores (consensus) %s, 2D %s, objective %s, held-out %s → restart %d",
                  np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4),
                  np.round(heldout, 4) if heldout else "-", best)
@@ -459,16 +464,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
         if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
-            objective, heldout = [p[0] for p in pool], [p[1] for p in pool]
+            objective, heldout, bones = ([p[i] for p in pool] for i in range(3))
             heldout = heldout if data.has_missing else None
-            k = int(np.argmin(choice_scores(objective, heldout)))
-            runs, best = [p[4] for p in pool], k
-            scores = np.array([p[2] for p in pool])
+            bones = bones if rigid else None
+            k = int(np.argmin(choice_scores(objective, heldout, bones)))
+            runs, best = [p[5] for p in pool], k
+            scores = np.array([p[3] for p in pool])
             config = runs[k].config
             extra.update(selected=k, dict_sizes=list(config.dict_sizes),
                          consensus=scores.tolist(), restart_objective=objective,
-                         restart_reproj=[p[3] for p in pool],
-                         **({"restart_heldout": heldout} if heldout else {}))
+                         restart_reproj=[p[4] for p in pool],
+                         **({"restart_heldout": heldout} if heldout else {}),
+                         **({"restart_bones": bones} if bones else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = ""
         if not extra["restarts_agree"] and config.selection == "objective":
@@ -569,8 +576,6 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                                    "noise_px": cleaner.noise_px}
             result.config = config.to_dict()
             return result
-    # (refine() in build_result warns once if rigid bones were asked of a boneless skeleton)
-    rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
     rounds = config.self_training if rigid else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
         n_self = max(100, config.steps // 12)
