@@ -412,8 +412,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}
-    # bodies: restarts whose bones change length more are worse (selection.py); refine() in
-    # build_result warns once if rigid bones were asked of a boneless skeleton
+    # large sets of bodies: restarts whose bones change length more are worse (selection.py);
+    # refine() in build_result warns once if rigid bones were asked of a boneless skeleton
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
     pool: list[tuple] = []  # (objective, held-out, bones, consensus, 2D error, run) per restart
     while True:
@@ -439,7 +439,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         # missing landmarks: the held-out error joins the objective (selection.py)
         heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
         bones = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs]
-                 if rigid else None)
+                 if rigid and N > SMALL_SET else None)
         best = select_restart(shapes, choice_scores(objective, heldout, bones),
                               rule=config.selection)
         scores = consensus_scores(shapes)
@@ -466,7 +466,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
             objective, heldout, bones = ([p[i] for p in pool] for i in range(3))
             heldout = heldout if data.has_missing else None
-            bones = bones if rigid else None
+            bones = bones if bones[0] is not None else None
             k = int(np.argmin(choice_scores(objective, heldout, bones)))
             runs, best = [p[5] for p in pool], k
             scores = np.array([p[3] for p in pool])
