@@ -90,7 +90,9 @@ class NRSfMConfig(ConfigBase):
             missing (quick schedule) 0.05 → 0.13 and 0.04 → 0.17 (e3d_frame).
         selection: how a restart is chosen without ground truth (:mod:`poselab.nrsfm.selection`):
             ``"objective"`` (lowest training objective, 2D error plus sparsity, after the
-            reflection repair) or ``"consensus"`` (medoid of the restarts).
+            reflection repair; with missing landmarks plus the held-out error, and on large
+            sets of bodies plus the bones' variation) or ``"consensus"`` (medoid of the
+            restarts).
         reflection_repair: after training, give every sample the depth sign (chirality) of
             the set and fine-tune the network towards it (:mod:`poselab.nrsfm.reflection`);
             under the perspective camera only when over 5 % of the samples are mirrored

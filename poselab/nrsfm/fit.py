@@ -4,8 +4,9 @@
 ``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
 ``config.exploration`` steps each; one is chosen without ground truth
-(:func:`poselab.nrsfm.selection.select_restart`; for bodies with rigid bones the bones' change
-of length across samples counts against a restart) and trained to ``config.steps``. When even the
+(:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies with rigid bones the
+bones' change of length across samples counts against a restart) and trained to
+``config.steps``. When even the
 most-agreed restart disagrees with the others by more than ``config.agreement`` (relative 3D
 distance; agreeing restarts on the classic sequences score 0.02–0.04, failed ones 0.12–0.6) on
 a set of at most :data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are
