@@ -413,9 +413,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}
-    # large sets of bodies: restarts whose bones change length more are worse (selection.py);
-    # refine() in build_result warns once if rigid bones were asked of a boneless skeleton
+    # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
+    weigh_bones = rigid and N > SMALL_SET  # bones in the restart choice (selection.py)
     pool: list[tuple] = []  # (objective, held-out, bones, consensus, 2D error, run) per restart
     while True:
         runs = []
@@ -440,7 +440,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         # missing landmarks: the held-out error joins the objective (selection.py)
         heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
         bones = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs]
-                 if rigid and N > SMALL_SET else None)
+                 if weigh_bones else None)
         best = select_restart(shapes, choice_scores(objective, heldout, bones),
                               rule=config.selection)
         scores = consensus_scores(shapes)
@@ -467,7 +467,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
             objective, heldout, bones = ([p[i] for p in pool] for i in range(3))
             heldout = heldout if data.has_missing else None
-            bones = bones if bones[0] is not None else None
+            bones = bones if weigh_bones else None
             k = int(np.argmin(choice_scores(objective, heldout, bones)))
             runs, best = [p[5] for p in pool], k
             scores = np.array([p[3] for p in pool])

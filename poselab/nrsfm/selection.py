@@ -151,9 +151,9 @@ def choice_scores(objective: list[float], heldout: list[float] | None = None,
                   bones: list[float] | None = None) -> np.ndarray:
     """Per-restart score to minimise: the objective alone, or the sum of the criteria's
     relative excess over their best restart: ``objective / min(objective) − 1``, with missing
-    landmarks ``+ heldout / min(heldout) − 1``, and for bodies with rigid bones
-    ``+ BONE_WEIGHT (bones / min(bones) − 1)`` (module docstring; beyond paper 000, which has
-    one restart).
+    landmarks ``+ heldout / min(heldout) − 1``, and with bone variations (large sets of bodies
+    with rigid bones, :func:`poselab.nrsfm.fit.fit`) ``+ BONE_WEIGHT (bones / min(bones) − 1)``
+    (module docstring; beyond paper 000, which has one restart).
 
     Args:
         objective: ``(R,)`` mean training objective per restart (positive).
