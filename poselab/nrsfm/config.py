@@ -91,7 +91,8 @@ class NRSfMConfig(ConfigBase):
         selection: how a restart is chosen without ground truth (:mod:`poselab.nrsfm.selection`):
             ``"objective"`` (lowest training objective, 2D error plus sparsity, after the
             reflection repair; with missing landmarks plus the held-out error, and on large
-            sets of bodies plus the bones' variation) or ``"consensus"`` (medoid of the
+            sets of bodies plus the bones' variation and the label noise each restart's
+            shapes imply) or ``"consensus"`` (medoid of the
             restarts).
         reflection_repair: after training, give every sample the depth sign (chirality) of
             the set and fine-tune the network towards it (:mod:`poselab.nrsfm.reflection`);

@@ -5,18 +5,17 @@
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
 ``config.exploration`` steps each; one is chosen without ground truth
 (:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies with rigid bones the
-bones' change of length across samples counts against a restart) and trained to
-``config.steps``. When even the
-most-agreed restart disagrees with the others by more than ``config.agreement`` (relative 3D
-distance; agreeing restarts on the classic sequences score 0.02–0.04, failed ones 0.12–0.6) on
-a set of at most :data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are
-dropped and the restarts explored again (CALIBRATION.md: small sequences fail or succeed
-depending on the dictionary size); with the ``"objective"`` rule the choice is then made among
-the restarts of every dictionary size tried. On a CPU with at least two cores the restarts
-train side by side in threads (:mod:`poselab.nrsfm.concurrent`; the same result, h36m17_train35k
-defaults 291 → 244 s), and the run kept then trains on the cores they used, as torch threads,
-whenever timing shows that to be faster (:class:`poselab.nrsfm.concurrent.ThreadChooser`; the
-same result again).
+bones' change of length across samples and the label noise the restart's shapes imply count
+against it) and trained to ``config.steps``. When even the most-agreed restart disagrees with
+the others by more than ``config.agreement`` (relative 3D distance; agreeing restarts on the
+classic sequences score 0.02–0.04, failed ones 0.12–0.6) on a set of at most
+:data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are dropped and the
+restarts explored again (CALIBRATION.md: small sequences fail or succeed depending on the
+dictionary size); with the ``"objective"`` rule the choice is then made among the restarts of
+every dictionary size tried. On a CPU with at least two cores the restarts train side by side
+in threads (:mod:`poselab.nrsfm.concurrent`; the same result, 291 → 244 s), and the run kept
+then trains on their cores as torch threads whenever timing shows that to be faster
+(:class:`poselab.nrsfm.concurrent.ThreadChooser`; the same result again).
 
 Weak perspective: restarts are compared after giving each sample the set's depth sign,
 and after training the chosen network is fine-tuned towards that sign where it had mirrored
@@ -318,6 +317,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         choice_scores,
         consensus_scores,
         heldout_error,
+        implied_noise,
         select_restart,
     )
     from poselab.nrsfm.train import Batches, Run
@@ -416,7 +416,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
     weigh_bones = rigid and N > SMALL_SET  # bones in the restart choice (selection.py)
-    pool: list[tuple] = []  # (objective, held-out, bones, consensus, 2D error, run) per restart
+    # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
+    pool: list[tuple] = []
     while True:
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
@@ -439,17 +440,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         objective = [float(o["obj"].mean()) for o in outs]
         # missing landmarks: the held-out error joins the objective (selection.py)
         heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
-        bones = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs]
-                 if weigh_bones else None)
-        best = select_restart(shapes, choice_scores(objective, heldout, bones),
+        bones, noise = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs],
+                        [implied_noise(o["X"], o["tau"], inputs, sub, collection.skeleton)
+                         for o in outs]) if weigh_bones else (None, None)
+        best = select_restart(shapes, choice_scores(objective, heldout, bones, noise),
                               rule=config.selection)
         scores = consensus_scores(shapes)
-        pool += list(zip(objective, heldout or [None] * R, bones or [None] * R, scores.tolist(),
-                         reproj, runs, strict=True))
+        pool += list(zip(objective, heldout or [None] * R, scores.tolist(), reproj, runs,
+                         strict=True))
         extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
                      restart_objective=objective,
                      **({"restart_heldout": heldout} if heldout else {}),
-                     **({"restart_bones": bones} if bones else {}))
+                     **({"restart_bones": bones, "restart_noise_px": noise} if bones else {}))
         log.info("restart scores (consensus) %s, 2D %s, objective %s, held-out %s → restart %d",
                  np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4),
                  np.round(heldout, 4) if heldout else "-", best)
@@ -465,18 +467,16 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
         if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
-            objective, heldout, bones = ([p[i] for p in pool] for i in range(3))
+            objective, heldout = ([p[i] for p in pool] for i in range(2))
             heldout = heldout if data.has_missing else None
-            bones = bones if weigh_bones else None
-            k = int(np.argmin(choice_scores(objective, heldout, bones)))
-            runs, best = [p[5] for p in pool], k
-            scores = np.array([p[3] for p in pool])
+            k = int(np.argmin(choice_scores(objective, heldout)))
+            runs, best = [p[4] for p in pool], k
+            scores = np.array([p[2] for p in pool])
             config = runs[k].config
             extra.update(selected=k, dict_sizes=list(config.dict_sizes),
                          consensus=scores.tolist(), restart_objective=objective,
-                         restart_reproj=[p[4] for p in pool],
-                         **({"restart_heldout": heldout} if heldout else {}),
-                         **({"restart_bones": bones} if bones else {}))
+                         restart_reproj=[p[3] for p in pool],
+                         **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = ""
         if not extra["restarts_agree"] and config.selection == "objective":

@@ -268,13 +268,17 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
     return _width(kp, inputs.mask, model.noise_px), float(model.noise_px)
 
 
-def label_noise(X, inputs, tau, skeleton, bone_mode: str = "auto") -> float | None:
+def label_noise(X, inputs, tau, skeleton, bone_mode: str = "auto", bounded: bool = True
+                ) -> float | None:
     """The labels' noise σ, pixels per coordinate, estimated from the network's label residual
     with rigid bones (:func:`estimate_model`; no ground truth), or None when the bones are
     free (the noise is then not told from the network's own error without an order).
     Arguments as :func:`refine_noise_aware`; :func:`poselab.nrsfm.fit` uses it to decide
-    whether to denoise unordered labels (:mod:`poselab.nrsfm.denoise`)."""
-    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode, two_pass=True)
+    whether to denoise unordered labels (:mod:`poselab.nrsfm.denoise`), and
+    :mod:`poselab.nrsfm.selection` (``bounded`` False: not capped by the samples' order, which
+    a random subset of them does not have) to compare restarts."""
+    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode, two_pass=True,
+                                bounded=bounded)
     return float(model.noise_px) if rigid else None
 
 
@@ -283,8 +287,8 @@ def labels_exact(noise_px: float, inputs) -> bool:
     return noise_px < EXACT_LABELS * float(np.median(inputs.scale))
 
 
-def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = False
-                 ) -> tuple[NoiseModel, bool]:
+def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = False,
+                 bounded: bool = True) -> tuple[NoiseModel, bool]:
     """:func:`estimate_model` on at most :data:`VCE_SAMPLES` evenly spaced samples, started
     from the exact-ray shapes (``two_pass``: then again with the samples' prior scales, as
     :func:`refine_noise_aware`); and whether the bones are rigid."""
@@ -297,7 +301,8 @@ def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = Fals
     sub = np.unique(np.linspace(0, len(X) - 1, min(len(X), VCE_SAMPLES)).astype(int))
     p = p if rigid else None
     args = (inputs.n, inputs.mask, tau, inputs.sigma, inputs.ray_centre, inputs.scale)
-    bound = temporal_noise_bound(_pixels(inputs.n, inputs), inputs.mask)
+    bound = (temporal_noise_bound(_pixels(inputs.n, inputs), inputs.mask) if bounded
+             else float("inf"))
     model = estimate_model(X[sub], Y0[sub], *(a[sub] for a in args), bones, p,
                            noise_bound=bound)
     if rigid and two_pass:  # as refine_noise_aware: again with each sample's prior scale
