@@ -415,7 +415,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                    **({"imputation": "filled"} if config.impute_missing else {})}
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
-    weigh_bones = rigid and N > SMALL_SET  # bones in the restart choice (selection.py)
+    weigh_bones = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
     # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
     pool: list[tuple] = []
     while True:
