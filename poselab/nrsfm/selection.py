@@ -209,7 +209,8 @@ def choice_scores(objective: list[float], heldout: list[float] | None = None,
         objective: ``(R,)`` mean training objective per restart (positive).
         heldout: ``(R,)`` :func:`heldout_error` per restart, or None.
         bones: ``(R,)`` :func:`bone_variation` per restart, or None.
-        noise: ``(R,)`` :func:`implied_noise` per restart (px), or None.
+        noise: ``(R,)`` :func:`implied_noise` per restart (px), or None. A criterion with a
+            NaN (e.g. no rigid bones to measure) is left out.
 
     Returns:
         ``(R,)`` float64.
@@ -218,7 +219,7 @@ def choice_scores(objective: list[float], heldout: list[float] | None = None,
         return np.asarray(objective, np.float64)
     score = _excess(objective)
     for weight, values in ((1.0, heldout), (BONE_WEIGHT, bones), (NOISE_WEIGHT, noise)):
-        if values is not None:
+        if values is not None and np.isfinite(values).all():  # NaN: not measured, left out
             score += weight * _excess(values)
     return score
 

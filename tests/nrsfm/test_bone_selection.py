@@ -77,6 +77,8 @@ def test_choice_scores_weigh_the_implied_noise():
     # hand-computed: objective excess (0, 0.1), noise excess (1, 0) × NOISE_WEIGHT
     np.testing.assert_allclose(choice_scores([1.0, 1.1], noise=[2.0, 1.0]),
                                [NOISE_WEIGHT, 0.1])
+    # a noise that could not be measured (NaN) is left out, not allowed to poison the choice
+    np.testing.assert_allclose(choice_scores([1.0, 1.1], noise=[np.nan, 1.0]), [0.0, 0.1])
     # h36m17_train35k, seed 1, restarts (seeds 1, 2, 3) after exploration (selection.py):
     # objective and bones kept restart seed 3, whose network ended 83 mm (output 52.7 mm
     # after the labels were taken for noisy); the implied noise keeps seed 2 (37.5 mm)
