@@ -92,8 +92,7 @@ class NRSfMConfig(ConfigBase):
             ``"objective"`` (lowest training objective, 2D error plus sparsity, after the
             reflection repair; with missing landmarks plus the held-out error, and on large
             sets of bodies plus the bones' variation and the label noise each restart's
-            shapes imply) or ``"consensus"`` (medoid of the
-            restarts).
+            shapes imply) or ``"consensus"`` (medoid of the restarts).
         reflection_repair: after training, give every sample the depth sign (chirality) of
             the set and fine-tune the network towards it (:mod:`poselab.nrsfm.reflection`);
             under the perspective camera only when over 5 % of the samples are mirrored

@@ -415,7 +415,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                    **({"imputation": "filled"} if config.impute_missing else {})}
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
-    weigh_bones = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
+    body_criteria = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
     # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
     pool: list[tuple] = []
     while True:
@@ -442,7 +442,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
         bones, noise = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs],
                         [implied_noise(o["X"], o["tau"], inputs, sub, collection.skeleton)
-                         for o in outs]) if weigh_bones else (None, None)
+                         for o in outs]) if body_criteria else (None, None)
         best = select_restart(shapes, choice_scores(objective, heldout, bones, noise),
                               rule=config.selection)
         scores = consensus_scores(shapes)
