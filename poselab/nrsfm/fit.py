@@ -3,7 +3,8 @@
 
 ``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
-``config.exploration`` steps each; one is chosen without ground truth
+``config.exploration`` steps each (bodies: a restart that learnt their mirror image is turned
+after :data:`poselab.nrsfm.handedness.CHECK_STEP` steps); one is chosen without ground truth
 (:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies with rigid bones the
 bones' change of length across samples and the label noise the restart's shapes imply count
 against it) and trained to ``config.steps``. When even the most-agreed restart disagrees with
@@ -40,11 +41,8 @@ rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample 
 network is then fine-tuned towards those rigid-bone shapes (the anchor term of
 :func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
 shared shape model and the next round's front/back orders; the output is refined again at the
-end. Measured on 3000-step fits (1 restart, 256…16, rounds of 1000 steps; MPJPE mm, 0 → 1 →
-2 rounds): h36m17_train35k 56.2 → 47.2 → 42.9, cmu17_train 76.8 → 72.6 → 68.8, 30 % hidden
-120.6 → 118.2 → 116.2. Default 8 rounds since session 18 (chosen on h36m17_train35k S1/S5/S6,
-5000 samples, against 4 / 6 / 12: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm, σ = 5 px
-74.3 → 73.6, 30 % hidden 77.6 → 75.0); figures on the held-out subjects in README.
+end. Default 8 rounds since session 18 (chosen on h36m17_train35k S1/S5/S6, 5000 samples,
+against 4 / 6 / 12: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm); figures in README.
 
 Noisy sequences (``config.smooth_sequences``; issue 15): after training, the network's residual
 and the samples' order tell whether the labels are a noisy sequence
@@ -76,6 +74,7 @@ from poselab.core.progress import CancelToken, EtaClock, Progress
 from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs, prepare_inputs
+from poselab.nrsfm.handedness import CHECK_STEP, turn_mirrored
 from poselab.nrsfm.result import NRSfMResult
 from poselab.nrsfm.targets import reflection_targets, rigid_targets, sign_fixed
 
@@ -85,9 +84,7 @@ log = logging.getLogger(__name__)
 SELECTION_SAMPLES = 4096
 #: Largest set for which disagreeing restarts trigger the retry with smaller dictionaries.
 #: The retry is for short sequences (CALIBRATION.md: 300–1100 frames succeed or fail with the
-#: dictionary size). On h36m17_train35k the restarts differ after their exploration steps
-#: (0.13–0.14) but the full dictionary is kept either way: the retry only cost time (216 s
-#: with it, 189 s without — 3 × 1500 + 4500 steps — for the same 3D). It is limited to the sets
+#: dictionary size); on h36m17_train35k it only cost time. It is limited to the sets
 #: on the quick schedule (:data:`poselab.nrsfm.config.SMALL_SET`, which holds every classic
 #: sequence): on h36m17_train35k S1/S5/S6 (5000 samples, exact labels, 2 % of the landmarks
 #: unlabelled at random) the retry's held-out rule kept a 64…8 restart, 0.4 % lower held-out
@@ -405,7 +402,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
 
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
-    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [],
+    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [], "turned": [],
                    **({"hidden_completion": {
                        "used": completion.useful,
                        "landmarks": int(np.isfinite(completion.n[..., 0]).sum()),
@@ -422,13 +419,20 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
         side_by_side = restarts_in_parallel(device, R)
+        first = min(E, CHECK_STEP)  # then bodies learnt mirrored are turned (handedness.py)
         if side_by_side:  # the same runs, side by side (concurrent.py)
             runs = [Run(J, config, config.seed + r, device, collection.skeleton)
                     for r in range(R)]
-            yield from explore_together(runs, E)
+            yield from explore_together(runs, first)
+            extra["turned"] += turn_mirrored(runs, data, collection.skeleton)
+            if E > first:
+                yield from explore_together(runs, E - first)
         for r in range(len(runs), R):
             run = Run(J, config, config.seed + r, device, collection.skeleton)
-            yield from steps(run, E, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
+            yield from steps(run, first, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
+            extra["turned"] += [r] if turn_mirrored([run], data, collection.skeleton) else []
+            yield from steps(run, E - first, f"restart {r + 1}/{R}" if R > 1 else "fit",
+                             R == 1)
             runs.append(run)
         if R == 1:
             break
@@ -504,9 +508,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             extra["threads_tried"] = most if chooser is not None else 1
         yield from steps(run, config.steps - E, "fit", True)
         break
-    # perspective: the mirror changes the projection only slightly for distant people, and a
-    # fit can still come out with many samples mirrored (module docstring): repaired as well
-    # when more than PERSPECTIVE_MIRRORED of them are
+    # perspective: repaired when more than PERSPECTIVE_MIRRORED are mirrored (module docstring)
     anchor = None
     if config.reflection_repair:
         anchor = reflection_targets(run, data, extra, 0.0 if weak else PERSPECTIVE_MIRRORED,
@@ -515,14 +517,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         n_rep = max(100, config.steps // 5)
         total += n_rep
         clock.total = total
-        log.info("reflection repair: %d mirrored samples; %d fine-tuning steps",
-                 extra["reflection_mirrored"], n_rep)
+        log.info("reflection repair: %d mirrored samples", extra["reflection_mirrored"])
         yield from steps(run, n_rep, "reflection repair", False,
                          dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
         extra["reflection_mirrored_after"] = sign_fixed(run.infer(data)["X"],
                                                        collection.skeleton)[1]
-        log.info("reflection repair: %d mirrored samples left",
-                 extra["reflection_mirrored_after"])
     if config.noise_aware and config.exact_2d and (config.smooth_sequences
                                                    or config.denoise_labels
                                                    or config.label_outliers != "off"):
