@@ -424,13 +424,14 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             runs = [Run(J, config, config.seed + r, device, collection.skeleton)
                     for r in range(R)]
             yield from explore_together(runs, first)
-            extra["turned"] += turn_mirrored(runs, data, collection.skeleton)
+            extra["turned"] += turn_mirrored(runs, data, collection.skeleton, not weak)
             if E > first:
                 yield from explore_together(runs, E - first)
         for r in range(len(runs), R):
             run = Run(J, config, config.seed + r, device, collection.skeleton)
             yield from steps(run, first, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
-            extra["turned"] += [r] if turn_mirrored([run], data, collection.skeleton) else []
+            extra["turned"] += [r] if turn_mirrored([run], data, collection.skeleton,
+                                                    not weak) else []
             yield from steps(run, E - first, f"restart {r + 1}/{R}" if R > 1 else "fit",
                              R == 1)
             runs.append(run)
