@@ -32,7 +32,11 @@ perspective the two project alike and such objects keep whichever handedness the
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 #: Steps each restart trains before its handedness is checked (it is decided by step 50).
 CHECK_STEP = 100
@@ -102,4 +106,6 @@ def turn_mirrored(runs: list, data, skeleton, perspective: bool) -> list[int]:
             mirror_network(run)
         if wrong:
             turned.append(i)
+            log.info("restart %d learnt the mirror image (%s); turned", i + 1,
+                     "knees bending forward" if legs is not None else "its mirror fits better")
     return turned
