@@ -74,7 +74,7 @@ from poselab.core.progress import CancelToken, EtaClock, Progress
 from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs, prepare_inputs
-from poselab.nrsfm.handedness import CHECK_STEP, turn_mirrored
+from poselab.nrsfm.handedness import CHECK_STEP, keep_right_handed
 from poselab.nrsfm.result import NRSfMResult
 from poselab.nrsfm.targets import reflection_targets, rigid_targets, sign_fixed
 
@@ -400,9 +400,17 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             job.close()  # whatever ends this loop, the threads stop and are joined now
         cancel.check()
 
+    def explore(runs, n_steps, side_by_side):
+        if side_by_side and n_steps:  # the same runs, side by side (concurrent.py)
+            yield from explore_together(runs, n_steps)
+        elif not side_by_side:
+            for r, run in enumerate(runs):
+                yield from steps(run, n_steps, f"restart {r + 1}/{len(runs)}" if R > 1
+                                 else "fit", R == 1)
+
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
-    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [], "turned": [],
+    extra: dict = {"restarts": R, "explore_steps": E, "dict_sizes_tried": [],
                    **({"hidden_completion": {
                        "used": completion.useful,
                        "landmarks": int(np.isfinite(completion.n[..., 0]).sum()),
@@ -416,26 +424,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
     pool: list[tuple] = []
     while True:
-        runs = []
         extra["dict_sizes_tried"].append(list(config.dict_sizes))
         side_by_side = restarts_in_parallel(device, R)
-        first = min(E, CHECK_STEP)  # then bodies learnt mirrored are turned (handedness.py)
-        if side_by_side:  # the same runs, side by side (concurrent.py)
-            runs = [Run(J, config, config.seed + r, device, collection.skeleton)
-                    for r in range(R)]
-            yield from explore_together(runs, first)
-            extra["turned"] += turn_mirrored(runs, data, collection.skeleton, not weak)
-            if E > first:
-                yield from explore_together(runs, E - first)
-        for r in range(len(runs), R):
-            run = Run(J, config, config.seed + r, device, collection.skeleton)
-            yield from steps(run, first, f"restart {r + 1}/{R}" if R > 1 else "fit", R == 1)
-            extra["turned"] += [r] if turn_mirrored([run], data, collection.skeleton,
-                                                    not weak) else []
-            yield from steps(run, E - first, f"restart {r + 1}/{R}" if R > 1 else "fit",
-                             R == 1)
-            runs.append(run)
+        runs = [Run(J, config, config.seed + r, device, collection.skeleton) for r in range(R)]
+        first = min(E, CHECK_STEP)  # then restarts that learnt the mirror image (handedness.py)
+        yield from explore(runs, first, side_by_side)
+        runs, handed = keep_right_handed(runs, data, collection.skeleton, not weak)
+        extra.update(handed)
+        total -= (R - len(runs)) * (E - first)  # dropped restarts explore no further
+        clock.total = total
+        yield from explore(runs, E - first, side_by_side)
         if R == 1:
+            run = runs[0]
             break
         rng = np.random.default_rng(config.seed)
         sub = np.sort(rng.choice(N, min(N, SELECTION_SAMPLES), replace=False))
@@ -451,7 +451,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         best = select_restart(shapes, choice_scores(objective, heldout, bones, noise),
                               rule=config.selection)
         scores = consensus_scores(shapes)
-        pool += list(zip(objective, heldout or [None] * R, scores.tolist(), reproj, runs,
+        pool += list(zip(objective, heldout or [None] * len(runs), scores.tolist(), reproj, runs,
                          strict=True))
         extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
                      restart_objective=objective,
@@ -471,7 +471,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                            clock.eta(done), f"restarts disagree ({scores[best]:.3f}); retrying "
                            f"with dictionaries {config.dict_sizes}", kind="info")
             continue
-        if config.selection == "objective" and len(pool) > R:  # every dictionary size tried
+        if config.selection == "objective" and len(extra["dict_sizes_tried"]) > 1:
             objective, heldout = ([p[i] for p in pool] for i in range(2))
             heldout = heldout if data.has_missing else None
             k = int(np.argmin(choice_scores(objective, heldout)))

@@ -1,4 +1,4 @@
-"""Restarts that learnt the mirror image of the bodies are turned early (handedness.py)."""
+"""Restarts that learnt the mirror image of their objects, found early (handedness.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from poselab.core import PoseCollection, drain, get_skeleton
 from poselab.nrsfm import NRSfMConfig, fit
 from poselab.nrsfm.anatomy import knee_evidence, leg_joints
 from poselab.nrsfm.data import prepare_inputs
-from poselab.nrsfm.handedness import mirror_network, turn_mirrored
+from poselab.nrsfm.handedness import keep_right_handed, mirror_network, mirrored
 
 torch = pytest.importorskip("torch")
 
@@ -74,18 +74,18 @@ def test_a_mirrored_restart_trains_on_along_the_mirror_of_its_path():
                            atol=2e-5)
 
 
-def test_only_the_restarts_whose_knees_bend_forward_are_turned():
+def test_the_knees_say_which_restarts_learnt_the_mirror_image():
     runs, data = zip(*(_run(s) for s in (0, 1)), strict=True)
     for i, run in enumerate(runs):  # restart 0 the right way round, restart 1 mirrored
         knees = np.median(knee_evidence(run.infer(data[0])["X"], LEGS))
         if (knees > 0) != (i == 0):
             mirror_network(run)
-    assert turn_mirrored(list(runs), data[0], H36M, False) == [1]
-    for run in runs:
-        assert (knee_evidence(run.infer(data[0])["X"], LEGS) > 0).mean() > 0.9
-    mirror_network(runs[1])  # weak perspective, no legs named: nothing tells, left alone
-    assert turn_mirrored(list(runs), data[0], MARKERS, False) == []
-    assert np.median(knee_evidence(runs[1].infer(data[0])["X"], LEGS)) < 0
+    assert mirrored(list(runs), data[0], H36M, False) == [False, True]
+    # weak perspective, no legs named: nothing tells
+    assert mirrored(list(runs), data[0], MARKERS, False) == [False, False]
+    # and under weak perspective every restart is explored on as it is
+    kept, info = keep_right_handed(list(runs), data[0], H36M, False)
+    assert kept == list(runs) and info == {}
 
 
 MARKERS = type(H36M)("markers", [f"m{j}" for j in range(17)], H36M.bones)
@@ -100,33 +100,55 @@ def _perspective_bodies(n: int = 300) -> PoseCollection:
                           intrinsics=np.repeat(K[None], n, 0))
 
 
-def test_under_perspective_objects_without_legs_are_turned_by_the_better_fit():
+def _perspective_runs(seeds, skeleton):
     from poselab.nrsfm.train import Batches, Run
 
     coll = _perspective_bodies()
     data = Batches(prepare_inputs(coll.keypoints_2d, None, coll.intrinsics), "cpu")
-    runs = [Run(17, CONFIG, seed, "cpu", MARKERS) for seed in range(4)]
+    runs = [Run(17, CONFIG, seed, "cpu", skeleton) for seed in seeds]
     for run in runs:
         for _ in range(100):
             run.train_step(data)
-    knees = [np.median(knee_evidence(r.infer(data)["X"], LEGS)) < 0 for r in runs]
+    knees = [bool(np.median(knee_evidence(r.infer(data)["X"], LEGS)) < 0) for r in runs]
+    return runs, data, knees
+
+
+def test_under_perspective_objects_without_legs_are_told_by_the_better_fit():
+    runs, data, knees = _perspective_runs(range(4), MARKERS)
     assert 0 < sum(knees) < len(runs)  # both kinds among these seeds
-    # the same restarts as the knees would turn (the points are bodies, their names are not)
-    assert turn_mirrored(runs, data, MARKERS, True) == [i for i, k in enumerate(knees) if k]
-    assert all(np.median(knee_evidence(r.infer(data)["X"], LEGS)) > 0 for r in runs)
+    # the same verdicts as the knees' (the points are bodies, their names are not)
+    assert mirrored(runs, data, MARKERS, True) == knees
+    assert mirrored(runs, data, MARKERS, True) == knees  # asking changed nothing
+
+
+def test_mirrored_restarts_are_dropped_beside_a_right_handed_one_else_all_turned():
+    runs, data, knees = _perspective_runs(range(4), H36M)
+    assert 0 < sum(knees) < len(runs)
+    kept, info = keep_right_handed(runs, data, H36M, True)
+    assert info == {"mirrored_dropped": [i for i, k in enumerate(knees) if k]}
+    assert kept == [r for r, k in zip(runs, knees, strict=True) if not k]
+    wrong = [r for r, k in zip(runs, knees, strict=True) if k]
+    kept, info = keep_right_handed(wrong, data, H36M, True)
+    assert kept == wrong and info == {"mirrored_turned": list(range(len(wrong)))}
+    for run in wrong:
+        assert (knee_evidence(run.infer(data)["X"], LEGS) > 0).mean() > 0.9
 
 
 def test_a_perspective_fit_that_learnt_the_mirror_image_is_turned(monkeypatch):
-    # bodies 5 units in front of a 1000 px camera: the mirror fits the 2D worse; this seed's
-    # restart learns it (the truth is for scoring only)
+    # this seed's only restart learns the mirror image (the truth is for scoring only)
     import sys
 
     torch.set_num_threads(1)
     coll = _perspective_bodies()
     config = CONFIG.replace(restarts=1, seed=0)
     r = drain(fit(coll, config))
-    assert r.extra["turned"] == [0]  # mirrored at step 100, turned
+    assert r.extra["mirrored_turned"] == [0]  # at step 100
     assert r.reflection == 1 and (knee_evidence(r.shapes_normalized, LEGS) > 0).mean() > 0.9
     # left as found, the fit comes out as the mirror image of the bodies
-    monkeypatch.setattr(sys.modules["poselab.nrsfm.fit"], "turn_mirrored", lambda *a: [])
+    monkeypatch.setattr(sys.modules["poselab.nrsfm.fit"], "keep_right_handed",
+                        lambda runs, *a: (runs, {}))
     assert drain(fit(coll, config)).reflection == -1
+    # three restarts seeded 0-2: the two mirrored ones explore no further
+    monkeypatch.undo()
+    r = drain(fit(coll, config.replace(restarts=3)))
+    assert r.extra["mirrored_dropped"] == [0, 1] and r.extra["selected"] == 0
