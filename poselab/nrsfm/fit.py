@@ -483,11 +483,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                          restart_reproj=[p[3] for p in pool],
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
-        note = ""
+        note = (f" ({len(extra['mirrored_dropped'])} of {R} had learnt the mirror image)"
+                if "mirrored_dropped" in extra else "")
         if not extra["restarts_agree"] and config.selection == "objective":
-            # the restarts found different local minima; the kept one has the lowest NRSfM
-            # cost, which picked the better 3D on every classic sequence (stretch: 0.064
-            # e3d_akhter while its restarts disagreed at 0.135) -- worth a look, not a failure
+            # different local minima; the lowest cost picked the better 3D on every classic
+            # sequence (stretch: 0.064 while they disagreed at 0.135) -- not a failure
             note = " (restarts differ: kept the lowest-cost one; check the 3D)"
             log.info("NRSfM restarts differ (%.3f > %.3f); kept the lowest-cost restart",
                      scores[best], config.agreement)
