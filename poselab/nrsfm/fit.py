@@ -3,14 +3,14 @@
 
 ``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
-``config.exploration`` steps each (bodies: a restart that learnt their mirror image is turned
-after :data:`poselab.nrsfm.handedness.CHECK_STEP` steps); one is chosen without ground truth
-(:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies with rigid bones the
-bones' change of length across samples and the label noise the restart's shapes imply count
-against it) and trained to ``config.steps``. When even the most-agreed restart disagrees with
-the others by more than ``config.agreement`` (relative 3D distance; agreeing restarts on the
-classic sequences score 0.02–0.04, failed ones 0.12–0.6) on a set of at most
-:data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are dropped and the
+``config.exploration`` steps each (perspective: those that learnt the mirror image of their
+objects are dropped at step 100, or all turned: :mod:`poselab.nrsfm.handedness`); one is chosen
+without ground truth (:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies
+with rigid bones the bones' change of length across samples and the label noise the restart's
+shapes imply count against it) and trained to ``config.steps``. When even the most-agreed
+restart disagrees with the others by more than ``config.agreement`` (relative 3D distance;
+agreeing restarts on the classic sequences score 0.02–0.04, failed ones 0.12–0.6) on a set of
+at most :data:`RETRY_MAX_SAMPLES` samples, the two largest dictionary layers are dropped and the
 restarts explored again (CALIBRATION.md: small sequences fail or succeed depending on the
 dictionary size); with the ``"objective"`` rule the choice is then made among the restarts of
 every dictionary size tried. On a CPU with at least two cores the restarts train side by side
@@ -430,7 +430,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         first = min(E, CHECK_STEP)  # then restarts that learnt the mirror image (handedness.py)
         yield from explore(runs, first, side_by_side)
         runs, handed = keep_right_handed(runs, data, collection.skeleton, not weak)
-        extra.update(handed)
+        extra.update({"mirrored_dropped": [], "mirrored_turned": [], **handed})
         total -= (R - len(runs)) * (E - first)  # dropped restarts explore no further
         clock.total = total
         yield from explore(runs, E - first, side_by_side)
@@ -484,7 +484,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = (f" ({len(extra['mirrored_dropped'])} of {R} had learnt the mirror image)"
-                if "mirrored_dropped" in extra else "")
+                if extra["mirrored_dropped"] else "")
         if not extra["restarts_agree"] and config.selection == "objective":
             # different local minima; the lowest cost picked the better 3D on every classic
             # sequence (stretch: 0.064 while they disagreed at 0.135) -- not a failure
