@@ -11,9 +11,10 @@ minimum, and no later repair of the output's signs undoes that. Found on h36m17_
 (exact labels; ground truth for scoring only): of restarts seeded 0–4 after 1500 steps only
 seed 2 implied little label noise (1.2–1.4 px against 2.2–2.8,
 :func:`poselab.nrsfm.selection.implied_noise`), and trained to the end alone, seeds 0 / 1 / 2
-gave 74.7 / 73.7 / 38.1 mm (tuning split S1/S5/S6, 22040 samples). The networks of seeds 0 and
-3 had the knee evidence negative for every sample (median −0.58 and −0.73), seed 2's positive
-for every one (0.67): the bad restarts were the mirrored ones.
+gave 74.7 / 73.7 / 38.1 mm (tuning split S1/S5/S6, 22040 samples). The networks of seed 0 there
+and of seed 3 on the whole set had the knee evidence negative for every sample (median −0.58
+and −0.73), seed 2's on the tuning split positive for every one (0.67): the bad restarts were
+the mirrored ones.
 
 So under perspective, after :data:`CHECK_STEP` steps, each restart is asked whether it learnt
 the mirror image (:func:`mirrored`, on :data:`CHECK_SAMPLES` samples): bodies by their knees
