@@ -68,15 +68,12 @@ def mirror_network(run) -> None:
 
     model = run.model
     J, _, K1 = model.D1.shape
-    with torch.no_grad():
-        tensors = [(model.D1, model.D1), (model.missing.view(J, 6, K1), model.missing)]
-        state = run.opt.state
-        for view, param in list(tensors):
-            if param in state and "exp_avg" in state[param]:
-                tensors.append((state[param]["exp_avg"].view(view.shape), None))
-        for t, _ in tensors:
-            rows = [2] if t.shape[1] == 3 else [2, 5]  # depth rows: (d) or (c, d) layouts
-            t[:, rows, :] *= -1
+    with torch.no_grad():  # depth rows: D1 (J, 3, K1) row d = 2; missing (J, 6, K1), c·3 + d
+        for param, shape, rows in ((model.D1, (J, 3, K1), [2]),
+                                   (model.missing, (J, 6, K1), [2, 5])):
+            for t in (param, run.opt.state.get(param, {}).get("exp_avg")):
+                if t is not None:
+                    t.view(shape)[:, rows, :] *= -1
 
 
 def mirrored(runs: list, data, skeleton, perspective: bool) -> list[bool]:
