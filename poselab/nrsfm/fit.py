@@ -34,7 +34,8 @@ output are labelled too, and a sample found mirrored there takes its depth mirro
 poses can be mirrored where the network's looked consistent. On the CMU soccer sequence of
 ``scripts/bench_unseen.py`` (h36m17 skeleton; the 3D only scored) that took e3d_akhter from
 0.353 to 0.221 (BMM 0.230); the same with seed 1: 0.330 → 0.266. The knees also choose the
-whole weak-perspective set's orientation, which the 2D cannot (:func:`_oriented`).
+whole weak-perspective set's orientation, which the 2D cannot
+(:func:`poselab.nrsfm.output_signs.oriented`).
 
 Rigid-bone self-training (skeletons whose bones are made rigid, ``config.self_training``
 rounds): the output step of :mod:`poselab.nrsfm.articulation` fixes each sample on its own; the
@@ -75,6 +76,7 @@ from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 from poselab.nrsfm.data import NRSfMInputs, prepare_inputs
 from poselab.nrsfm.handedness import CHECK_STEP, keep_right_handed
+from poselab.nrsfm.output_signs import oriented, perspective_sign_fixed
 from poselab.nrsfm.result import NRSfMResult
 from poselab.nrsfm.targets import reflection_targets, rigid_targets, sign_fixed
 
@@ -121,8 +123,8 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
                  reflection: int | None = None, completer: dict | None = None) -> NRSfMResult:
     """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
     ``known_noise``: see :func:`fit`. ``reflection``: the whole set's orientation under weak
-    perspective (:func:`_oriented`): None = chosen by the bodies' knees, ±1 = given (the
-    fitted set's, when reconstructing new samples).
+    perspective (:func:`poselab.nrsfm.output_signs.oriented`): None = chosen by the bodies'
+    knees, ±1 = given (the fitted set's, when reconstructing new samples).
 
     ``proportions``: bone proportions to impose when the bones are rigid (those of the fitted
     set when reconstructing new samples); None = estimate them from these samples.
@@ -136,8 +138,9 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
     :mod:`poselab.nrsfm.swaps`) are listed in ``extra["label_swaps"]`` and, with
     ``"correct"``, given the output of their labels with the swap applied.
     With ``config.reflection_repair`` the output's depth signs are made consistent and a set
-    of bodies turned by its knees (:func:`_oriented`; weak perspective
-    :func:`poselab.nrsfm.targets.sign_fixed`, perspective :mod:`poselab.nrsfm.output_signs`):
+    of bodies turned by its knees (:func:`poselab.nrsfm.output_signs.oriented`; weak
+    perspective :func:`poselab.nrsfm.targets.sign_fixed`, perspective
+    :mod:`poselab.nrsfm.output_signs`):
     ``extra["output_mirrored"]`` samples were given their mirror.
     """
     from poselab.nrsfm.articulation import refine
@@ -185,13 +188,11 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         # take their depth mirror, which has the same 2D and bone lengths; then the whole set
         # is turned the way its knees say
         Y, extra["output_mirrored"] = sign_fixed(Y, skeleton)
-        X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection)
+        X, Y, R, dictionary, sign = oriented(X, Y, R, dictionary, skeleton, reflection)
     elif config.reflection_repair:  # perspective: the same for bodies, on the rays
-        from poselab.nrsfm.output_signs import perspective_sign_fixed
-
         Y, extra["output_mirrored"], extra["output_mirrored_flagged"] = \
             perspective_sign_fixed(Y, inputs, skeleton)
-        X, Y, R, dictionary, sign = _oriented(X, Y, R, dictionary, skeleton, reflection, inputs)
+        X, Y, R, dictionary, sign = oriented(X, Y, R, dictionary, skeleton, reflection, inputs)
     # x, y in pixels: Y's box units → pixels; τ (the solved 2D offset) moves the centre.
     centre = (inputs.centre + out["tau"] * inputs.scale[:, None]).astype(np.float32)
     scale = inputs.scale.astype(np.float32)
@@ -211,47 +212,6 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
         extra=extra,
         keypoints_3d_std=None if std is None else std * scale[:, None],
         reprojection_error_network=net_px)
-
-
-def _oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarray, skeleton,
-              reflection: int | None, inputs: NRSfMInputs | None = None):
-    """The whole set turned into its mirror image when its bodies' knees bend the wrong way
-    (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says (perspective sets too:
-    :mod:`poselab.nrsfm.output_signs`).
-
-    Under weak perspective the set's one reflection is otherwise arbitrary: a human set could
-    come out as its mirror image, knees bending forward (3 of 4 seeds of the synthetic fit in
-    tests/nrsfm/test_anatomy.py, 1 of 4 rendered CMU sequences). The mirror keeps
-    the invariant of :class:`NRSfMResult` with proper rotations: with ``F = G =
-    diag(1, 1, −1)``, ``X F = S Rᵀ F = (S G)(F R G)ᵀ``, so the dictionary's z rows change sign,
-    the rotations become ``F R G`` and the codes stay. Shapes: X ``(N, J, 3)`` network, Y
-    ``(N, J, 3)`` output (box units, camera frame); R ``(N, 3, 3)``; dictionary ``(3J, K1)``.
-    ``inputs``: the samples' 2D, given for a perspective set, whose output is mirrored on its
-    rays (:func:`poselab.nrsfm.output_signs.mirror_on_rays`; the network's shapes are mirrored
-    as they are, their projection changing by the small perspective effect).
-
-    Returns:
-        ``(X, Y, R, dictionary, sign)``, ``sign`` −1 when mirrored; unchanged with +1 when
-        ``reflection`` is None and the skeleton does not name both legs.
-    """
-    from poselab.nrsfm.anatomy import knee_evidence, leg_joints
-    from poselab.nrsfm.reflection import depth_mirror
-
-    if reflection is None:
-        legs = leg_joints(skeleton)
-        reflection = 1 if legs is None or knee_evidence(Y, legs).sum() >= 0 else -1
-    if reflection > 0:
-        return X, Y, R, dictionary, 1
-    flip = np.array([1.0, 1.0, -1.0], np.float32)
-    D = dictionary.reshape(-1, 3, dictionary.shape[1]) * flip[None, :, None]
-    R = R * flip[None, :, None] * flip[None, None, :]
-    if inputs is None or inputs.camera_model == "weak_perspective":
-        Y = depth_mirror(Y)
-    else:
-        from poselab.nrsfm.output_signs import mirror_on_rays
-
-        Y = mirror_on_rays(Y, inputs).astype(Y.dtype, copy=False)
-    return (X * flip, Y, R, D.reshape(dictionary.shape).astype(np.float32), -1)
 
 
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,

@@ -16,7 +16,7 @@ small (box / focal length ≈ 0.25 on h36m17), and with landmarks hidden it is n
   knee evidence had the sign of the truth. So perspective sets with legs are oriented by
   their knees as weak-perspective ones are, the output mirrored on its rays
   (:func:`mirror_on_rays`: each joint keeps its projection) and the network's shapes,
-  rotations and dictionary as in :func:`poselab.nrsfm.fit._oriented`; the result's
+  rotations and dictionary as in :func:`oriented`; the result's
   ``reflection`` is then −1 and :func:`poselab.nrsfm.reconstruct.reconstruct` turns new
   samples the same way.
 - **Some samples mirrored against the rest.** cmu17_train with 30 % hidden: 1173 of 11316
@@ -112,3 +112,43 @@ def perspective_sign_fixed(Y: np.ndarray, inputs, skeleton) -> tuple[np.ndarray,
     if len(rows) <= OUTPUT_MIRRORED * len(Y):
         return Y, 0, len(rows)
     return mirror_on_rays(Y, inputs, rows).astype(Y.dtype, copy=False), len(rows), len(rows)
+
+
+def oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarray, skeleton,
+              reflection: int | None, inputs=None):
+    """The whole set turned into its mirror image when its bodies' knees bend the wrong way
+    (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says (perspective sets too:
+    :mod:`poselab.nrsfm.output_signs`).
+
+    Under weak perspective the set's one reflection is otherwise arbitrary: a human set could
+    come out as its mirror image, knees bending forward (3 of 4 seeds of the synthetic fit in
+    tests/nrsfm/test_anatomy.py, 1 of 4 rendered CMU sequences). The mirror keeps
+    the invariant of :class:`NRSfMResult` with proper rotations: with ``F = G =
+    diag(1, 1, −1)``, ``X F = S Rᵀ F = (S G)(F R G)ᵀ``, so the dictionary's z rows change sign,
+    the rotations become ``F R G`` and the codes stay. Shapes: X ``(N, J, 3)`` network, Y
+    ``(N, J, 3)`` output (box units, camera frame); R ``(N, 3, 3)``; dictionary ``(3J, K1)``.
+    ``inputs``: the samples' 2D (:class:`poselab.nrsfm.data.NRSfMInputs`), given for a
+    perspective set, whose output is mirrored on its rays (:func:`mirror_on_rays`; the
+    network's shapes are mirrored as they are, their projection changing by the small
+    perspective effect).
+
+    Returns:
+        ``(X, Y, R, dictionary, sign)``, ``sign`` −1 when mirrored; unchanged with +1 when
+        ``reflection`` is None and the skeleton does not name both legs.
+    """
+    from poselab.nrsfm.anatomy import knee_evidence, leg_joints
+    from poselab.nrsfm.reflection import depth_mirror
+
+    if reflection is None:
+        legs = leg_joints(skeleton)
+        reflection = 1 if legs is None or knee_evidence(Y, legs).sum() >= 0 else -1
+    if reflection > 0:
+        return X, Y, R, dictionary, 1
+    flip = np.array([1.0, 1.0, -1.0], np.float32)
+    D = dictionary.reshape(-1, 3, dictionary.shape[1]) * flip[None, :, None]
+    R = R * flip[None, :, None] * flip[None, None, :]
+    if inputs is None or inputs.camera_model == "weak_perspective":
+        Y = depth_mirror(Y)
+    else:
+        Y = mirror_on_rays(Y, inputs).astype(Y.dtype, copy=False)
+    return (X * flip, Y, R, D.reshape(dictionary.shape).astype(np.float32), -1)

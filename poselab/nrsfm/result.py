@@ -55,8 +55,8 @@ class NRSfMResult:
         camera_model: ``"weak_perspective"`` or ``"perspective"``.
         reflection: +1 or −1, the depth sign chosen for the whole set (never per sample):
             −1 when a fit was turned into its mirror image so that its bodies' knees bend as
-            knees do (:func:`poselab.nrsfm.fit._oriented`; perspective fits since 2026-12-05,
-            :mod:`poselab.nrsfm.output_signs`); the network in ``model_state`` gives the
+            knees do (:func:`poselab.nrsfm.output_signs.oriented`; perspective fits since
+            2026-12-05); the network in ``model_state`` gives the
             unturned set, and ``reconstruct`` applies it.
         loss_history: name → ``(T,)`` float32 arrays (per logged step).
         config: the NRSfMConfig as a dict.

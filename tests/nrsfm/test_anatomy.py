@@ -90,8 +90,8 @@ def test_mirrored_bodies_in_unusual_poses_are_labelled_by_their_knees():
 
 
 def test_a_mirrored_set_keeps_the_result_invariant():
-    """``_oriented`` mirrors the whole set with proper rotations: X F = (S G)(F R G)ᵀ."""
-    from poselab.nrsfm.fit import _oriented
+    """``oriented`` mirrors the whole set with proper rotations: X F = (S G)(F R G)ᵀ."""
+    from poselab.nrsfm.output_signs import oriented
 
     rng = np.random.default_rng(0)
     N, J, K = 30, 17, 12
@@ -100,9 +100,9 @@ def test_a_mirrored_set_keeps_the_result_invariant():
     R = random_rotations(N, rng).astype(np.float32)
     X = (codes @ dictionary.T).reshape(N, J, 3) @ R.transpose(0, 2, 1)
     Y = _bodies(N, seed=1)
-    same = _oriented(X, Y, R, dictionary, H36M, None)  # the bodies bend their knees well
+    same = oriented(X, Y, R, dictionary, H36M, None)  # the bodies bend their knees well
     assert same[4] == 1 and same[1] is Y
-    X2, Y2, R2, D2, sign = _oriented(X, depth_mirror(Y), R, dictionary, H36M, None)
+    X2, Y2, R2, D2, sign = oriented(X, depth_mirror(Y), R, dictionary, H36M, None)
     assert sign == -1
     np.testing.assert_allclose(Y2, Y, atol=1e-12)  # turned back the right way round
     np.testing.assert_allclose(X2, X * [1, 1, -1], atol=1e-5)
@@ -110,9 +110,9 @@ def test_a_mirrored_set_keeps_the_result_invariant():
                                atol=1e-4)
     np.testing.assert_allclose(np.linalg.det(R2), 1.0, atol=1e-5)
     # given: −1 mirrors whatever the knees say; a set without legs is left as it is
-    assert _oriented(X, Y, R, dictionary, H36M, -1)[4] == -1
+    assert oriented(X, Y, R, dictionary, H36M, -1)[4] == -1
     markers = Skeleton("markers", tuple(f"m{j}" for j in range(17)), H36M.bones)
-    assert _oriented(X, depth_mirror(Y), R, dictionary, markers, None)[4] == 1
+    assert oriented(X, depth_mirror(Y), R, dictionary, markers, None)[4] == 1
 
 
 def test_weak_perspective_fit_of_bodies_comes_out_the_right_way_round():

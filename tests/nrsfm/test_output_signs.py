@@ -69,7 +69,7 @@ def test_samples_mirrored_on_their_rays_are_turned_back_when_many():
 
 
 def test_a_mirrored_perspective_set_is_turned_on_its_rays():
-    from poselab.nrsfm.fit import _oriented
+    from poselab.nrsfm.output_signs import oriented
 
     rng = np.random.default_rng(0)
     _, _, inputs, Y = _seen(30)
@@ -78,7 +78,7 @@ def test_a_mirrored_perspective_set_is_turned_on_its_rays():
     codes = np.abs(rng.normal(size=(30, Kd))).astype(np.float32)
     R = random_rotations(30, rng).astype(np.float32)
     X = (codes @ dictionary.T).reshape(30, J, 3) @ R.transpose(0, 2, 1)
-    X2, Y2, R2, D2, sign = _oriented(X, mirror_on_rays(Y, inputs), R, dictionary, H36M, None,
+    X2, Y2, R2, D2, sign = oriented(X, mirror_on_rays(Y, inputs), R, dictionary, H36M, None,
                                      inputs)
     assert sign == -1
     np.testing.assert_allclose(Y2, Y, atol=1e-5)  # back on the rays, knees bending well
