@@ -4,7 +4,8 @@
 ``fit`` is a generator (DESIGN.md §6, STYLE.md §2): it yields :class:`Progress` records and
 returns an :class:`NRSfMResult`. Schedule: ``restarts`` initialisations train
 ``config.exploration`` steps each (perspective: those that learnt the mirror image of their
-objects are dropped at step 100, or all turned: :mod:`poselab.nrsfm.handedness`); one is chosen
+objects are dropped at step 100, or all turned: :mod:`poselab.nrsfm.handedness`; when one is
+left, it trains on at once, with no choice to make); one is chosen
 without ground truth (:func:`poselab.nrsfm.selection.select_restart`; on large sets of bodies
 with rigid bones the bones' change of length across samples and the label noise the restart's
 shapes imply count against it) and trained to ``config.steps``. When even the most-agreed
@@ -393,10 +394,16 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         extra.update({"mirrored_dropped": [], "mirrored_turned": [], **handed})
         total -= (R - len(runs)) * (E - first)  # dropped restarts explore no further
         clock.total = total
-        yield from explore(runs, E - first, side_by_side)
-        if R == 1:
+        if len(runs) == 1 and not pool:  # nothing to choose: it trains on (below) at once
             run = runs[0]
+            if R > 1:
+                kept = next(r for r in range(R) if r not in extra["mirrored_dropped"])
+                extra.update(selected=0, consensus=[0.0], restarts_agree=True)
+                yield Progress("select", done, total, {"selected": 0.0}, clock.eta(done),
+                               f"kept restart {kept + 1}/{R} (the others had learnt the "
+                               "mirror image)", kind="info")
             break
+        yield from explore(runs, E - first, side_by_side)
         rng = np.random.default_rng(config.seed)
         sub = np.sort(rng.choice(N, min(N, SELECTION_SAMPLES), replace=False))
         outs = [run.infer(data, sub) for run in runs]
@@ -460,15 +467,15 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        f"kept restart {best + 1}/{len(runs)}{note}", kind="info")
         run = runs[best]
         del runs, pool
-        if side_by_side:  # the one run left may use the cores the restarts used
-            import torch
-
-            most = threads_for_one(R, torch.get_num_threads())
-            if most > 1 and threads_change_nothing(run, data, most):
-                chooser = ThreadChooser(most)
-            extra["threads_tried"] = most if chooser is not None else 1
-        yield from steps(run, config.steps - E, "fit", True)
         break
+    if side_by_side:  # the one run left may use the cores the restarts used
+        import torch
+
+        most = threads_for_one(R, torch.get_num_threads())
+        if most > 1 and threads_change_nothing(run, data, most):
+            chooser = ThreadChooser(most)
+        extra["threads_tried"] = most if chooser is not None else 1
+    yield from steps(run, config.steps - run.step, "fit", True)
     # perspective: repaired when more than PERSPECTIVE_MIRRORED are mirrored (module docstring)
     anchor = None
     if config.reflection_repair:

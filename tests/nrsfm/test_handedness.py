@@ -148,7 +148,13 @@ def test_a_perspective_fit_that_learnt_the_mirror_image_is_turned(monkeypatch):
     monkeypatch.setattr(sys.modules["poselab.nrsfm.fit"], "keep_right_handed",
                         lambda runs, *a: (runs, {}))
     assert drain(fit(coll, config)).reflection == -1
-    # three restarts seeded 0-2: the two mirrored ones explore no further
+    # three restarts seeded 0-2: the two mirrored ones explore no further, and the one left
+    # trains on at once, as if it had been the only one (no choice among one)
     monkeypatch.undo()
-    r = drain(fit(coll, config.replace(restarts=3)))
+    stages = []
+    r = drain(fit(coll, config.replace(restarts=3)), lambda p: stages.append(p.stage))
     assert r.extra["mirrored_dropped"] == [0, 1] and r.extra["selected"] == 0
+    assert "restarts 1-1" not in stages and "restart_objective" not in r.extra
+    alone = drain(fit(coll, config.replace(restarts=1, seed=2)))
+    assert alone.extra["mirrored_turned"] == []
+    np.testing.assert_allclose(r.keypoints_3d, alone.keypoints_3d, rtol=1e-5, atol=1e-3)
