@@ -115,10 +115,10 @@ def perspective_sign_fixed(Y: np.ndarray, inputs, skeleton) -> tuple[np.ndarray,
 
 
 def oriented(X: np.ndarray, Y: np.ndarray, R: np.ndarray, dictionary: np.ndarray, skeleton,
-              reflection: int | None, inputs=None):
+             reflection: int | None, inputs=None):
     """The whole set turned into its mirror image when its bodies' knees bend the wrong way
-    (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says (perspective sets too:
-    :mod:`poselab.nrsfm.output_signs`).
+    (:mod:`poselab.nrsfm.anatomy`), or as ``reflection`` says (perspective sets too: module
+    docstring).
 
     Under weak perspective the set's one reflection is otherwise arbitrary: a human set could
     come out as its mirror image, knees bending forward (3 of 4 seeds of the synthetic fit in

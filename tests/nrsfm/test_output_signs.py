@@ -79,7 +79,7 @@ def test_a_mirrored_perspective_set_is_turned_on_its_rays():
     R = random_rotations(30, rng).astype(np.float32)
     X = (codes @ dictionary.T).reshape(30, J, 3) @ R.transpose(0, 2, 1)
     X2, Y2, R2, D2, sign = oriented(X, mirror_on_rays(Y, inputs), R, dictionary, H36M, None,
-                                     inputs)
+                                    inputs)
     assert sign == -1
     np.testing.assert_allclose(Y2, Y, atol=1e-5)  # back on the rays, knees bending well
     np.testing.assert_allclose((codes @ D2.T).reshape(30, J, 3) @ R2.transpose(0, 2, 1), X2,
