@@ -75,7 +75,7 @@ class NoiseModel:
         bone: bone-length deviation as a fraction of the body scale s (0 = bones free).
         network_px: RMS per-coordinate label residual of the network, pixels.
         misfit_ref, bone_dev_ref: the fitted set's medians of the two per-sample indicators
-            of :func:`poselab.nrsfm.noise_aware.prior_scales` (0: not set — older files —
+            of :func:`poselab.nrsfm.noise_estimate.prior_scales` (0: not set — older files —
             then the medians of the samples at hand are used).
         temporal: 1 when ``noise_px`` came from the samples' order
             (:func:`poselab.nrsfm.temporal.temporal_noise_bound`): with free bones the

@@ -2,15 +2,16 @@
 
 :func:`refine_noise_aware` decides from the data alone whether the 2D labels are exact:
 
-- the label noise σ is estimated (:func:`estimate_model`, variance components of the
-  least-squares model of :mod:`poselab.nrsfm.least_squares`);
+- the label noise σ is estimated (:func:`poselab.nrsfm.noise_estimate.estimate_model`,
+  variance components of the least-squares model of :mod:`poselab.nrsfm.least_squares`);
 - below :data:`EXACT_LABELS` of the box the labels count as exact and the output goes through
   them with rigid bones (:func:`poselab.nrsfm.articulation.refine`, as before); a sample with
   hidden landmarks is then solved by least squares from that start, so its hidden joints are
   placed by the bones, the network and the labels of the other joints;
 - above it, rigid bones: each sample's joints are fitted by least squares from the network's
   shape — labels weighted by the estimated noise, the network's shape as a prior whose
-  deviation is scaled per sample (:func:`prior_scales`), bones near the set's proportions;
+  deviation is scaled per sample (:func:`poselab.nrsfm.noise_estimate.prior_scales`), bones
+  near the set's proportions;
 - above it, free bones (marker sets, faces): from the network's label residual alone the label
   noise cannot be told from the network's error, and a network that denoises the 2D is only
   made worse by the labels, so the output is the network's own shape — unless the samples
@@ -55,15 +56,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from poselab.nrsfm.least_squares import (
-    STIFF_BONES,
     VCE_ITERATIONS,
-    VCE_SAMPLES,
     NoiseModel,
-    estimate_noise,
     network_residual_px,
-    noise_floor,
     refine_lsq,
 )
+from poselab.nrsfm.noise_estimate import estimate_model, prior_scales, vce_rows
 from poselab.nrsfm.prior_covariance import EM_MIN_SAMPLES, estimate_prior_covariance
 from poselab.nrsfm.temporal import (
     choose_width,
@@ -82,12 +80,6 @@ EXACT_LABELS = 0.005
 #: upper bound): the previous 1 %, under which the classic sequences with exact 2D and the
 #: synthetic low-rank problems of the tests count as exact.
 EXACT_LABELS_FREE = 0.01
-#: The order's noise bound identifies the label noise (free bones) when below this multiple of
-#: the network's label residual (that residual is at least the noise unless the network fits
-#: the noise: e3d_akhter pickup with 1 % noise, bound 0.057, residual 0.056).
-IDENTIFY_RATIO = 1.25
-#: Range of the per-sample multiplier of the network's prior deviations (:func:`prior_scales`).
-PRIOR_SCALE_RANGE = (0.3, 5.0)
 #: The output's prior standard deviations widened (x, y; depth) beyond the estimated ones
 #: (:meth:`poselab.nrsfm.least_squares.NoiseModel.widened`). The variance components see only
 #: the part of the network's error that the labels and bones contradict, and the network was
@@ -140,20 +132,24 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                        proportions: np.ndarray | None = None, model: NoiseModel | None = None,
                        start: NoiseModel | None = None, full_covariance: bool = True,
                        iterations: int = VCE_ITERATIONS, through_labels: bool | None = None,
-                       known_noise: float | None = None, widen: bool = False) -> Refined:
+                       known_noise: float | None = None, widen: bool = False,
+                       converge: bool = True) -> Refined:
     """The teacher's output 3D for noisy labels (module docstring).
 
     Starts from the exact-ray, rigid-bone shapes of :func:`poselab.nrsfm.articulation.refine`
     (the same front/back order of each bone), estimates the variances on at most
-    :data:`VCE_SAMPLES` evenly spaced samples (unless ``model`` is given), then solves every
-    sample in chunks of :data:`CHUNK`.
+    :data:`poselab.nrsfm.least_squares.VCE_SAMPLES` samples
+    (:func:`poselab.nrsfm.noise_estimate.vce_rows`; unless ``model`` is given), then solves
+    every sample in chunks of :data:`CHUNK`.
 
     Args:
         X: ``(N, J, 3)`` network shapes, camera frame, box units. inputs:
             :class:`poselab.nrsfm.data.NRSfMInputs`. tau: ``(N, 2)`` the fit's 2D offsets.
         skeleton: the landmarks' skeleton; bone_mode: ``NRSfMConfig.bone_lengths``.
         proportions: ``(E,)`` to impose (None: estimate). model: variances to use (None:
-            estimate from these samples, ``iterations`` rounds from ``start``).
+            estimate from these samples, ``iterations`` rounds from ``start``; ``converge``:
+            the label noise's rounds repeated until it settles,
+            :func:`poselab.nrsfm.noise_estimate.estimate_model`).
             full_covariance: see :func:`refine_lsq`. through_labels: True: keep the shapes
             through the labels whatever the noise (the self-training targets: on
             h36m17_train35k S1/S5/S6, 5000 samples, σ = 5 px, a network self-trained on them
@@ -183,18 +179,21 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
 
     every = slice(None)
     estimated = model is None
-    # the evenly spaced samples the variances (and the error covariance) are learnt on
-    sub = np.unique(np.linspace(0, N - 1, min(N, VCE_SAMPLES)).astype(int))
+    # the samples the variances are learnt on: the label noise on the least-hidden ones, the
+    # network's variances (and its error covariance) on evenly spaced ones (vce_rows)
+    rows = vce_rows(inputs.mask)
+    sub = rows[1]
     if model is None:
         kp = _pixels(inputs.n, inputs)
         given = known_noise is not None
         bound = known_noise if given else temporal_noise_bound(kp, inputs.mask)
-        first = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               start, noise_bound=bound, noise_known=given)
+        first = estimate_model(X, Y0, *args(every), bones, proportions, iterations, start,
+                               noise_bound=bound, noise_known=given, rows=rows,
+                               converge=converge)
         k = prior_scales(X, *args(every), bones, proportions, first)
-        model = estimate_model(X[sub], Y0[sub], *args(sub), bones, proportions, iterations,
-                               first, prior_scale=k[sub], noise_bound=bound,
-                               noise_known=given)
+        model = estimate_model(X, Y0, *args(every), bones, proportions, iterations, first,
+                               prior_scale=k, noise_bound=bound, noise_known=given,
+                               rows=rows, converge=converge)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
     else:
         model = replace(model)
@@ -268,17 +267,18 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
     return _width(kp, inputs.mask, model.noise_px), float(model.noise_px)
 
 
-def label_noise(X, inputs, tau, skeleton, bone_mode: str = "auto", bounded: bool = True
-                ) -> float | None:
+def label_noise(X, inputs, tau, skeleton, bone_mode: str = "auto", bounded: bool = True,
+                converge: bool = True) -> float | None:
     """The labels' noise σ, pixels per coordinate, estimated from the network's label residual
-    with rigid bones (:func:`estimate_model`; no ground truth), or None when the bones are
+    with rigid bones (:func:`poselab.nrsfm.noise_estimate.estimate_model`, ``converge`` as
+    there; no ground truth), or None when the bones are
     free (the noise is then not told from the network's own error without an order).
     Arguments as :func:`refine_noise_aware`; :func:`poselab.nrsfm.fit` uses it to decide
     whether to denoise unordered labels (:mod:`poselab.nrsfm.denoise`), and
     :mod:`poselab.nrsfm.selection` (``bounded`` False: not capped by the samples' order, which
     a random subset of them does not have) to compare restarts."""
     model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode, two_pass=True,
-                                bounded=bounded)
+                                bounded=bounded, converge=converge)
     return float(model.noise_px) if rigid else None
 
 
@@ -288,27 +288,28 @@ def labels_exact(noise_px: float, inputs) -> bool:
 
 
 def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = False,
-                 bounded: bool = True) -> tuple[NoiseModel, bool]:
-    """:func:`estimate_model` on at most :data:`VCE_SAMPLES` evenly spaced samples, started
-    from the exact-ray shapes (``two_pass``: then again with the samples' prior scales, as
-    :func:`refine_noise_aware`); and whether the bones are rigid."""
+                 bounded: bool = True, converge: bool = True) -> tuple[NoiseModel, bool]:
+    """:func:`poselab.nrsfm.noise_estimate.estimate_model` on the rows of
+    :func:`poselab.nrsfm.noise_estimate.vce_rows`, started from the exact-ray shapes
+    (``two_pass``: then again with the samples' prior scales, as :func:`refine_noise_aware`);
+    and whether the bones are rigid."""
     from poselab.nrsfm.articulation import refine, rigid_wanted
 
     X = np.asarray(X, np.float64)
     Y0, p = refine(X, inputs, tau, skeleton, True, bone_mode, None)
     rigid = rigid_wanted(bone_mode, skeleton, warn=False) and p is not None
     bones = skeleton.bones_array if rigid else None
-    sub = np.unique(np.linspace(0, len(X) - 1, min(len(X), VCE_SAMPLES)).astype(int))
     p = p if rigid else None
     args = (inputs.n, inputs.mask, tau, inputs.sigma, inputs.ray_centre, inputs.scale)
     bound = (temporal_noise_bound(_pixels(inputs.n, inputs), inputs.mask) if bounded
              else float("inf"))
-    model = estimate_model(X[sub], Y0[sub], *(a[sub] for a in args), bones, p,
-                           noise_bound=bound)
+    rows = vce_rows(inputs.mask)
+    model = estimate_model(X, Y0, *args, bones, p, noise_bound=bound, rows=rows,
+                           converge=converge)
     if rigid and two_pass:  # as refine_noise_aware: again with each sample's prior scale
-        k = prior_scales(X[sub], *(a[sub] for a in args), bones, p, model)
-        model = estimate_model(X[sub], Y0[sub], *(a[sub] for a in args), bones, p,
-                               start=model, prior_scale=k, noise_bound=bound)
+        k = prior_scales(X, *args, bones, p, model)
+        model = estimate_model(X, Y0, *args, bones, p, start=model, prior_scale=k,
+                               noise_bound=bound, rows=rows, converge=converge)
     return model, rigid
 
 
@@ -323,89 +324,3 @@ def _pixels(n: np.ndarray, inputs) -> np.ndarray:
     """Normalised 2D ``(N, J, 2)`` → the input's pixels (DESIGN §3; perspective: fx = fy)."""
     return (np.asarray(n, np.float64) * inputs.scale[:, None, None]
             + inputs.centre[:, None, :])
-
-
-def prior_scales(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model: NoiseModel
-                 ) -> np.ndarray:
-    """``(N,)`` per-sample multiplier ``k_i`` of the network's prior deviations (GT-free).
-
-    The network is not equally good on every sample; two indicators of its error need no 3D:
-
-    - its 2D misfit beyond the label noise, box units:
-      ``m_i = √max(r_i² − 2 ς_2D², 0.1 r_i²) / s_i`` with ``r_i`` the RMS landmark residual
-      (px, :func:`network_residual_px`) and ``s_i`` the box side (px);
-    - with rigid bones, its bone-length deviation ``d_i = RMS_e (L_e / (s p_e) − 1)``
-      (``s`` the median ratio scale of :func:`poselab.nrsfm.articulation.fit_scale`).
-
-    ``k_i = √(((m_i / m̃)² + (d_i / d̃)²) / 2)`` (``m_i / m̃`` with free bones), clipped to
-    :data:`PRIOR_SCALE_RANGE`; ``m̃``, ``d̃`` are ``model.misfit_ref`` / ``bone_dev_ref`` (when
-    0 — not yet set — the medians of these samples, written into ``model``). Chosen on
-    h36m17_train35k S1/S5/S6 (5000 samples, σ = 5 px, 3000-step network): Spearman of the
-    network's per-sample 3D error with ``m_i`` 0.42, with ``d_i`` 0.39; with ``k_i`` in the
-    prior the output's per-sample uncertainty ranks its error at 0.35 (0.09 with k = 1) and
-    MPJPE 85.1 → 84.1 mm.
-
-    Args:
-        X: ``(N, J, 3)`` network shapes; n … scale: as :func:`refine_lsq`; bones ``(E, 2)`` and
-            p ``(E,)`` or None (free). model: its ``noise_px`` is ς_2D.
-    """
-    from poselab.nrsfm.articulation import bone_lengths, fit_scale
-
-    r = network_residual_px(X, n, mask, tau, sigma, ray_centre, scale).astype(np.float64)
-    m = np.sqrt(np.maximum(r ** 2 - 2 * model.noise_px ** 2, 0.1 * r ** 2))
-    m = m / np.asarray(scale, np.float64)
-    if model.misfit_ref <= 0:
-        model.misfit_ref = float(max(np.median(m), 1e-9))
-    k2 = (m / model.misfit_ref) ** 2
-    if bones is not None and p is not None and len(bones):
-        L = bone_lengths(np.asarray(X, np.float64), bones)
-        s = np.maximum(fit_scale(L, p), 1e-9)
-        d = np.sqrt(((L / (s[:, None] * p) - 1) ** 2).mean(1))
-        if model.bone_dev_ref <= 0:
-            model.bone_dev_ref = float(max(np.median(d), 1e-9))
-        k2 = (k2 + (d / model.bone_dev_ref) ** 2) / 2
-    return np.clip(np.sqrt(k2), *PRIOR_SCALE_RANGE)
-
-
-def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
-                   iterations: int = VCE_ITERATIONS, start: NoiseModel | None = None,
-                   prior_scale: np.ndarray | None = None,
-                   noise_bound: float = float("inf"), noise_known: bool = False) -> NoiseModel:
-    """The variances used by :func:`refine_noise_aware`, in two stages (GT-free).
-
-    1. The label noise, with the network's x, y left out (``prior_xy`` = 1 box: its errors are
-       correlated over the joints and would pass for label noise) and the bones held at
-       :data:`STIFF_BONES`, from the exact-ray shapes ``Y0``: what is left in the labels once
-       rigid bones and the network's depth are fitted.
-    2. With that noise fixed, the network's x, y and depth variances and the bones' deviation
-       from the set's proportions, from the network's shape ``X``. (Bones held at
-       :data:`STIFF_BONES` here too gave h36m17_train35k S1/S5/S6, σ = 10 px, 110.7 / 76.5 /
-       87.5 mm; estimated, 0.058 of the body scale, 109.5 / 75.4 / 86.9 — network 113.9 /
-       77.3 / 87.5; at σ = 5 px 0.030 and the same 85.1 / 61.6 / 71.5.)
-
-    Free bones: :func:`estimate_noise` (the network's label residual, an upper bound).
-
-    ``noise_bound`` (px, :func:`poselab.nrsfm.temporal.temporal_noise_bound`) caps the label
-    noise. With free bones it separates the two: below :data:`IDENTIFY_RATIO` times the
-    network's residual ``r`` (or always with ``noise_known``: the noise of smoothed labels) it
-    is taken as the noise and the network's x, y error as ``√max(r² − ς_2D², (0.1 r)²)`` (box
-    units), ``temporal`` = 1.
-    Other arguments as :func:`estimate_noise` (``prior_scale``: :func:`prior_scales`).
-    """
-    if bones is None or p is None:
-        model = estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale)
-        if noise_known or noise_bound < IDENTIFY_RATIO * model.noise_px:
-            noise_box2 = float(np.mean((noise_bound / np.asarray(scale, np.float64)) ** 2))
-            xy = max(model.prior_xy ** 2 - noise_box2, 0.01 * model.prior_xy ** 2) ** 0.5
-            model.noise_px = max(noise_bound, noise_floor(scale))
-            model.prior_xy, model.temporal = xy, 1.0
-        return model
-    data = (n, mask, tau, sigma, ray_centre, scale, bones, p)
-    first = estimate_noise(X, Y0, *data, iterations=iterations, bone=STIFF_BONES,
-                           prior_xy=1.0, start=start, prior_scale=prior_scale)
-    if noise_known or noise_bound < first.noise_px:
-        first.noise_px, first.temporal = max(noise_bound, noise_floor(scale)), 1.0
-    model = estimate_noise(X, X, *data, iterations=iterations, noise=first.noise_px,
-                           start=first, prior_scale=prior_scale)
-    model.temporal = first.temporal
-    return model

@@ -12,7 +12,7 @@ model (Dempster, Laird & Rubin, JRSS-B 1977; the E-step is the Gauss–Newton po
 
 with ``Y_i`` the sample's least-squares joints under the current ``Σ`` (labels weighted by the
 estimated noise, bones, prior ``k_i² Σ``), ``H_i⁻¹`` their posterior covariance and ``k_i`` the
-per-sample prior scale (:func:`poselab.nrsfm.noise_aware.prior_scales`). No ground truth: the
+per-sample prior scale (:func:`poselab.nrsfm.noise_estimate.prior_scales`). No ground truth: the
 labels and the bones say where the network is off, and by how much together.
 
 EM only moves slowly in the directions the data barely see (depth errors that keep every

@@ -78,7 +78,7 @@ class NRSfMResult:
             model expects, computed without ground truth. Unobserved (hidden) joints have no
             2D term and get larger values; it rises with the estimated label noise and with
             how badly the network fits the sample's 2D and keeps the set's bone proportions
-            (:func:`poselab.nrsfm.noise_aware.prior_scales`), so it ranks the real errors
+            (:func:`poselab.nrsfm.noise_estimate.prior_scales`), so it ranks the real errors
             (held-out h36m17 S7/S8, σ = 5 px: Spearman 0.34 per sample, 0.43 per joint with
             the learnt error covariance and the output step's widened prior). A
             ranking, not a calibrated error bar: the network's errors are correlated, which

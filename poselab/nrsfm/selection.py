@@ -186,7 +186,8 @@ def implied_noise(X: np.ndarray, tau: np.ndarray, inputs, idx: np.ndarray, skele
     k = np.unique(np.linspace(0, len(idx) - 1, min(len(idx), VCE_SAMPLES)).astype(int))
     part = dataclasses.replace(inputs, **{f: getattr(inputs, f)[idx[k]] for f in (
         "n", "mask", "centre", "scale", "sigma", "ray_centre")}, completion=None)
-    noise = label_noise(X[k], part, tau[k], skeleton, "rigid", bounded=False)
+    noise = label_noise(X[k], part, tau[k], skeleton, "rigid", bounded=False,
+                        converge=False)
     return float("nan") if noise is None else noise
 
 

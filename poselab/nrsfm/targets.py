@@ -98,7 +98,8 @@ def rigid_targets(run, data, inputs: NRSfMInputs, skeleton, config: NRSfMConfig,
 
         ref = refine_noise_aware(X, inputs, out["tau"], skeleton, config.bone_lengths,
                                  start=noise, full_covariance=False,
-                                 iterations=4 if noise is None else 2, through_labels=True)
+                                 iterations=4 if noise is None else 2, through_labels=True,
+                                 converge=False)
         Y, noise = ref.shapes, ref.model
         weight = torch.as_tensor(ref.confidence, dtype=torch.float32, device=run.device)
     else:
