@@ -148,8 +148,8 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         skeleton: the landmarks' skeleton; bone_mode: ``NRSfMConfig.bone_lengths``.
         proportions: ``(E,)`` to impose (None: estimate). model: variances to use (None:
             estimate from these samples, ``iterations`` rounds from ``start``; ``converge``:
-            the label noise's rounds repeated until it settles,
-            :func:`poselab.nrsfm.noise_estimate.estimate_model`).
+            the second pass's label-noise rounds, with the samples' prior scales, repeated
+            until it settles, :data:`poselab.nrsfm.noise_estimate.NOISE_TOLERANCE`).
             full_covariance: see :func:`refine_lsq`. through_labels: True: keep the shapes
             through the labels whatever the noise (the self-training targets: on
             h36m17_train35k S1/S5/S6, 5000 samples, σ = 5 px, a network self-trained on them
@@ -187,9 +187,10 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
         kp = _pixels(inputs.n, inputs)
         given = known_noise is not None
         bound = known_noise if given else temporal_noise_bound(kp, inputs.mask)
+        # the first pass only scales the samples' priors: without those scales the network's
+        # error, larger on some samples, passes for label noise the longer it iterates
         first = estimate_model(X, Y0, *args(every), bones, proportions, iterations, start,
-                               noise_bound=bound, noise_known=given, rows=rows,
-                               converge=converge)
+                               noise_bound=bound, noise_known=given, rows=rows)
         k = prior_scales(X, *args(every), bones, proportions, first)
         model = estimate_model(X, Y0, *args(every), bones, proportions, iterations, first,
                                prior_scale=k, noise_bound=bound, noise_known=given,
@@ -261,7 +262,7 @@ def sequence_smoothing(X, inputs, tau, skeleton, bone_mode: str = "auto"
         # smoothing pays less the smaller the noise: if it does not pay at the order's own
         # estimate, the cap of _width, it cannot (1 s on 35k samples instead of 11)
         return 0.0, float(cap)
-    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode)
+    model, rigid = _noise_model(X, inputs, tau, skeleton, bone_mode, converge=False)
     if not rigid and not model.temporal:
         return 0.0, float(model.noise_px)
     return _width(kp, inputs.mask, model.noise_px), float(model.noise_px)
@@ -291,8 +292,9 @@ def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = Fals
                  bounded: bool = True, converge: bool = True) -> tuple[NoiseModel, bool]:
     """:func:`poselab.nrsfm.noise_estimate.estimate_model` on the rows of
     :func:`poselab.nrsfm.noise_estimate.vce_rows`, started from the exact-ray shapes
-    (``two_pass``: then again with the samples' prior scales, as :func:`refine_noise_aware`);
-    and whether the bones are rigid."""
+    (``two_pass``: then again with the samples' prior scales, as :func:`refine_noise_aware`,
+    and only that pass run until it settles with ``converge``: see
+    :data:`poselab.nrsfm.noise_estimate.NOISE_TOLERANCE`); and whether the bones are rigid."""
     from poselab.nrsfm.articulation import refine, rigid_wanted
 
     X = np.asarray(X, np.float64)
@@ -305,7 +307,7 @@ def _noise_model(X, inputs, tau, skeleton, bone_mode: str, two_pass: bool = Fals
              else float("inf"))
     rows = vce_rows(inputs.mask)
     model = estimate_model(X, Y0, *args, bones, p, noise_bound=bound, rows=rows,
-                           converge=converge)
+                           converge=converge and not two_pass)
     if rigid and two_pass:  # as refine_noise_aware: again with each sample's prior scale
         k = prior_scales(X, *args, bones, p, model)
         model = estimate_model(X, Y0, *args, bones, p, start=model, prior_scale=k,

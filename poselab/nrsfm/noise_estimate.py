@@ -71,14 +71,17 @@ def prior_scales(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model: Noi
     return np.clip(np.sqrt(k2), *PRIOR_SCALE_RANGE)
 #: Stage 1 of :func:`estimate_model` with ``converge``: rounds of ``iterations`` until the
 #: label noise changes by less than this fraction (at most :data:`NOISE_ROUNDS` rounds). The
-#: variance-component iteration converges slowly from its start above the noise: on
-#: h36m17_train35k S1/S5/S6 (exact labels, the fitted network) 8 iterations estimated 0.80 px
-#: and the converged estimate was 0.43 px; with 30 % hidden (on the least-hidden samples)
-#: 1.82 and 0.94 px -- above the exact-label threshold, below it; σ = 2 px with 30 % hidden
-#: 2.90 and 2.64 px. Output step, MPJPE / PA-MPJPE / depth mm, 8 iterations on evenly spaced
-#: samples → converged on the least-hidden ones: exact labels 38.1 / 29.5 / 36.7 →
-#: 38.0 / 29.3 / 36.6; 30 % hidden 73.4 / 57.6 / 59.1 → 69.7 / 56.2 / 56.9; σ = 2 px and
-#: 30 % hidden 80.2 / 61.1 / 62.8 → 78.7 / 60.7 / 62.2 (the same networks).
+#: variance-component iteration converges slowly from its start above the noise. On
+#: h36m17_train35k S1/S5/S6 (22040 samples, the fitted networks; the output step's second,
+#: per-sample-scaled pass run until it settles, on the least-hidden samples): exact labels
+#: 0.80 → 0.44 px; 30 % hidden, exact, 2.02 → 0.95 px (below the exact-label line, 1.38 px,
+#: where it had been above); σ = 2 px with 30 % hidden 3.31 → 2.63 px. Output MPJPE /
+#: PA-MPJPE / depth mm, same networks: 38.1 / 29.5 / 36.7 → 38.0 / 29.3 / 36.6; 73.4 / 57.6 /
+#: 59.1 → 69.8 / 56.3 / 57.0; 80.2 / 61.1 / 62.8 → 78.7 / 60.7 / 62.2. Only a pass with the
+#: samples' prior scales (:func:`prior_scales`) is run until it settles: without them the
+#: network's error, larger on some samples than others, passes for label noise the longer it
+#: iterates (σ = 5 px, the first network of an S1/S5/S6 fit: 6.81 px, and the labels
+#: smoothed and denoised by that much; the same on S7/S8, 7.07 px, output 61.1 → 67.2 mm).
 NOISE_TOLERANCE = 0.01
 NOISE_ROUNDS = 12
 

@@ -20,8 +20,10 @@ the second after the first for a noisy sequence of bodies:
   above :data:`poselab.nrsfm.outliers.TRIM` (:func:`_trimmed`): the errors it missed would
   pass for noise (:mod:`poselab.nrsfm.outliers` gives the figures).
   Not for sets with :data:`poselab.nrsfm.config.HIDDEN_SHARE` or more of their landmarks
-  unlabelled: their noise estimate is too high on exact labels (2.70 px with 30 % hidden on
-  h36m17 S7/S8, where the threshold is about 1.5), so exact labels would be "denoised"; and
+  unlabelled: their noise estimate was too high on exact labels (2.70 px with 30 % hidden on
+  h36m17 S7/S8, where the threshold is about 1.5; since session 25 it is estimated on the
+  least-hidden samples, :func:`poselab.nrsfm.noise_estimate.vce_rows`, and not re-checked
+  here), so exact labels would be "denoised"; and
   with σ = 5 px and 30 % hidden it did not pay on the tuning split (output MPJPE 112.5
   without, 115.5 with, 2.6× the time). Nor for sets of at most
   :data:`poselab.nrsfm.config.SMALL_SET` samples (:data:`DENOISE_MIN_SAMPLES`).
