@@ -173,7 +173,8 @@ def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
     first = estimate_noise(X[noise_rows], Y0[noise_rows], *args, bones, p,
                            iterations=iterations, bone=STIFF_BONES, prior_xy=1.0, start=start,
                            prior_scale=k)
-    for _ in range(NOISE_ROUNDS - 1 if converge else 0):
+    # a known noise (smoothed labels) replaces the estimate below: no rounds to spend on it
+    for _ in range(NOISE_ROUNDS - 1 if converge and not noise_known else 0):
         before = first.noise_px
         first = estimate_noise(X[noise_rows], Y0[noise_rows], *args, bones, p,
                                iterations=iterations, bone=STIFF_BONES, prior_xy=1.0,
