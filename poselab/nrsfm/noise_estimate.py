@@ -170,16 +170,14 @@ def estimate_model(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=
             model.prior_xy, model.temporal = xy, 1.0
         return model
     args, k = take(noise_rows)
-    first = estimate_noise(X[noise_rows], Y0[noise_rows], *args, bones, p,
-                           iterations=iterations, bone=STIFF_BONES, prior_xy=1.0, start=start,
-                           prior_scale=k)
     # a known noise (smoothed labels) replaces the estimate below: no rounds to spend on it
-    for _ in range(NOISE_ROUNDS - 1 if converge and not noise_known else 0):
-        before = first.noise_px
+    first = start
+    for i in range(NOISE_ROUNDS if converge and not noise_known else 1):
+        before = first.noise_px if i else None
         first = estimate_noise(X[noise_rows], Y0[noise_rows], *args, bones, p,
                                iterations=iterations, bone=STIFF_BONES, prior_xy=1.0,
                                start=first, prior_scale=k)
-        if abs(first.noise_px / before - 1) < NOISE_TOLERANCE:
+        if before is not None and abs(first.noise_px / before - 1) < NOISE_TOLERANCE:
             break
     if noise_known or noise_bound < first.noise_px:
         first.noise_px, first.temporal = max(noise_bound, noise_floor(scale)), 1.0
