@@ -80,3 +80,31 @@ def test_bench_unseen_smoke(shared_data):
                         "--skip-poselab"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "walking 5°/fr" in r.stdout and "walking 2°/fr" in r.stdout
+
+
+def test_surface_markers_ride_rigidly_on_their_bones():
+    import bench_unseen
+
+    rng = np.random.default_rng(3)
+    F, bones = 30, np.array([[0, 1], [0, 4], [1, 2]])
+    X = rng.normal(scale=300.0, size=(F, 5, 3))  # joints 1 and 4 give the hip axis
+    M = bench_unseen.surface_markers(X, bones, seed=1)
+    assert M.shape == (F, 5 + 2 * len(bones), 3)
+    np.testing.assert_array_equal(M[:, :5], X)
+    for b, (i, j) in enumerate(bones):
+        d = X[:, j] - X[:, i]
+        L = np.linalg.norm(d, axis=-1)
+        for k, share in enumerate((1 / 3, 2 / 3)):
+            off = M[:, 5 + 2 * b + k] - (X[:, i] + share * d)
+            r = np.linalg.norm(off, axis=-1)
+            assert np.ptp(r) < 1e-9 and 30 <= r[0] <= 70  # a fixed distance off the axis
+            np.testing.assert_allclose((off * d).sum(-1) / L, 0, atol=1e-9)  # across it
+
+
+def test_bench_unseen_surface_smoke(shared_data):
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_unseen.py"), "--surface",
+                        "--actions", "walking", "--frames", "40", "--kmin", "1", "--kmax", "2",
+                        "--slow-deg", "0", "--skip-poselab"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "49 points (surface markers)" in r.stdout and "walking 5°/fr" in r.stdout
