@@ -38,9 +38,10 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
     basketball 2°/fr (205)    K13 0.119 (0.074); K5 0.148 0.164 (0.091) 90 (beside a fit)
   Below BMM's best K on one of seven (directing traffic); on 4 of 7 at or below BMM at K = 5.
   With 17 points (the table above) poselab was at or below BMM on 5 of 7: it gains little from
-  the extra points (its 2D fit of these exact labels stays 4–7 % relative error, against 0.1–0.6 %
-  on the classic sequences: the network underfits), BMM gains much. Tried on 49-marker renders
-  of walking and jumping with another camera (3°/frame, elevation 10 ± 20°; not this script's):
+  the extra points, BMM gains much. The network underfits such exact labels (its mean relative
+  2D error 4–6 % on the two renders below, 1.2–1.3 % on drink and pickup). Tried on 49-marker
+  renders of walking and jumping with another camera (3°/frame, elevation 10 ± 20°; not this
+  script's):
   λ = 1e-3 instead of 3e-3 0.158 / 0.201 → 0.126 / 0.167 (seed 1: 0.135 / 0.222 → 0.134 / 0.186)
   but pickup 0.0390 → 0.0525; λ = 1e-4 and 0 failed on some seeds (0.67–0.70); dictionaries
   64-32-16-8 0.22–0.62; the full schedule (6000 steps, batch 256) walking 0.158 → 0.110 in
