@@ -46,7 +46,10 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   but pickup 0.0390 → 0.0525; λ = 1e-4 and 0 failed on some seeds (0.67–0.70); dictionaries
   64-32-16-8 0.22–0.62; the full schedule (6000 steps, batch 256) walking 0.158 → 0.110 in
   207 s; smoothing the output's depth along the frames 0.158 → 0.146 at best (its error is
-  low-frequency, not frame-to-frame). Not adopted; open in issue 15.
+  low-frequency, not frame-to-frame). Not adopted; open in issue 15. Soccer (this script's
+  render): the full schedule 0.349 → 0.348 though its 2D error fell 4.9 → 1.4 %; 26 frames (the
+  kicks, runs of 3–5) are nearer the truth mirrored (each frame's better sign: 0.229), but the
+  sign labelling holds them: their shapes are wrong, not only mirrored.
 
 Measured 2026-12-04 with the knee evidence in the sign labelling (poselab.nrsfm.anatomy;
 idle CPU, 15–28 s per fit): the same figures as below except soccer, markers 0.3855 (0.2261),
