@@ -37,19 +37,18 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
     walking (176)             K9 0.089 (0.056); K5 0.110  0.103 (0.054) 53
     basketball 2°/fr (205)    K13 0.119 (0.074); K5 0.148 0.164 (0.091) 90 (beside a fit)
   Below BMM's best K on one of seven (directing traffic); on 4 of 7 at or below BMM at K = 5.
-  With 17 points (the table above) poselab was at or below BMM on 5 of 7: it gains little from
-  the extra points, BMM gains much. The network underfits such exact labels (its mean relative
-  2D error 4–6 % on the two renders below, 1.2–1.3 % on drink and pickup). Tried on 49-marker
-  renders of walking and jumping with another camera (3°/frame, elevation 10 ± 20°; not this
-  script's):
-  λ = 1e-3 instead of 3e-3 0.158 / 0.201 → 0.126 / 0.167 (seed 1: 0.135 / 0.222 → 0.134 / 0.186)
-  but pickup 0.0390 → 0.0525; λ = 1e-4 and 0 failed on some seeds (0.67–0.70); dictionaries
-  64-32-16-8 0.22–0.62; the full schedule (6000 steps, batch 256) walking 0.158 → 0.110 in
-  207 s; smoothing the output's depth along the frames 0.158 → 0.146 at best (its error is
-  low-frequency, not frame-to-frame). Not adopted; open in issue 15. Soccer (this script's
-  render): the full schedule 0.349 → 0.348 though its 2D error fell 4.9 → 1.4 %; 26 frames (the
-  kicks, runs of 3–5) are nearer the truth mirrored (each frame's better sign: 0.229), but the
-  sign labelling holds them: their shapes are wrong, not only mirrored.
+  With 17 points (the table above) poselab was at or below BMM on 5 of 7: it gains little from the
+  extra points, BMM gains much. Its mean relative 2D error on such exact labels is 4–6 % (the two
+  renders below), 1.2–1.3 % on drink and pickup. Tried on 49-marker renders of walking and jumping
+  with another camera (3°/frame, elevation 10 ± 20°; not this script's): λ = 1e-3 instead of 3e-3
+  0.158 / 0.201 → 0.126 / 0.167 (seed 1: 0.135 / 0.222 → 0.134 / 0.186) but pickup 0.0390 →
+  0.0525; λ = 1e-4 and 0 failed on some seeds (0.67–0.70); dictionaries 64-32-16-8 0.22–0.62; the
+  full schedule (6000 steps, batch 256) walking 0.158 → 0.110 in 207 s; smoothing the output's
+  depth along the frames 0.158 → 0.146 at best (its error is low-frequency, not frame-to-frame).
+  Not adopted; open in issue 15. This script's renders with the full schedule: basketball 0.158 →
+  0.170, soccer 0.349 → 0.348 (2D error 4.9 → 1.4 %); 26 frames (the kicks, runs of 3–5) are
+  nearer the truth mirrored (each frame's better sign: 0.229), but the sign labelling holds them:
+  their shapes are wrong, not only mirrored.
 
 Measured 2026-12-04 with the knee evidence in the sign labelling (poselab.nrsfm.anatomy;
 idle CPU, 15–28 s per fit): the same figures as below except soccer, markers 0.3855 (0.2261),
