@@ -240,7 +240,8 @@ def main() -> int:
     ap.add_argument("--surface", action="store_true",
                     help="49 surface markers per frame (two per bone, off its axis) as a marker "
                          "set, instead of the 17 joints")
-    ap.add_argument("--seed", type=int, default=0, help="poselab's seed")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="poselab's seed (its restarts use seed, seed + 1, …: take seeds apart)")
     ap.add_argument("--classic", action="store_true", help="BMM on the classic sequences")
     ap.add_argument("--seqs", default="drink,pickup,stretch,yoga")
     ap.add_argument("--noise", type=float, default=0.0,
