@@ -51,6 +51,9 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   0.170, soccer 0.349 → 0.348 (2D error 4.9 → 1.4 %); 26 frames (the kicks, runs of 3–5) are
   nearer the truth mirrored (each frame's better sign: 0.229), but the sign labelling holds them:
   their shapes are wrong, not only mirrored.
+  Without the last dictionary (256-128-64-32-16, not adopted; README *Session 26*): basketball,
+  jumping, soccer, walking 0.158, 0.114, 0.305, 0.094; basketball_signal 0.091, directing traffic
+  0.236; the other camera's walking failed (0.681).
 
 Measured 2026-12-04 with the knee evidence in the sign labelling (poselab.nrsfm.anatomy;
 idle CPU, 15–28 s per fit): the same figures as below except soccer, markers 0.3855 (0.2261),
