@@ -153,11 +153,11 @@ def surface_markers(X_world: np.ndarray, bones: np.ndarray, seed: int = 0) -> np
     bones that lie along the hips. Returns ``(F, J + 2 · len(bones), 3)`` world mm."""
     rng = np.random.default_rng(seed)
     hips = X_world[:, 4] - X_world[:, 1]
+    hip_dir = hips / np.linalg.norm(hips, axis=-1, keepdims=True)
     out = [X_world]
     for i, j in bones:
         d = X_world[:, j] - X_world[:, i]
         u = d / np.linalg.norm(d, axis=-1, keepdims=True)
-        hip_dir = hips / np.linalg.norm(hips, axis=-1, keepdims=True)
         along = np.abs((u * hip_dir).sum(-1)).mean() > 0.7
         ref = np.broadcast_to([0.0, 0.0, 1.0], u.shape) if along else hip_dir
         p1 = ref - (ref * u).sum(-1, keepdims=True) * u
