@@ -196,12 +196,11 @@ def refine_noise_aware(X, inputs, tau, skeleton, bone_mode: str = "auto",
                                prior_scale=k, noise_bound=bound, noise_known=given,
                                rows=rows, converge=converge)
         model.misfit_ref, model.bone_dev_ref = first.misfit_ref, first.bone_dev_ref
-        # the samples' scales again at the settled noise: the scales a given model (new
-        # samples, reconstruct) gets from its saved noise, so both give the same shapes
-        k = prior_scales(X, *args(every), bones, proportions, model)
     else:
         model = replace(model)
-        k = prior_scales(X, *args(every), bones, proportions, model)
+    # the samples' scales at the settled (or given) noise: a fit and a given model (new
+    # samples, reconstruct) then scale alike and give the same shapes
+    k = prior_scales(X, *args(every), bones, proportions, model)
     known = rigid or model.temporal > 0  # the label noise is told from the network's error
     if not rigid and model.temporal > 0:
         # free bones, noise from the order: a sample's residual is then mostly label noise and
