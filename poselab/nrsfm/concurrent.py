@@ -10,9 +10,10 @@ optimiser and batch generator, created in order before the threads start, and it
 run on one thread, so every restart sees exactly the numbers it would see alone
 (``tests/nrsfm/test_concurrent_restarts.py``).
 
-After the restarts, the one run kept trains alone: it may then use their cores as torch
-threads, when timing shows that this is faster (:class:`ThreadChooser`); the fit gives torch its
-thread count back when it ends.
+After the restarts, the one run kept trains alone: its training steps may then use their
+cores as torch threads, when timing shows that this is faster (:class:`ThreadChooser`); the
+rest of the fit (inference, refinement, label cleaning) runs on the fit's own thread count, and
+the fit gives torch its thread count back when it ends.
 
 Used only where it cannot oversubscribe the CPU (:func:`restarts_in_parallel`): with more torch
 threads per operation, threads compete for the same cores (PLATFORM.md measured runs 30×

@@ -102,11 +102,15 @@ RETRY_MAX_SAMPLES = SMALL_SET
 PERSPECTIVE_MIRRORED = 0.05
 
 
-def _setup_torch(config: NRSfMConfig) -> None:
+def _setup_torch(config: NRSfMConfig) -> int:
+    """Set torch's thread count from ``config`` (0: leave it); returns the count the fit runs
+    on outside the training steps that
+    :class:`poselab.nrsfm.concurrent.ThreadChooser` may spread over more."""
     import torch
 
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
+    return torch.get_num_threads()
 
 
 def _set_threads(n: int) -> None:
@@ -260,7 +264,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     cancel = cancel or CancelToken()
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
                             collection.intrinsics, config.camera_model, collection.source)
-    _setup_torch(config)
+    own_threads = _setup_torch(config)
     from poselab.nrsfm.device_choice import choose_device
 
     device, device_choice = choose_device(config, inputs, collection.num_joints)
@@ -333,8 +337,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                 cancel.check()
                 yield Progress(stage, done, total, vals, clock.eta(done),
                                f"step {run.step} loss {vals['loss']:.4f}")
-        if chooser is not None:  # inference and refinement on the faster count
-            _set_threads(chooser.choice)
+        if chooser is not None:
+            # the rest (inference, refinement, label cleaning, a second fit) runs on the fit's
+            # own count: only the training step was checked to give the same numbers on more
+            # threads, and a count chosen by timing must not change a result
+            _set_threads(own_threads)
 
     def explore_together(runs, n_steps):
         nonlocal done

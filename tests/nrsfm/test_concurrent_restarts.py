@@ -202,3 +202,30 @@ def test_a_machine_whose_numbers_depend_on_threads_keeps_one(monkeypatch):
     result = drain(fit(coll, CONFIG), lambda p: threads.add(torch.get_num_threads())
                    if p.stage == "fit" else None)
     assert threads == {1} and result.extra["threads_tried"] == 1
+
+
+def test_only_the_checked_training_steps_use_more_threads(monkeypatch):
+    # the chooser (here one that always takes two threads) spreads the training steps only:
+    # inference and refinement run on the fit's own thread, so a count chosen by timing never
+    # reaches an operation the probe did not check
+    import sys
+
+    fit_module = sys.modules["poselab.nrsfm.fit"]  # the package's ``fit`` is the function
+    class TwoThreads(concurrent.ThreadChooser):
+        def threads(self) -> int:
+            return 2
+
+    monkeypatch.setattr(concurrent, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(concurrent, "restarts_in_parallel", lambda device, r: True)
+    monkeypatch.setattr(concurrent, "threads_change_nothing", lambda run, data, most: True)
+    monkeypatch.setattr(concurrent, "ThreadChooser", TwoThreads)
+    built: list = []
+    build = fit_module.build_result
+    monkeypatch.setattr(fit_module, "build_result",
+                        lambda *a, **k: built.append(torch.get_num_threads()) or build(*a, **k))
+    coll, _ = low_rank_problem(n=200, seed=4)
+    steps: set = set()
+    result = drain(fit(coll, CONFIG), lambda p: steps.add(torch.get_num_threads())
+                   if p.stage == "fit" else None)
+    assert steps == {2} and built == [1] and result.extra["threads_tried"] == 2
+    assert torch.get_num_threads() == 1

@@ -151,6 +151,10 @@ def test_a_perspective_fit_that_learnt_the_mirror_image_is_turned(monkeypatch):
     # three restarts seeded 0-2: the two mirrored ones explore no further, and the one left
     # trains on at once, as if it had been the only one (no choice among one)
     monkeypatch.undo()
+    # the run left trains on one thread here: whether more threads give the same numbers
+    # depends on the CPU (test_concurrent_restarts.py); CI's once differed by 217 px
+    monkeypatch.setattr(sys.modules["poselab.nrsfm.concurrent"], "threads_for_one",
+                        lambda *a: 1)
     stages = []
     r = drain(fit(coll, config.replace(restarts=3)), lambda p: stages.append(p.stage))
     assert r.extra["mirrored_dropped"] == [0, 1] and r.extra["selected"] == 0
