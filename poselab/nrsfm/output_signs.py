@@ -2,7 +2,7 @@
 
 Under weak perspective a depth mirror has the same 2D, so the output's mirrored samples are
 given the set's sign and the whole set is turned the way its knees bend
-(:func:`poselab.nrsfm.fit.build_result`, :mod:`poselab.nrsfm.reflection`,
+(:func:`poselab.nrsfm.assemble.build_result`, :mod:`poselab.nrsfm.reflection`,
 :mod:`poselab.nrsfm.anatomy`). Under the perspective camera the mirror changes the
 projection, so the fit itself should find the true sign; for distant people the change is
 small (box / focal length ≈ 0.25 on h36m17), and with landmarks hidden it is not enough:

@@ -3,7 +3,7 @@
 The network of a :func:`poselab.nrsfm.fit.fit` result is rebuilt from ``model_state`` and its
 encoder run on the new samples; hidden landmarks are completed by the result's predictor
 when it has one (:mod:`poselab.nrsfm.completion`), and the output step is the fit's
-(:func:`poselab.nrsfm.fit.build_result`, with the fit's bone proportions and noise model).
+(:func:`poselab.nrsfm.assemble.build_result`, with the fit's bone proportions and noise model).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     data = Batches(inputs, device)
     ids = [str(i) for i in range(inputs.n.shape[0])]
     proportions = result.extra.get("bone_proportions")
-    from poselab.nrsfm.fit import build_result
+    from poselab.nrsfm.assemble import build_result
 
     return build_result(run, data, inputs, result.skeleton, ids, config, {}, {},
                         None if proportions is None else np.asarray(proportions),

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from poselab.core.collection import PoseCollection
-from poselab.core.progress import CancelToken
+from poselab.core.progress import CancelToken, Progress
 from poselab.nrsfm.config import HIDDEN_SHARE, SMALL_SET
 from poselab.nrsfm.outliers import LabelCheck
 
@@ -185,6 +185,41 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
         return Cleaner(collection, None, None, "", {}, suspect) if suspect else None
     return Cleaner(cleaned, known, noise, kind if known is not None else "",
                    info if known is not None else {}, suspect)
+
+
+def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_s: float
+              ) -> Generator[Progress, None, object]:
+    """The second fit, on ``cleaner``'s labels with their remaining noise known (no cleaning
+    again), as :func:`poselab.nrsfm.fit` with ``config``; its progress continues the first
+    fit's (``offset`` steps done), and its result's ``extra`` records the cleaning
+    (``cleaner.kind``, ``"label_outliers"``, ``"noise_px"`` the first fit's estimate) with
+    ``first_s``, the seconds the first fit and the cleaning took.
+
+    Returns: the :class:`poselab.nrsfm.result.NRSfMResult`.
+    Raises: as :func:`poselab.nrsfm.fit`.
+    """
+    from poselab.nrsfm.fit import fit
+
+    inner = fit(cleaner.collection, config.replace(smooth_sequences=False, denoise_labels=False,
+                                                   label_outliers="off"),
+                cancel, known_noise=cleaner.known_noise)
+    while True:  # its steps continue the first fit's count: the progress bar goes on
+        try:
+            p = next(inner)
+        except StopIteration as stop:
+            result = stop.value
+            break
+        yield dataclasses.replace(p, step=p.step + offset, total=p.total + offset)
+    if cleaner.kind:
+        result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
+    if cleaner.suspect:
+        result.extra["label_outliers"] = {**cleaner.suspect, "first_fit_s": first_s}
+    if cleaner.noise_px is not None:
+        result.extra["noise_px"] = cleaner.noise_px
+        if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
+            result.extra["noise_model"] = {**result.extra["noise_model"],
+                                           "noise_px": cleaner.noise_px}
+    return result
 
 
 def _trimmed(inputs, check, suspect: dict):
