@@ -25,7 +25,11 @@ the second after the first for a noisy sequence of bodies:
   least-hidden samples, :func:`poselab.nrsfm.noise_estimate.vce_rows`, and not re-checked
   here), so exact labels would be "denoised"; and
   with σ = 5 px and 30 % hidden it did not pay on the tuning split (output MPJPE 112.5
-  without, 115.5 with, 2.6× the time). Nor for sets of at most
+  without, 115.5 with, 2.6× the time). Re-checked with the settled estimate (session 27,
+  2026-12-06) on the whole tuning split S1/S5/S6, 22040 samples, 30 % hidden, σ = 5 px:
+  output MPJPE / PA-MPJPE / depth 93.9 / 69.2 / 71.6 mm without, 94.5 / 68.6 / 70.8 with
+  (noise estimated 5.23 px; 1361 against 937 s, beside another fit): still no gain, so the
+  rule stays. Nor for sets of at most
   :data:`poselab.nrsfm.config.SMALL_SET` samples (:data:`DENOISE_MIN_SAMPLES`).
 
 Why fit again rather than only clean the output: a network trained on noisy labels learns a
