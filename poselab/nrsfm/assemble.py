@@ -23,8 +23,13 @@ def build_result(run, data, inputs: NRSfMInputs, skeleton, sample_ids, config: N
                  history: dict, extra: dict, proportions: np.ndarray | None = None,
                  noise_model: dict | None = None, known_noise: float | None = None,
                  reflection: int | None = None, completer: dict | None = None) -> NRSfMResult:
-    """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds).
-    ``known_noise``: see :func:`fit`. ``reflection``: the whole set's orientation under weak
+    """Run inference on every sample and pack an :class:`NRSfMResult` (invariant holds):
+    ``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels (x, y the labelled pixels,
+    z the depth relative to the sample's centre in the same pixel units; ``keypoints_3d_std``
+    likewise) from ``run``'s network on
+    ``data``/``inputs`` (:mod:`poselab.nrsfm.train`, :mod:`poselab.nrsfm.data`).
+    ``known_noise``: the labels' noise when known, pixels per coordinate
+    (:func:`poselab.nrsfm.fit.fit`). ``reflection``: the whole set's orientation under weak
     perspective (:func:`poselab.nrsfm.output_signs.oriented`): None = chosen by the bodies'
     knees, ±1 = given (the fitted set's, when reconstructing new samples).
 
