@@ -26,7 +26,8 @@ from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
 from poselab.io.coco import EDITS_SUFFIX, SIDECAR_SUFFIX, read_coco
 from poselab.io.images import IMAGE_SUFFIXES, find_images, probe_images
-from poselab.io.yolo import find_yolo, read_yolo, yolo_root
+from poselab.io.yolo import read_yolo
+from poselab.io.yolo_layout import find_yolo, yolo_root
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def find_annotations(folder: Path, max_depth: int = 3) -> list[Path]:
     exports, ``*skeleton*.json``; below the top level also files whose content is not an
     annotation (e.g. a training run's JSON log). A DeepLabCut ``.csv`` and ``.h5`` of the same
     stem count once (the CSV). A YOLO layout counts as one candidate (its yaml, ``labels/``
-    or root folder; :func:`poselab.io.yolo.find_yolo`).
+    or root folder; :func:`poselab.io.yolo_layout.find_yolo`).
     """
     folder = Path(folder)
     layout = find_yolo(folder)

@@ -1,29 +1,18 @@
-"""Ultralytics YOLO pose datasets as users ship them.
+"""Ultralytics YOLO pose datasets as users ship them: reading their label files.
 
-Layouts (Ultralytics docs, "Pose estimation datasets"):
+Where a dataset's yaml, splits, images and label files are (every shipped layout, and which
+paths open one) is :mod:`poselab.io.yolo_layout`. All splits are read by default (an image
+listed by two splits counts once, in the first), and each sample keeps its split in
+``metadata["per_sample"]["split"]``; ``split=`` reads one.
 
-* a dataset yaml (any name, e.g. ``coco8-pose.yaml``) with ``kpt_shape: [J, 2|3]``, optional
-  ``kpt_names`` (a list, or ``{class: list}``; sleap-io writes ``node_names``), ``flip_idx``
-  (left/right pairs) and ``skeleton`` (bones as index pairs, written by sleap-io), ``path``
-  (the dataset root, relative to the yaml; when that folder does not exist, the yaml's own
-  folder — as datasets are shipped with ``path: ../datasets/<name>``) and
-  ``train``/``val``/``test`` (folders of images relative to the root, lists of them, or
-  ``.txt`` files listing images);
-* without a yaml: ``<root>/images/{train,val,test}`` + ``<root>/labels/{...}``,
-  ``<root>/{train,val,test}/{images,labels}``, or a flat ``<root>/images`` + ``<root>/labels``.
-
-Opening the dataset root, the yaml, a split folder (``train/``, ``images/train``) or a
-``labels/`` folder all work; the yaml is looked for in the folder and its two parents. All
-splits are read by default (an image listed by two splits counts once, in the first), and each
-sample keeps its split in ``metadata["per_sample"]["split"]``; ``split=`` reads one.
-
-Labels: one text file per image at the image's path with the last ``images`` folder replaced
-by ``labels`` and the suffix by ``.txt`` (Ultralytics ``img2label_paths``); one line per
+Labels: one text file per image (:func:`~poselab.io.yolo_layout.label_path`); one line per
 instance: ``cls cx cy w h x1 y1 [v1] x2 y2 [v2] ...``, coordinates normalised to [0, 1] by the
 image's size *after* EXIF orientation (as Ultralytics reads it). ``v`` follows COCO (0 not
 labelled, 1 occluded, 2 visible); without ``v`` every landmark is visible unless it is (0, 0).
 Images without a label file (or with an empty one) are background images and are skipped.
 Coordinates outside [0, 1] are errors naming the file and line (Ultralytics rejects them too).
+The yaml's ``kpt_shape``, ``kpt_names`` (or sleap-io's ``node_names``), ``flip_idx`` and
+``skeleton`` give the skeleton.
 
 Why not sleap-io's ``load_ultralytics``: it needs the yaml beside the split folders and a
 ``skeleton`` entry, and reads one split at a time; this reader handles every shipped layout.
@@ -33,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,199 +30,11 @@ from poselab.core.collection import PoseCollection
 from poselab.core.errors import DataError
 from poselab.core.skeleton import Skeleton
 from poselab.core.skeletons import get_skeleton
-from poselab.io.images import IMAGE_SUFFIXES, find_images, probe_images
+from poselab.io.images import probe_images
 from poselab.io.skeleton_match import builtin_for, guess_left_right
-from poselab.io.yaml_file import read_yaml
+from poselab.io.yolo_layout import YoloLayout, find_yolo, label_path, split_images
 
 log = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "valid", "test")
-_YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class YoloLayout:
-    """Where a YOLO dataset's parts are.
-
-    Attributes:
-        root: the dataset root. yaml: its dataset yaml, or None. config: the yaml's mapping.
-        splits: ``[(split name, [image folders or .txt lists])]`` in reading order ("" for a
-            flat ``images/`` folder). split: the split the opened path selects, or None.
-    """
-
-    root: Path
-    yaml: Path | None = None
-    config: dict = field(default_factory=dict)
-    splits: list[tuple[str, list[Path]]] = field(default_factory=list)
-    split: str | None = None
-
-    @property
-    def source(self) -> Path:
-        """The file (yaml) or folder the collection is read from (names its edits file)."""
-        if self.yaml is not None:
-            return self.yaml
-        if (self.root / "labels").is_dir():
-            return self.root / "labels"
-        return self.root
-
-
-def _pose_yaml(path: Path) -> dict | None:
-    """The yaml's mapping when it is an Ultralytics pose dataset yaml (has kpt_shape)."""
-    try:
-        head = path.read_bytes()[:65536]
-    except OSError:
-        return None
-    if b"kpt_shape" not in head:
-        return None
-    cfg = read_yaml(path)
-    return cfg if "kpt_shape" in cfg else None
-
-
-def _yaml_near(folder: Path) -> tuple[Path, dict] | None:
-    """A pose dataset yaml in ``folder`` or its two parents (nearest first). In the folder
-    itself ``data.yaml``/``dataset.yaml`` wins and two other yamls are an error; in a parent
-    only a yaml whose dataset root holds the folder counts (a ``datasets/`` folder may hold
-    the yamls of several datasets)."""
-    here = folder.resolve()
-    for d in (folder, folder.parent, folder.parent.parent):
-        try:
-            files = sorted(p for p in d.iterdir()
-                           if p.suffix.lower() in _YAML_SUFFIXES and p.is_file())
-        except OSError:
-            continue
-        found = [(p, cfg) for p in files if (cfg := _pose_yaml(p)) is not None]
-        if d is not folder:
-            found = [(p, cfg) for p, cfg in found
-                     if here.is_relative_to(_resolve_yaml(p, cfg)[0].resolve())]
-        if len(found) > 1:
-            named = [f for f in found if f[0].stem.lower() in ("data", "dataset")]
-            if len(named) != 1:
-                raise DataError(d, f"{len(found)} YOLO dataset yamls ("
-                                   f"{', '.join(p.name for p, _ in found)}); open one directly")
-            found = named
-        if found:
-            return found[0]
-    return None
-
-
-def _has_pairs(d: Path) -> bool:
-    return (d / "images").is_dir() and (d / "labels").is_dir()
-
-
-def _structural(root: Path) -> list[tuple[str, list[Path]]]:
-    """Splits of a dataset without a yaml (see the module docstring)."""
-    splits = [(s, [root / s / "images"]) for s in SPLITS if _has_pairs(root / s)]
-    if splits:
-        return splits
-    if _has_pairs(root):
-        subs = [(s, [root / "images" / s]) for s in SPLITS
-                if (root / "images" / s).is_dir() and (root / "labels" / s).is_dir()]
-        return subs or [("", [root / "images"])]
-    return []
-
-
-def _resolve_yaml(yaml: Path, cfg: dict) -> tuple[Path, list[tuple[str, list[Path]]]]:
-    base = yaml.parent
-    root = base
-    if cfg.get("path"):
-        p = Path(str(cfg["path"]))
-        p = Path(os.path.normpath(p if p.is_absolute() else base / p))
-        root = p if p.is_dir() else base
-    splits = []
-    for key in ("train", "val", "test"):
-        value = cfg.get(key)
-        if not value:
-            continue
-        entries = value if isinstance(value, list) else [value]
-        dirs = []
-        for e in entries:
-            e = Path(str(e))
-            cands = [e] if e.is_absolute() else [Path(os.path.normpath(b / e))
-                                                  for b in (root, base)]
-            hit = next((c for c in cands if c.exists()), None)
-            if hit is None:
-                log.warning("%s: %s folder %s not found; split skipped", yaml, key, e)
-                continue
-            dirs.append(hit)
-        if dirs:
-            splits.append((key, dirs))
-    if not splits:  # yaml without usable split entries: the folders beside it
-        splits = _structural(root)
-    return root, splits
-
-
-def find_yolo(path: str | Path) -> YoloLayout | None:
-    """The YOLO layout that ``path`` (a dataset root, yaml, split or labels folder) belongs to,
-    or None when it is not one.
-
-    Raises:
-        DataError: an unreadable yaml, or two pose yamls in one folder.
-    """
-    path = Path(path)
-    if path.is_file():
-        if path.suffix.lower() not in _YAML_SUFFIXES:
-            return None
-        cfg = _pose_yaml(path)
-        if cfg is None:
-            raise DataError(path, "not an Ultralytics pose dataset yaml (no kpt_shape)")
-        root, splits = _resolve_yaml(path, cfg)
-        return YoloLayout(root, path, cfg, splits)
-    if not path.is_dir():
-        return None
-    folder = path.parent if path.name in ("labels", "images") and _has_pairs(path.parent) \
-        else path
-    near = _yaml_near(folder)
-    if near is not None:
-        yaml, cfg = near
-        root, splits = _resolve_yaml(yaml, cfg)
-        layout = YoloLayout(root, yaml, cfg, splits)
-    else:
-        parent = folder.parent
-        if folder.name in SPLITS and _has_pairs(folder):  # <root>/<split>/{images,labels}
-            return YoloLayout(parent, None, {}, _structural(parent), folder.name)
-        if parent.name in ("images", "labels") and _has_pairs(parent.parent) and \
-                folder.name in SPLITS:  # <root>/{images,labels}/<split>
-            return YoloLayout(parent.parent, None, {}, _structural(parent.parent), folder.name)
-        splits = _structural(folder)
-        return YoloLayout(folder, None, {}, splits) if splits else None
-    # a yaml was found near the folder: is the folder the root, one split of it, or unrelated?
-    here = folder.resolve()
-    if here in (layout.root.resolve(), layout.yaml.parent.resolve()):
-        return layout
-    for name, dirs in layout.splits:
-        for d in dirs:
-            if here in (d.resolve(), d.resolve().parent, _label_dir(d).resolve()):
-                layout.split = name
-                return layout
-    splits = _structural(folder)
-    return YoloLayout(folder, None, {}, splits) if splits else None
-
-
-def _label_dir(images_dir: Path) -> Path:
-    return label_path(images_dir / "x.jpg").parent
-
-
-def label_path(image: Path) -> Path:
-    """Ultralytics ``img2label_paths``: the last ``images`` folder becomes ``labels``."""
-    parts = list(image.parts)
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] == "images":
-            parts[i] = "labels"
-            break
-    return Path(*parts).with_suffix(".txt")
-
-
-def _split_images(entry: Path) -> list[Path]:
-    if entry.is_file() and entry.suffix.lower() == ".txt":  # a list of image paths
-        base = entry.parent
-        out = []
-        for line in entry.read_text(encoding="utf-8", errors="replace").splitlines():
-            line = line.strip()
-            if line and Path(line).suffix.lower() in IMAGE_SUFFIXES:
-                p = Path(line)
-                out.append(p if p.is_absolute() else base / p)
-        return out
-    return find_images(entry, max_depth=4)
 
 
 def _skeleton(layout: YoloLayout, J: int, skeleton) -> Skeleton:
@@ -277,7 +77,7 @@ def _skeleton(layout: YoloLayout, J: int, skeleton) -> Skeleton:
 
 def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
               split: str | None = None) -> PoseCollection:
-    """Read an Ultralytics YOLO pose dataset (layouts in the module docstring).
+    """Read an Ultralytics YOLO pose dataset (layouts: :mod:`poselab.io.yolo_layout`).
 
     Args:
         path: the dataset root, its yaml, a split folder or a ``labels/`` folder.
@@ -330,7 +130,7 @@ def read_yolo(path: str | Path, skeleton: str | Path | Skeleton | None = None,
     items: list[tuple[str, Path, Path]] = []
     for name, entries in splits:
         for entry in entries:
-            for img in _split_images(entry):
+            for img in split_images(entry):
                 key = Path(os.path.normpath(img))
                 if key in seen:
                     continue
@@ -383,7 +183,7 @@ def _skeleton_needed(layout: YoloLayout, splits) -> DataError:
     many values a label line has (J landmarks × 2 or 3, after class and box)."""
     from poselab.io.folder import SkeletonNeeded
 
-    images = [img for _, entries in splits for e in entries for img in _split_images(e)]
+    images = [img for _, entries in splits for e in entries for img in split_images(e)]
     labels = [label_path(img) for img in images]
     labels = [lb for lb in labels if lb.is_file()]
     hint = ""
@@ -443,13 +243,4 @@ def _parse_line(label: Path, line_no: int, vals: list[str], J: int, D: int | Non
     return kp[:, :2].copy(), v.astype(np.uint8), int(arr[0])
 
 
-def yolo_root(path: Path) -> Path | None:
-    """The dataset root of the YOLO layout ``path`` belongs to, or None (no yaml errors)."""
-    try:
-        layout = find_yolo(path)
-    except DataError:
-        return None
-    return None if layout is None else layout.root
-
-
-__all__ = ["YoloLayout", "find_yolo", "label_path", "read_yolo", "yolo_root"]
+__all__ = ["read_yolo"]

@@ -12,7 +12,8 @@ from io_fixtures import write_image
 from poselab.cli import main
 from poselab.core import DataError
 from poselab.io import SkeletonNeeded, edits_path, open_folder, write_coco
-from poselab.io.yolo import find_yolo, read_yolo
+from poselab.io.yolo import read_yolo
+from poselab.io.yolo_layout import find_yolo
 
 YAML = """# Ultralytics pose dataset, as shipped
 path: ../datasets/tiger-pose  # does not exist here: the yaml's folder is used
