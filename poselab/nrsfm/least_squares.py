@@ -17,7 +17,8 @@ set's bone proportions and ``s`` the sample's body scale (least squares on its b
 It is a maximum a posteriori estimate with Gaussian label noise ς_2D (px), a Gaussian prior
 around the network (ς_xy, ς_z) and nearly rigid bones (ς_b, a fraction of the body scale).
 
-**The variances are estimated from the data alone** by variance-component estimation
+**The variances are estimated from the data alone**
+(:func:`poselab.nrsfm.noise_estimate.estimate_noise`) by variance-component estimation
 (Helmert; Förstner, "Ein Verfahren zur Schätzung von Varianz- und Kovarianzkomponenten",
 AVN 1979): at the solution, group k's component is ``ς_k² = Σ v_kᵀ v_k / r_k``, with ``v_k``
 its residuals and ``r_k = n_k − tr(H⁻¹ H_k)`` its redundancy (observations minus the
@@ -335,99 +336,18 @@ class Problem:
         return blocks, red
 
 
-def network_residual_px(X, n, mask, tau, sigma, ray_centre, scale) -> np.ndarray:
-    """``(N,)`` RMS reprojection error of the network's shapes over the observed landmarks,
-    pixels (per landmark, both coordinates: ``√(Σ_j m_j ‖Δ_j‖² / Σ_j m_j)``)."""
-    r2 = landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale) ** 2
-    return np.sqrt(r2.sum(1) / np.maximum(np.asarray(mask, np.float64).sum(1), 1))
-
-
-def landmark_residual_px(X, n, mask, tau, sigma, ray_centre, scale, chunk: int = 8192
-                         ) -> np.ndarray:
-    """``(N, J)`` reprojection error of each landmark of the network's shapes ``X``, pixels
-    (0 where unobserved). Arguments as :func:`estimate_noise`; ``chunk`` samples at a time
-    (the linear system of :class:`Problem` is ``(N, J, 2, 3)`` float64)."""
-    out = np.empty(np.shape(mask), np.float64)
-    for i in range(0, len(out), chunk):
-        sel = slice(i, i + chunk)
-        prob = Problem(X[sel], n[sel], mask[sel], tau[sel], sigma[sel], ray_centre[sel],
-                       scale[sel], None, None, NoiseModel(1.0, 1.0, 1.0, 0.0))
-        out[sel] = np.linalg.norm(prob.px_residual(prob.X), axis=-1)
-    return out
-
-
-def estimate_noise(X, Y0, n, mask, tau, sigma, ray_centre, scale, bones=None, p=None,
-                   iterations: int = VCE_ITERATIONS, bone: float | None = None,
-                   start: NoiseModel | None = None,
-                   noise: float | None = None, prior_xy: float | None = None,
-                   prior_scale: np.ndarray | None = None) -> NoiseModel:
-    """Variance components of the least-squares refinement, from the data alone.
-
-    Args:
-        X: ``(M, J, 3)`` the network's shapes (box units, camera frame). Y0: ``(M, J, 3)`` a
-            starting point (e.g. the rigid-bone shapes on the rays). n, mask, tau, sigma,
-            ray_centre, scale: the normalised 2D and its camera (:class:`NRSfMInputs`, the
-            fit's τ), scale in px. bones ``(E, 2)`` and proportions p ``(E,)``: rigid bones
-            (None: free). iterations: variance-component rounds. bone: keep the bone term's
-            deviation fixed at this value (None: estimate it). start: initial variances.
-
-    Returns:
-        :class:`NoiseModel` (label noise in px; see the module docstring for the method).
-    """
-    prob0 = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p,
-                    NoiseModel(1.0, 1.0, 1.0, 0.0))
-    res = prob0.px_residual(prob0.X)
-    obs = max(float(prob0.mask.sum()), 1.0)
-    net_px = float(np.sqrt((res ** 2).sum() / (2 * obs)))
-    rigid = p is not None and bones is not None and len(bones) > 0
-    # the network's label residual, in box units, bounds its x, y error from below
-    net_box = float(np.sqrt(((res / prob0.scale[:, None, None]) ** 2).sum() / (2 * obs)))
-    if not rigid:
-        noise = max(net_px, noise_floor(scale))
-        return NoiseModel(noise, max(net_box, 1e-4), max(net_box, 1e-4), 0.0, net_px)
-    model = NoiseModel(max(net_px / 2, noise_floor(scale)), max(net_box, 1e-3),
-                       max(net_box, 1e-3), 0.05 if bone is None else bone, net_px)
-    if start is not None and start.bone > 0:
-        model = NoiseModel(start.noise_px, start.prior_xy, start.prior_z,
-                           start.bone if bone is None else bone, net_px)
-    if noise is not None:
-        model.noise_px = noise
-    if prior_xy is not None:
-        model.prior_xy = prior_xy
-    prob = Problem(X, n, mask, tau, sigma, ray_centre, scale, bones, p, model, prior_scale)
-    Y = np.asarray(Y0, np.float64)
-    for it in range(iterations):
-        Y, s = prob.solve(Y)
-        if it == 0 and not np.shares_memory(Y0, X):  # the better of the two starts per sample
-            Yx, sx = prob.solve(prob.X)
-            better = prob.cost(Yx, sx) < prob.cost(Y, s)
-            Y = np.where(better[:, None, None], Yx, Y)
-            s = np.where(better, sx, s)
-        _, red = prob.covariance_blocks(Y, s)
-        v2 = float((prob.px_residual(Y) ** 2).sum())
-        dx = Y - prob.X
-        dx = dx / np.sqrt(prob.k2)[:, None, None]
-        vxy, vz = float((dx[..., :2] ** 2).sum()), float((dx[..., 2] ** 2).sum())
-        _, rb = prob.bone_terms(Y, s)
-        vb = float(((rb / s[:, None]) ** 2).sum())
-        if noise is None:
-            model.noise_px = max(np.sqrt(v2 / max(red["2d"], 1e-6)), noise_floor(scale))
-        if prior_xy is None:
-            model.prior_xy = max(np.sqrt(vxy / max(red["xy"], 1e-6)), 1e-4)
-        model.prior_z = max(np.sqrt(vz / max(red["z"], 1e-6)), 1e-4)
-        if bone is None:
-            model.bone = float(np.clip(np.sqrt(vb / max(red["bone"], 1e-6)), 1e-4, 1.0))
-    return model
-
-
 def refine_lsq(X, Y0, n, mask, tau, sigma, ray_centre, scale, model: NoiseModel, bones=None,
                p=None, steps: int = GN_STEPS, full_covariance: bool = True,
                prior_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares joints of each sample and their uncertainty.
 
     Args:
-        X, Y0, n, mask, tau, sigma, ray_centre, scale, bones, p: as :func:`estimate_noise`
-            (``N`` samples). model: the estimated :class:`NoiseModel`.
+        X: ``(N, J, 3)`` the network's shapes (box units, camera frame). Y0: ``(N, J, 3)`` a
+            starting point (e.g. the rigid-bone shapes on the rays). n, mask, tau, sigma,
+            ray_centre, scale: the normalised 2D and its camera (:class:`NRSfMInputs`, the
+            fit's τ), scale in px. bones ``(E, 2)`` and proportions p ``(E,)``: rigid bones
+            (None: free). model: the estimated :class:`NoiseModel`
+            (:func:`poselab.nrsfm.noise_estimate.estimate_noise`).
 
     Returns:
         ``Y (N, J, 3)`` float64 box units, camera frame; ``std (N, J)`` float64 box units:

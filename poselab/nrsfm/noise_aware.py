@@ -55,13 +55,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from poselab.nrsfm.least_squares import (
-    VCE_ITERATIONS,
-    NoiseModel,
+from poselab.nrsfm.least_squares import VCE_ITERATIONS, NoiseModel, refine_lsq
+from poselab.nrsfm.noise_estimate import (
+    estimate_model,
     network_residual_px,
-    refine_lsq,
+    prior_scales,
+    vce_rows,
 )
-from poselab.nrsfm.noise_estimate import estimate_model, prior_scales, vce_rows
 from poselab.nrsfm.prior_covariance import EM_MIN_SAMPLES, estimate_prior_covariance
 from poselab.nrsfm.temporal import (
     choose_width,

@@ -210,7 +210,7 @@ def check_labels(keypoints_2d: np.ndarray, observed: np.ndarray,
     Args:
         keypoints_2d: ``(N, J, 2)`` pixels. observed: ``(N, J)`` bool.
         network_residual: ``(N, J)`` the first fit's reprojection error of each landmark, px
-            (:func:`poselab.nrsfm.least_squares.landmark_residual_px`).
+            (:func:`poselab.nrsfm.noise_estimate.landmark_residual_px`).
         seed, cancel: of the blind-spot predictor (:mod:`poselab.nrsfm.denoise`).
 
     Yields:

@@ -244,7 +244,7 @@ def _gross_errors(X, tau, inputs, collection: PoseCollection, config, cancel
                   ) -> Generator[tuple[int, int, str], None, LabelCheck]:
     """:func:`poselab.nrsfm.outliers.check_labels` on the first fit's residuals, its
     predictor's steps yielded as progress."""
-    from poselab.nrsfm.least_squares import landmark_residual_px
+    from poselab.nrsfm.noise_estimate import landmark_residual_px
     from poselab.nrsfm.outliers import check_labels
 
     residual = landmark_residual_px(X, inputs.n, inputs.mask, tau, inputs.sigma,
