@@ -1,8 +1,8 @@
 """Long jobs of the main window: reconstruct (NRSfM), train a student, metrics, the demo, and
-the torch warm-up — each a progress generator run by a :class:`~poselab.gui.workers.JobRunner`
-(STYLE.md §2). :class:`JobsMixin` holds the window's job slots; the compute lives in
-``poselab.nrsfm``, ``poselab.distill`` and ``poselab.metrics``; slots only start jobs and show
-their results.
+the torch warm-up. :class:`JobsMixin` holds the window's job slots: they start the progress
+generators of :mod:`poselab.gui.job_functions` in a :class:`~poselab.gui.workers.JobRunner`
+(STYLE.md §2) and show their results; the compute lives in ``poselab.nrsfm``,
+``poselab.distill`` and ``poselab.metrics``.
 """
 
 from __future__ import annotations
@@ -13,94 +13,24 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 
+from poselab.gui import job_functions
 from poselab.gui.document import teacher_path
+from poselab.gui.job_functions import JOBS_IN_PROCESS  # noqa: F401 - read by scripts/bench_gui.py
 from poselab.gui.loading import student_path
-from poselab.gui.widgets.metrics_panel import compute_metrics
 from poselab.gui.workers import JobRunner
 
 log = logging.getLogger(__name__)
+
+# JOBS_IN_PROCESS, imported above for scripts/bench_gui.py, is a copy: the jobs read the
+# setting from poselab.gui.job_functions (set or monkeypatch it there).
 
 #: Fields of the training form shown first (the rest under "Advanced settings").
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
               "lr", "val_fraction", "val_key")
 NRSFM_MAIN = ("steps", "restarts", "batch_size", "lr", "sparsity", "camera_model",
               "bone_lengths", "device")
-#: Run Reconstruct and Train in a child process (True) or in a worker thread of the GUI process
-#: (False). In a thread their many small Python-level steps hold the interpreter lock and the
-#: event loop and the 3D view stutter (issue 6, scripts/bench_gui.py part 2).
-JOBS_IN_PROCESS = True
-#: Niceness added to those child processes: on a machine with few cores the window and the 3D
-#: view get the CPU first; the job takes whatever they leave (bench_gui.py part 2).
-JOB_NICENESS = 5
 #: Unit of the student's predictions (``poselab.distill.predict``: camera frame, pixels).
 STUDENT_UNITS = "px"
-
-
-def _reconstruct_job(collection, config, out_path: Path):
-    """Fit and save the teacher (:func:`poselab.nrsfm.fit_job.fit_and_save`) in a child process
-    (see :data:`JOBS_IN_PROCESS`)."""
-    def factory(cancel):
-        from poselab.core.lock import output_lock
-        from poselab.core.process_job import run_in_process
-        from poselab.nrsfm.fit_job import fit_and_save
-
-        with output_lock(out_path):  # a second writer fails: "another poselab job is writing"
-            if not JOBS_IN_PROCESS:
-                return (yield from fit_and_save(collection, config, out_path, cancel=cancel))
-            return (yield from run_in_process(fit_and_save, collection, config, out_path,
-                                              cancel=cancel, name="reconstruction",
-                                              niceness=JOB_NICENESS))
-
-    return factory
-
-
-def _train_job(collection, teacher, config, out_dir: Path, resume: Path | None, pred_path: Path):
-    """Train then predict (:func:`poselab.distill.train_predict.train_and_predict`) in a child
-    process: training in a thread of this process would hold the interpreter lock between its
-    many small steps and make the event loop and the 3D view stutter (issue 6, bench_gui.py)."""
-    def factory(cancel):
-        from poselab.core.lock import output_lock
-        from poselab.core.process_job import run_in_process
-        from poselab.distill.train_predict import train_and_predict
-
-        args = (collection, teacher, config, out_dir, resume, pred_path)
-        with output_lock(out_dir, pred_path):
-            if not JOBS_IN_PROCESS:
-                return (yield from train_and_predict(*args, cancel=cancel))
-            return (yield from run_in_process(train_and_predict, *args, cancel=cancel,
-                                              name="training", niceness=JOB_NICENESS))
-
-    return factory
-
-
-def _metrics_job(collection, sources, units, teacher=None, known=None):
-    def factory(cancel):
-        result = compute_metrics(collection, sources, units, teacher=teacher, known=known)
-        return result
-        yield  # a generator with no progress
-
-    return factory
-
-
-def _warm_up_job(cancel):
-    """Import torch/torchvision and build an optimizer once, in the background, so that the
-    first Reconstruct/Train does not stall the GUI while torch loads (PLATFORM.md)."""
-    import torch
-
-    torch.set_num_threads(1)
-    import torchvision  # noqa: F401 - loads torchvision's operators once
-
-    param = torch.zeros(4, requires_grad=True)
-    torch.optim.Adam([param], lr=1e-3).step()
-    return torch.__version__
-    yield  # a generator without progress
-
-
-def _demo_job(cancel):
-    from poselab.synth.demo import ensure_demo
-
-    folder = yield from ensure_demo(cancel=cancel)
-    return folder
 
 
 class JobsMixin:
@@ -110,18 +40,19 @@ class JobsMixin:
     @Slot()
     def _on_thumbs_stopped(self) -> None:
         """Once the first thumbnails are in, warm torch up in the background (once) — only when
-        jobs run in this process. With :data:`JOBS_IN_PROCESS` the GUI process never needs
-        torch, and keeping it out matters: its ~280k Python objects made each full garbage
-        collection stall the event loop for 200–250 ms (bench_gui.py part 2: spinning 3D view,
-        p99 gap 46 → 16 ms and max 246 → 40 ms without torch loaded)."""
+        jobs run in this process. With :data:`~poselab.gui.job_functions.JOBS_IN_PROCESS` the
+        GUI process never needs torch, and keeping it out matters: its ~280k Python objects
+        made each full garbage collection stall the event loop for 200–250 ms (bench_gui.py
+        part 2: spinning 3D view, p99 gap 46 → 16 ms and max 246 → 40 ms without torch
+        loaded)."""
         import os
         import sys
 
-        if (JOBS_IN_PROCESS or "torch" in sys.modules or self.warm_up.running
+        if (job_functions.JOBS_IN_PROCESS or "torch" in sys.modules or self.warm_up.running
                 or getattr(self, "_warmed", False) or os.environ.get("POSELAB_NO_WARMUP")):
             return
         self._warmed = True
-        self.warm_up.start("Warm-up", _warm_up_job, torch_threads=None, quiet=True)
+        self.warm_up.start("Warm-up", job_functions.warm_up_job, torch_threads=None, quiet=True)
 
     # ================================================================== reconstruct
     def _included_count(self) -> int:
@@ -187,7 +118,8 @@ class JobsMixin:
         self._job_kind = "reconstruct"
         self._job_doc = self.doc
         self.bottom_tabs.setCurrentWidget(self.job_panel)
-        self.job.start("Reconstruct (NRSfM)", _reconstruct_job(snapshot, config, out))
+        self.job.start("Reconstruct (NRSfM)",
+                       job_functions.reconstruct_job(snapshot, config, out))
         self._update_actions()
 
     # ================================================================== train
@@ -248,8 +180,8 @@ class JobsMixin:
         self.bottom_tabs.setCurrentWidget(self.job_panel)
         self.job_panel.set_units_3d(self.doc.collection.units_3d)
         self.job.start("Train student",
-                       _train_job(snapshot, teacher, config, self.student_dir(), resume,
-                                  student_path(tp)))
+                       job_functions.train_job(snapshot, teacher, config, self.student_dir(),
+                                               resume, student_path(tp)))
         self._update_actions()
 
     # ================================================================== job outcome
@@ -335,8 +267,9 @@ class JobsMixin:
         units = {"teacher": "px", "student": STUDENT_UNITS}
         self._metrics_doc = doc
         teacher = doc.teacher if hasattr(doc.teacher, "sample_ids") else None
-        self.metrics_runner.start("Metrics", _metrics_job(doc.collection.copy(), sources, units,
-                                                          teacher, doc.known_length),
+        self.metrics_runner.start("Metrics",
+                                  job_functions.metrics_job(doc.collection.copy(), sources, units,
+                                                            teacher, doc.known_length),
                                   quiet=True)
 
     @Slot(object)
@@ -383,7 +316,7 @@ class JobsMixin:
             return
         self._demo_t0 = time.perf_counter()
         self.statusBar().showMessage("Opening the demo…")
-        self.demo_runner.start("Demo", _demo_job)
+        self.demo_runner.start("Demo", job_functions.demo_job)
 
     @Slot(object)
     def _on_demo_progressed(self, rec: object) -> None:

@@ -34,15 +34,15 @@ MAX_RUNS = 12
 
 def _in_process(target, *args, name: str):
     """A job factory running ``target(*args)`` in a child process when the window's jobs do
-    (:data:`poselab.gui.jobs.JOBS_IN_PROCESS`), else in the worker thread."""
+    (:data:`poselab.gui.job_functions.JOBS_IN_PROCESS`), else in the worker thread."""
     def factory(cancel):
         from poselab.core.process_job import run_in_process
-        from poselab.gui import jobs
+        from poselab.gui import job_functions
 
-        if not jobs.JOBS_IN_PROCESS:
+        if not job_functions.JOBS_IN_PROCESS:
             return (yield from target(*args, cancel=cancel))
         return (yield from run_in_process(target, *args, cancel=cancel, name=name,
-                                          niceness=jobs.JOB_NICENESS))
+                                          niceness=job_functions.JOB_NICENESS))
 
     return factory
 

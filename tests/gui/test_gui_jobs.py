@@ -190,16 +190,17 @@ def test_no_torch_warm_up_in_the_gui_process_when_jobs_run_in_child_processes(wi
     # torch's objects made full garbage collections stall the event loop (bench_gui.py part 2)
     import sys
 
-    from poselab.gui import jobs
+    from poselab.gui import job_functions
 
     started = []
     monkeypatch.delenv("POSELAB_NO_WARMUP", raising=False)
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     monkeypatch.setattr(window.warm_up, "start", lambda *a, **k: started.append(a[0]))
-    monkeypatch.setattr(jobs, "JOBS_IN_PROCESS", True)
+    monkeypatch.setattr(job_functions, "JOBS_IN_PROCESS", True)
     window._on_thumbs_stopped()
     assert started == []
-    monkeypatch.setattr(jobs, "JOBS_IN_PROCESS", False)  # jobs in threads: warm torch up once
+    # jobs in threads: warm torch up once
+    monkeypatch.setattr(job_functions, "JOBS_IN_PROCESS", False)
     window._on_thumbs_stopped()
     window._on_thumbs_stopped()
     assert started == ["Warm-up"]

@@ -44,9 +44,9 @@ def runs(tmp_path_factory):
 @pytest.fixture
 def threaded(monkeypatch):
     """Jobs in a worker thread of the test process (a child process costs a torch import)."""
-    from poselab.gui import jobs
+    from poselab.gui import job_functions
 
-    monkeypatch.setattr(jobs, "JOBS_IN_PROCESS", False)
+    monkeypatch.setattr(job_functions, "JOBS_IN_PROCESS", False)
 
 
 def _predict(qtbot, window, req):
