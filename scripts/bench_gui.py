@@ -87,7 +87,7 @@ def wait_until(app, cond, timeout: float) -> None:
 def bench_gaps(app, window, folder: Path, seconds: float, spin: bool = True,
                train: bool = True) -> None:
     from poselab.distill import TrainConfig
-    from poselab.gui.jobs import JOBS_IN_PROCESS
+    from poselab.gui.job_functions import JOBS_IN_PROCESS
     from poselab.nrsfm import NRSfMConfig
 
     window.open_path(folder)

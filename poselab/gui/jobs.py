@@ -15,14 +15,10 @@ from PySide6.QtCore import Slot
 
 from poselab.gui import job_functions
 from poselab.gui.document import teacher_path
-from poselab.gui.job_functions import JOBS_IN_PROCESS  # noqa: F401 - read by scripts/bench_gui.py
 from poselab.gui.loading import student_path
 from poselab.gui.workers import JobRunner
 
 log = logging.getLogger(__name__)
-
-# JOBS_IN_PROCESS, imported above for scripts/bench_gui.py, is a copy: the jobs read the
-# setting from poselab.gui.job_functions (set or monkeypatch it there).
 
 #: Fields of the training form shown first (the rest under "Advanced settings").
 TRAIN_MAIN = ("student", "preset", "epochs", "device", "depth_loss", "l1_weight", "batch_size",
