@@ -71,7 +71,6 @@ from collections.abc import Generator
 import numpy as np
 
 from poselab.core.collection import PoseCollection
-from poselab.core.errors import DataError
 from poselab.core.progress import CancelToken, EtaClock, Progress
 from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.assemble import build_result
@@ -79,12 +78,11 @@ from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 from poselab.nrsfm.data import prepare_inputs
 from poselab.nrsfm.handedness import CHECK_STEP, keep_right_handed
 from poselab.nrsfm.result import NRSfMResult
+from poselab.nrsfm.stepping import Stepper
 from poselab.nrsfm.targets import reflection_targets, rigid_targets, sign_fixed
 
 log = logging.getLogger(__name__)
 
-#: Samples used to compare restarts (a fixed random subset for large sets).
-SELECTION_SAMPLES = 4096
 #: Largest set for which disagreeing restarts trigger the retry with smaller dictionaries.
 #: The retry is for short sequences (CALIBRATION.md: 300–1100 frames succeed or fail with the
 #: dictionary size); on h36m17_train35k it only cost time. It is limited to the sets
@@ -111,15 +109,6 @@ def _setup_torch(config: NRSfMConfig) -> int:
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
     return torch.get_num_threads()
-
-
-def _set_threads(n: int) -> None:
-    """torch's thread count, changed only when it differs (numbers do not depend on it:
-    :class:`poselab.nrsfm.concurrent.ThreadChooser`)."""
-    import torch
-
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
 
 
 def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
@@ -177,14 +166,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_change_nothing,
         threads_for_one,
     )
-    from poselab.nrsfm.selection import (
-        bone_variation,
-        choice_scores,
-        consensus_scores,
-        heldout_error,
-        implied_noise,
-        select_restart,
-    )
+    from poselab.nrsfm.selection import agreement_note, choice_scores, compare_restarts
     from poselab.nrsfm.train import Batches, Run
 
     J, N = collection.num_joints, collection.num_samples
@@ -198,86 +180,16 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         from poselab.nrsfm.completion import completion_job
 
         completion = yield from completion_job(inputs, config.seed, cancel, clock)
-        done, total = clock.total - total, clock.total  # its steps come first on the bar
+        done = clock.total - total  # its steps come first on the bar
         if completion is not None and completion.useful:
             inputs = dataclasses.replace(inputs, completion=completion.n)
         elif completion is not None:
             log.info("hidden landmarks not completed: the predictor's held-out error is "
                      "%.2f of the bodies' radius", completion.relative_error)
     data = Batches(inputs, device)
-    history: dict[str, list] = {"step": [], "loss": [], "reproj": [], "sparsity": []}
+    bar = Stepper(config, data, N, clock, done, cancel, collection.source, own_threads)
     log.info("NRSfM fit: %d samples × %d joints, %s camera, %s, %d restarts × %d + %d steps",
              N, J, inputs.camera_model, device, R, E, config.steps - E)
-
-    def diverged() -> DataError:
-        return DataError(collection.source, "NRSfM training diverged (loss is not finite); "
-                                            "try a lower learning rate")
-
-    chooser = None  # after restarts side by side: the run kept may use their cores
-
-    def steps(run, n_steps, stage, record, step_args=None):
-        nonlocal done
-        t0, s0 = time.perf_counter(), run.step
-        for _ in range(n_steps):
-            cancel.check()
-            if chooser is not None:
-                _set_threads(chooser.threads())
-            t = time.perf_counter()
-            vals = run.train_step(data, **(step_args or {}))
-            if chooser is not None:
-                chooser.took(time.perf_counter() - t)
-            done += 1
-            if not np.isfinite(vals["loss"]):
-                raise diverged()
-            if run.step % config.log_every == 0 or run.step == n_steps + s0:
-                rate = (run.step - s0) * min(config.batch_size, N) / max(
-                    1e-9, time.perf_counter() - t0)
-                vals = {**vals, "samples_per_s": rate}
-                if record:
-                    for k in ("loss", "reproj", "sparsity"):
-                        history[k].append(vals[k])
-                    history["step"].append(run.step)
-                cancel.check()
-                yield Progress(stage, done, total, vals, clock.eta(done),
-                               f"step {run.step} loss {vals['loss']:.4f}")
-        if chooser is not None:
-            # the rest (inference, refinement, label cleaning, a second fit) runs on the fit's
-            # own count: only the training step was checked to give the same numbers on more
-            # threads, and a count chosen by timing must not change a result
-            _set_threads(own_threads)
-
-    def explore_together(runs, n_steps):
-        nonlocal done
-        from poselab.nrsfm.concurrent import Diverged, train_together
-
-        t0, base, every = time.perf_counter(), done, config.log_every * len(runs)
-        shown = 0
-        job = train_together(runs, n_steps, data, lambda: cancel.cancelled)
-        try:
-            for count, per_run, vals in job:
-                done = base + count
-                cancel.check()
-                if vals is None or (count - shown < every and count < n_steps * len(runs)):
-                    continue
-                shown = count
-                rate = count * min(config.batch_size, N) / max(1e-9, time.perf_counter() - t0)
-                yield Progress(f"restarts 1-{len(runs)}", done, total,
-                               {**vals, "samples_per_s": rate}, clock.eta(done),
-                               f"{len(runs)} restarts side by side: step {min(per_run)}/"
-                               f"{n_steps} loss {vals['loss']:.4f}")
-        except Diverged:
-            raise diverged() from None
-        finally:
-            job.close()  # whatever ends this loop, the threads stop and are joined now
-        cancel.check()
-
-    def explore(runs, n_steps, side_by_side):
-        if side_by_side and n_steps:  # the same runs, side by side (concurrent.py)
-            yield from explore_together(runs, n_steps)
-        elif not side_by_side:
-            for r, run in enumerate(runs):
-                yield from steps(run, n_steps, f"restart {r + 1}/{len(runs)}" if R > 1
-                                 else "fit", R == 1)
 
     weak = inputs.camera_model == "weak_perspective"
     repair = weak and config.reflection_repair
@@ -299,54 +211,34 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         side_by_side = restarts_in_parallel(device, R)
         runs = [Run(J, config, config.seed + r, device, collection.skeleton) for r in range(R)]
         first = min(E, CHECK_STEP)  # then restarts that learnt the mirror image (handedness.py)
-        yield from explore(runs, first, side_by_side)
+        yield from bar.explore(runs, first, side_by_side)
         runs, handed = keep_right_handed(runs, data, collection.skeleton, not weak)
         extra.update({"mirrored_dropped": [], "mirrored_turned": [], **handed})
-        total -= (R - len(runs)) * (E - first)  # dropped restarts explore no further
-        clock.total = total
+        bar.grow(-(R - len(runs)) * (E - first))  # dropped restarts explore no further
         if len(runs) == 1 and not pool:  # nothing to choose: it trains on (below) at once
             run = runs[0]
             if R > 1:
                 kept = next(r for r in range(R) if r not in extra["mirrored_dropped"])
                 extra.update(selected=0, consensus=[0.0], restarts_agree=True)
-                yield Progress("select", done, total, {"selected": 0.0}, clock.eta(done),
-                               f"kept restart {kept + 1}/{R} (the others had learnt the "
-                               "mirror image)", kind="info")
+                yield bar.progress("select", {"selected": 0.0}, f"kept restart {kept + 1}/{R} "
+                                   "(the others had learnt the mirror image)", kind="info")
             break
-        yield from explore(runs, E - first, side_by_side)
-        rng = np.random.default_rng(config.seed)
-        sub = np.sort(rng.choice(N, min(N, SELECTION_SAMPLES), replace=False))
-        outs = [run.infer(data, sub) for run in runs]
-        shapes = [sign_fixed(o["X"], collection.skeleton)[0] if repair else o["X"] for o in outs]
-        reproj = [float(o["err"].mean()) for o in outs]
-        objective = [float(o["obj"].mean()) for o in outs]
-        # missing landmarks: the held-out error joins the objective (selection.py)
-        heldout = [heldout_error(run, data, sub) for run in runs] if data.has_missing else None
-        bones, noise = ([bone_variation(o["X"], collection.skeleton.bones_array) for o in outs],
-                        [implied_noise(o["X"], o["tau"], inputs, sub, collection.skeleton)
-                         for o in outs]) if body_criteria else (None, None)
-        best = select_restart(shapes, choice_scores(objective, heldout, bones, noise),
-                              rule=config.selection)
-        scores = consensus_scores(shapes)
-        pool += list(zip(objective, heldout or [None] * len(runs), scores.tolist(), reproj, runs,
-                         strict=True))
-        extra.update(selected=best, consensus=scores.tolist(), restart_reproj=reproj,
-                     restart_objective=objective,
-                     **({"restart_heldout": heldout} if heldout else {}),
-                     **({"restart_bones": bones, "restart_noise_px": noise} if bones else {}))
-        log.info("restart scores (consensus) %s, 2D %s, objective %s, held-out %s → restart %d",
-                 np.round(scores, 4), np.round(reproj, 4), np.round(objective, 4),
-                 np.round(heldout, 4) if heldout else "-", best)
+        yield from bar.explore(runs, E - first, side_by_side)
+        best, scores, compared = compare_restarts(runs, data, inputs, collection.skeleton,
+                                                  config, repair, body_criteria)
+        extra.update(compared)
+        pool += list(zip(compared["restart_objective"],
+                         compared.get("restart_heldout") or [None] * len(runs),
+                         scores.tolist(), compared["restart_reproj"], runs, strict=True))
         if (scores[best] > config.agreement and len(config.dict_sizes) > 4
                 and N <= RETRY_MAX_SAMPLES):
             # restarts disagree: the dictionary is too rich for this data; drop its two
             # largest layers and explore again (no ground truth involved)
             config = config.replace(dict_sizes=config.dict_sizes[2:])
-            total += R * E
-            clock.total = total
-            yield Progress("select", done, total, {"consensus": float(scores[best])},
-                           clock.eta(done), f"restarts disagree ({scores[best]:.3f}); retrying "
-                           f"with dictionaries {config.dict_sizes}", kind="info")
+            bar.grow(R * E)
+            yield bar.progress("select", {"consensus": float(scores[best])},
+                               f"restarts disagree ({scores[best]:.3f}); retrying with "
+                               f"dictionaries {config.dict_sizes}", kind="info")
             continue
         if config.selection == "objective" and len(extra["dict_sizes_tried"]) > 1:
             objective, heldout = ([p[i] for p in pool] for i in range(2))
@@ -360,21 +252,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                          restart_reproj=[p[3] for p in pool],
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
-        note = (f" ({len(extra['mirrored_dropped'])} of {R} had learnt the mirror image)"
-                if extra["mirrored_dropped"] else "")
-        if not extra["restarts_agree"] and config.selection == "objective":
-            # different local minima; the lowest cost picked the better 3D on every classic
-            # sequence (stretch: 0.064 while they disagreed at 0.135) -- not a failure
-            note = " (restarts differ: kept the lowest-cost one; check the 3D)"
-            log.info("NRSfM restarts differ (%.3f > %.3f); kept the lowest-cost restart",
-                     scores[best], config.agreement)
-        elif not extra["restarts_agree"]:
-            note = " (restarts disagree: 3D unreliable)"
-            log.warning("NRSfM restarts disagree (%.3f > %.3f): the 3D is unreliable; try more "
-                        "data, more restarts or other dictionary sizes", scores[best],
-                        config.agreement)
-        yield Progress("select", done, total, {"selected": float(best)}, clock.eta(done),
-                       f"kept restart {best + 1}/{len(runs)}{note}", kind="info")
+        note = agreement_note(float(scores[best]), config, len(extra["mirrored_dropped"]), R)
+        yield bar.progress("select", {"selected": float(best)},
+                           f"kept restart {best + 1}/{len(runs)}{note}", kind="info")
         run = runs[best]
         del runs, pool
         break
@@ -383,9 +263,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
 
         most = threads_for_one(R, torch.get_num_threads())
         if most > 1 and threads_change_nothing(run, data, most):
-            chooser = ThreadChooser(most)
-        extra["threads_tried"] = most if chooser is not None else 1
-    yield from steps(run, config.steps - run.step, "fit", True)
+            bar.chooser = ThreadChooser(most)
+        extra["threads_tried"] = most if bar.chooser is not None else 1
+    yield from bar.steps(run, config.steps - run.step, "fit", True)
     # perspective: repaired when more than PERSPECTIVE_MIRRORED are mirrored (module docstring)
     anchor = None
     if config.reflection_repair:
@@ -393,10 +273,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                     collection.skeleton)
     if anchor is not None:  # fine-tune onto one depth sign: model, codes and rotations follow
         n_rep = max(100, config.steps // 5)
-        total += n_rep
-        clock.total = total
+        bar.grow(n_rep)
         log.info("reflection repair: %d mirrored samples", extra["reflection_mirrored"])
-        yield from steps(run, n_rep, "reflection repair", False,
+        yield from bar.steps(run, n_rep, "reflection repair", False,
                          dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
         extra["reflection_mirrored_after"] = sign_fixed(run.infer(data)["X"],
                                                        collection.skeleton)[1]
@@ -410,27 +289,26 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         out = run.infer(data)
         job = cleaner_labels(out["X"], out["tau"], inputs, collection, config, cancel)
         del out
-        base = done
+        base = bar.done
         while True:
             try:
                 k, K, message = next(job)
             except StopIteration as stop:
                 cleaner = stop.value
                 break
-            if base + K > total:  # the denoiser's steps join the progress bar
-                total = clock.total = base + K
-            done = base + k
+            if base + K > bar.total:  # the denoiser's steps join the progress bar
+                clock.total = base + K
+            bar.done = base + k
             if not K:
                 log.info("%s", message)
-            yield Progress("label cleaning", done, total, {}, clock.eta(done), message,
-                           kind="step" if K else "info")
+            yield bar.progress("label cleaning", {}, message, kind="step" if K else "info")
         if cleaner is not None and not cleaner.refit:  # suspect labels, only reported
             extra["label_outliers"] = cleaner.suspect
         if cleaner is not None and cleaner.refit:
             del run, data
             # the device this fit chose: the second fit does not measure again
-            result = yield from fit_again(cleaner, config.replace(device=device), cancel, done,
-                                          first_s=time.perf_counter() - t_start)
+            result = yield from fit_again(cleaner, config.replace(device=device), cancel,
+                                          bar.done, first_s=time.perf_counter() - t_start)
             result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
             result.config = config.to_dict()
@@ -438,20 +316,19 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     rounds = config.self_training if rigid else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
         n_self = max(100, config.steps // 12)
-        total += rounds * n_self
-        clock.total = total
+        bar.grow(rounds * n_self)
         extra["self_training"] = {"rounds": rounds, "steps": n_self}
         noise = None
         for k in range(rounds):
             anchor, weight, noise = rigid_targets(run, data, inputs, collection.skeleton,
                                                    config, noise)
-            yield from steps(run, n_self, f"self-training {k + 1}/{rounds}", False,
+            yield from bar.steps(run, n_self, f"self-training {k + 1}/{rounds}", False,
                              dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3,
                                   anchor_joint_weight=weight))
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,
-                          config, history, extra, known_noise=known_noise,
+                          config, bar.history, extra, known_noise=known_noise,
                           completer=completion.state if completion and completion.useful
                           else None)
     cancel.check()

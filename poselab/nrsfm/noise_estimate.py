@@ -3,8 +3,9 @@
 The variance components of the least-squares model of :mod:`poselab.nrsfm.least_squares`
 (:func:`estimate_noise`, variance-component estimation as that module's docstring gives it;
 :func:`estimate_model` chooses its samples and stages), the network's reprojection error per
-landmark and sample (:func:`landmark_residual_px`, :func:`network_residual_px`), on which samples they are estimated (:func:`vce_rows`), and how far
-each sample's network shape is trusted (:func:`prior_scales`). Used by the output step
+landmark and sample (:func:`landmark_residual_px`, :func:`network_residual_px`), on which
+samples they are estimated (:func:`vce_rows`), and how far each sample's network shape is
+trusted (:func:`prior_scales`). Used by the output step
 (:func:`poselab.nrsfm.noise_aware.refine_noise_aware`) and the label-noise checks of
 :mod:`poselab.nrsfm.noise_aware`.
 """
