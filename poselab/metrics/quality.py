@@ -38,6 +38,10 @@ is ~0 by construction and says nothing. These say more:
   **depth-mirrored samples turned** (samples): output samples that came out as the depth
   mirror of the rest and were given their mirror (``extra["output_mirrored"]``;
   :mod:`poselab.nrsfm.reflection`, :mod:`poselab.nrsfm.output_signs`; absent when none).
+  **code kept** (atoms) and **depth roughness** (no unit): a short sequence of many points is
+  fitted with codes of 8 and 16 atoms and the fit whose depth moves more smoothly along the
+  frames kept — its code size and its depth's frame-to-frame acceleration over its 2D's
+  (:mod:`poselab.nrsfm.code_choice`; ``extra["code_choice"]``; absent when fitted once).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -58,7 +62,7 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
          "denoised_noise_px": "px", "suspect_labels": "landmarks",
          "completion_error_pct": "% of body radius", "suspect_swaps": "samples",
-         "mirrored_turned": "samples"}
+         "mirrored_turned": "samples", "code_atoms": "atoms", "depth_roughness": "no unit"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -222,6 +226,11 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         out_set["denoised_noise_px"] = float(denoised["noise_left"])
     if extra.get("output_mirrored"):  # samples given their depth mirror (output_signs.py)
         out_set["mirrored_turned"] = float(extra["output_mirrored"])
+    code = extra.get("code_choice") or {}
+    if code:  # a short sequence of many points fitted with two codes (code_choice.py)
+        kept = int(code["kept"])
+        out_set["code_atoms"] = float(code["dict_sizes"][kept][-1])
+        out_set["depth_roughness"] = float(code["depth_roughness"][kept])
     completed = extra.get("hidden_completion") or {}
     if completed.get("used"):  # hidden landmarks predicted for the encoder (completion.py)
         out_set["completion_error_pct"] = 100.0 * float(completed["relative_error"])

@@ -120,6 +120,10 @@ class NRSfMConfig(ConfigBase):
             :mod:`poselab.nrsfm.denoise`) and the whole fit runs again on them (about twice
             the time, for such sets only; :mod:`poselab.nrsfm.relabel`). Not for sets with
             :data:`HIDDEN_SHARE` or more of their landmarks unlabelled (it did not pay there).
+        code_choice: sequences of at most :data:`SMALL_SET` samples with many landmarks (32
+            or more): a second fit without the last dictionary layer (a 16-atom code), kept
+            when its depth moves more smoothly along the frames
+            (:mod:`poselab.nrsfm.code_choice`; twice the time, for such sets only).
         label_outliers: with ``noise_aware``, on sets of more than :data:`SMALL_SET`
             samples: landmarks whose first-fit reprojection and blind-spot prediction both
             lie far off look like gross errors (:mod:`poselab.nrsfm.outliers`; the check
@@ -226,6 +230,10 @@ class NRSfMConfig(ConfigBase):
         "Denoise noisy labels", None, "",
         help="When the labels of samples in no order are noisy (rigid bones), average each "
              "with its prediction from the sample's other landmarks and fit again"))
+    code_choice: bool = field(default=True, metadata=hint(
+        "Compare code sizes", None, "",
+        help="For short sequences of many landmarks: fit again with a 16-atom code and keep "
+             "the fit whose depth moves more smoothly along the frames"))
     label_outliers: str = field(default="set_aside", metadata=hint(
         "Gross label errors", None, "", choices=LABEL_OUTLIERS,
         help="Labels far from where the network and the sample's other landmarks put them "

@@ -58,7 +58,9 @@ sample's other landmarks (:mod:`poselab.nrsfm.denoise`) and the fit runs again o
 (:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise module). Before
 either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outliers`,
 ``config.label_outliers``): reported in ``extra["label_outliers"]``, or set aside as
-unlabelled for a second fit.
+unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
+and 16 atoms, and the fit whose depth moves more smoothly is kept
+(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ import numpy as np
 
 from poselab.core.collection import PoseCollection
 from poselab.core.progress import CancelToken, EtaClock, Progress
+from poselab.nrsfm import code_choice
 from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.assemble import build_result
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
@@ -131,7 +134,9 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         thread; the same result), ``"fit"``, ``"reflection repair"``, ``"label cleaning"``
         (checking for gross errors, smoothing or denoising noisy labels before the second fit,
         whose stages follow) or
-        ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s).
+        ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s). Short
+        sequences of many points are then fitted again with a 16-atom code (stage ``"code
+        size"``, then the second fit's stages; :mod:`poselab.nrsfm.code_choice`).
 
     Returns:
         :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
@@ -143,8 +148,15 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     import torch
 
     threads = torch.get_num_threads()
+    config = config or NRSfMConfig()
+    cancel = cancel or CancelToken()
     try:
-        return (yield from _fit(collection, config, cancel, known_noise))
+        result = yield from _fit(collection, config, cancel, known_noise)
+        if code_choice.wanted(collection.keypoints_2d, collection.observed, config):
+            result = yield from code_choice.second_code(
+                result, collection, config, cancel,
+                lambda c, cfg, k: _fit(c, cfg, k, known_noise))
+        return result
     finally:  # the run trained after the restarts may have used their cores
         torch.set_num_threads(threads)
 

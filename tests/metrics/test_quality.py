@@ -70,6 +70,13 @@ def test_relative_uncertainty_and_quality_fallbacks():
     q2 = quality(SimpleNamespace(**smoothed), w, vis)
     assert q2["set"]["smoothing_samples"] == 2.0 and q2["units"]["smoothing_samples"] == "samples"
     assert "denoised_noise_px" not in q2["set"]  # labels not denoised: nothing shown
+    assert "code_atoms" not in q2["set"]  # fitted once: no code choice shown
+    coded = {**base, "extra": {**base["extra"], "code_choice": {
+        "dict_sizes": [[64, 32, 16, 8], [64, 32, 16]], "depth_roughness": [2.5, 1.5],
+        "kept": 1}}}
+    q4 = quality(SimpleNamespace(**coded), w, vis)
+    assert q4["set"]["code_atoms"] == 16.0 and q4["set"]["depth_roughness"] == 1.5
+    assert q4["units"]["code_atoms"] == "atoms"
     for extra in ({"label_denoising": {"noise_left": 3.5}},
                   {"sequence_smoothing": {"samples": 2.0, "denoised": {"noise_left": 3.5}}}):
         q3 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **extra}}), w, vis)

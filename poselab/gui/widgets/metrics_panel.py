@@ -33,7 +33,9 @@ QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label n
                      "denoised_noise_px": "2D label noise after denoising",
                      "completion_error_pct": "Hidden landmarks predicted to",
                      "suspect_swaps": "Left/right swaps suspected",
-                     "mirrored_turned": "Depth-mirrored samples turned"}
+                     "mirrored_turned": "Depth-mirrored samples turned",
+                     "code_atoms": "Code kept (smoother depth)",
+                     "depth_roughness": "Depth roughness"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],

@@ -1,0 +1,109 @@
+"""Small sequences of many points: a second fit with a 16-atom code, kept when its depth is
+smoother (poselab.nrsfm.code_choice)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from poselab.core import PoseCollection, Skeleton, drain
+from poselab.nrsfm import NRSfMConfig, code_choice, fit
+from poselab.nrsfm.config import SMALL_SET
+
+
+def _sequence(n: int = 120, joints: int = 40, seed: int = 0) -> np.ndarray:
+    """``(n, joints, 3)`` a smoothly deforming point cloud turning smoothly (camera frame)."""
+    rng = np.random.default_rng(seed)
+    mean, basis = rng.normal(size=(joints, 3)), rng.normal(size=(2, joints, 3)) * 0.3
+    t = np.arange(n) * 0.05
+    shapes = mean + np.sin(t)[:, None, None] * basis[0] + np.cos(1.3 * t)[:, None, None] * basis[1]
+    a = t * 0.4
+    R = np.zeros((n, 3, 3))
+    R[:, 0, 0], R[:, 0, 2], R[:, 1, 1], R[:, 2, 0], R[:, 2, 2] = np.cos(a), np.sin(a), 1, \
+        -np.sin(a), np.cos(a)
+    return np.einsum("nij,nkj->nki", R, shapes)
+
+
+def test_depth_roughness_is_the_depth_acceleration_over_the_2d_one():
+    y = _sequence()[..., :1].repeat(3, axis=-1)  # x = y, z = 2 x: Δ²z = 2 Δ²x exactly
+    y[..., 2] *= 2
+    assert code_choice.depth_roughness(y) == pytest.approx(2.0, rel=1e-12)
+    y[..., 2] = 0.0  # flat depth does not move
+    assert code_choice.depth_roughness(y) == 0.0
+    truth = _sequence()
+    noisy = truth.copy()  # depth the 2D does not constrain, changing from frame to frame
+    noisy[..., 2] += np.random.default_rng(1).normal(0, 0.05, noisy.shape[:2])
+    assert code_choice.depth_roughness(noisy) > 3 * code_choice.depth_roughness(truth)
+    assert np.isnan(code_choice.depth_roughness(truth[:2]))
+
+
+def test_a_sequence_is_told_from_the_same_samples_shuffled():
+    x = _sequence()[..., :2]
+    assert code_choice.in_order(x)
+    assert not code_choice.in_order(x[np.random.default_rng(0).permutation(len(x))])
+
+
+def test_only_short_sequences_of_many_points_are_fitted_twice():
+    x, cfg = _sequence()[..., :2], NRSfMConfig()
+    seen = np.ones(x.shape[:2], bool)
+    assert code_choice.wanted(x, seen, cfg)
+    assert not code_choice.wanted(x[:, :17], seen[:, :17], cfg)  # few points
+    assert not code_choice.wanted(x[np.random.default_rng(0).permutation(len(x))], seen, cfg)
+    assert not code_choice.wanted(x, seen, cfg.replace(code_choice=False))
+    assert not code_choice.wanted(x, seen, cfg.replace(dict_sizes=(256, 128, 64, 32, 16)))
+    many = np.concatenate([x] * (SMALL_SET // len(x) + 1))
+    assert not code_choice.wanted(many, np.ones(many.shape[:2], bool), cfg)
+    hidden = seen.copy()
+    hidden[5, :] = False  # landmarks hidden somewhere: the order is read on the others
+    hidden[5, :3] = True
+    assert code_choice.wanted(x, hidden, cfg)
+
+
+def _result(y):
+    return SimpleNamespace(keypoints_3d=y, extra={"wall_s": 1.0})
+
+
+@pytest.mark.parametrize("second_smoother", [True, False])
+def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
+    truth = _sequence()
+    rough = truth.copy()
+    rough[..., 2] += np.random.default_rng(2).normal(0, 0.05, rough.shape[:2])
+    first = _result(rough if second_smoother else truth)
+    calls = []
+
+    def fake_fit(collection, config, cancel):
+        calls.append(config)
+        yield from ()
+        return _result(truth if second_smoother else rough)
+
+    cfg = NRSfMConfig()
+    job = code_choice.second_code(first, None, cfg, None, fake_fit)
+    stages = []
+    kept = drain(job, lambda p: stages.append(p.stage))
+    assert stages == ["code size"]
+    assert calls[0].dict_sizes == (256, 128, 64, 32, 16) and not calls[0].code_choice
+    assert (kept is not first) == second_smoother
+    info = kept.extra["code_choice"]
+    assert info["kept"] == int(second_smoother)
+    assert info["dict_sizes"] == [[256, 128, 64, 32, 16, 8], [256, 128, 64, 32, 16]]
+    first_roughness = code_choice.depth_roughness(first.keypoints_3d)
+    assert info["depth_roughness"][0] == pytest.approx(first_roughness)
+
+
+def test_a_short_marker_sequence_is_fitted_with_both_codes():
+    y = _sequence(n=100)
+    P = y.shape[1]
+    coll = PoseCollection(Skeleton("m40", tuple(f"m{i}" for i in range(P)), ()),
+                          (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
+    cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=150, restarts=1, batch_size=50,
+                      log_every=50, num_threads=1)
+    stages: list = []
+    result = drain(fit(coll, cfg), lambda p: stages.append(p.stage))
+    info = result.extra["code_choice"]
+    assert "code size" in stages and info["dict_sizes"] == [[32, 16, 8], [32, 16]]
+    rough = info["depth_roughness"]
+    assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0])
+    assert result.config["dict_sizes"] == [[32, 16, 8], [32, 16]][info["kept"]]
+    assert code_choice.depth_roughness(result.keypoints_3d) == pytest.approx(rough[info["kept"]])
