@@ -26,7 +26,10 @@ anything else); figures in README.
 
 Only for sets of at most :data:`poselab.nrsfm.config.SMALL_SET` samples with at least
 :data:`MIN_POINTS` landmarks whose 2D is a sequence (:func:`in_order`): the second fit doubles
-the time (a 300-frame sequence of 49 markers: 45–90 s → 90–180 s on the 2-core CPU).
+the time (a 300-frame sequence of 49 markers: 45–90 s → 90–180 s on the 2-core CPU). And only
+when the first fit found the labels exact (:func:`fitted_once`): a noisy sequence is already
+smoothed and fitted again (:mod:`poselab.nrsfm.relabel`), the rule was not measured under
+noise, and comparing there would take four fits.
 """
 
 from __future__ import annotations
@@ -97,6 +100,14 @@ def wanted(keypoints_2d: np.ndarray, mask: np.ndarray, config: NRSfMConfig) -> b
         return False
     seen = (np.asarray(mask) > 0).all(0)
     return int(seen.sum()) >= 3 and in_order(np.asarray(keypoints_2d)[:, seen])
+
+
+def fitted_once(result) -> bool:
+    """Whether ``result`` (an :class:`NRSfMResult`) came from one fit: its labels were not
+    smoothed, denoised or set aside and fitted again (:mod:`poselab.nrsfm.relabel`)."""
+    extra = result.extra or {}
+    return not ({"sequence_smoothing", "label_denoising"} & set(extra)
+                or (extra.get("label_outliers") or {}).get("set_aside"))
 
 
 def second_code(first, collection, config: NRSfMConfig, cancel: CancelToken,

@@ -60,7 +60,7 @@ either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outlie
 ``config.label_outliers``): reported in ``extra["label_outliers"]``, or set aside as
 unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
 and 16 atoms, and the fit whose depth moves more smoothly is kept
-(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``).
+(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; when their labels are exact).
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     cancel = cancel or CancelToken()
     try:
         result = yield from _fit(collection, config, cancel, known_noise)
-        if code_choice.wanted(collection.keypoints_2d, collection.observed, config):
+        if (code_choice.wanted(collection.keypoints_2d, collection.observed, config)
+                and code_choice.fitted_once(result)):
             result = yield from code_choice.second_code(
                 result, collection, config, cancel,
                 lambda c, cfg, k: _fit(c, cfg, k, known_noise))

@@ -107,3 +107,15 @@ def test_a_short_marker_sequence_is_fitted_with_both_codes():
     assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0])
     assert result.config["dict_sizes"] == [[32, 16, 8], [32, 16]][info["kept"]]
     assert code_choice.depth_roughness(result.keypoints_3d) == pytest.approx(rough[info["kept"]])
+
+
+def test_a_fit_on_cleaned_labels_is_not_compared():
+    # noisy sequences are smoothed (or denoised) and fitted again: the rule was measured on
+    # exact labels only, and comparing there would take four fits
+    assert code_choice.fitted_once(SimpleNamespace(extra={"noise_px": 0.01}))
+    for kind in ("sequence_smoothing", "label_denoising"):
+        assert not code_choice.fitted_once(SimpleNamespace(extra={kind: {"samples": 2.0}}))
+    assert not code_choice.fitted_once(SimpleNamespace(extra={"label_outliers": {
+        "count": 3, "set_aside": True}}))
+    assert code_choice.fitted_once(SimpleNamespace(extra={"label_outliers": {
+        "count": 3, "set_aside": False}}))
