@@ -151,12 +151,21 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     config = config or NRSfMConfig()
     cancel = cancel or CancelToken()
     try:
-        result = yield from _fit(collection, config, cancel, known_noise)
+        first = _fit(collection, config, cancel, known_noise)
+        last = 0
+        while True:
+            try:
+                p = next(first)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            last = max(last, p.total)
+            yield p
         if (code_choice.wanted(collection.keypoints_2d, collection.observed, config)
                 and code_choice.fitted_once(result)):
             result = yield from code_choice.second_code(
                 result, collection, config, cancel,
-                lambda c, cfg, k: _fit(c, cfg, k, known_noise))
+                lambda c, cfg, k: _fit(c, cfg, k, known_noise), offset=last)
         return result
     finally:  # the run trained after the restarts may have used their cores
         torch.set_num_threads(threads)
@@ -289,7 +298,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         bar.grow(n_rep)
         log.info("reflection repair: %d mirrored samples", extra["reflection_mirrored"])
         yield from bar.steps(run, n_rep, "reflection repair", False,
-                         dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
+                             dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3))
         extra["reflection_mirrored_after"] = sign_fixed(run.infer(data)["X"],
                                                        collection.skeleton)[1]
     if config.noise_aware and config.exact_2d and (config.smooth_sequences
@@ -324,7 +333,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                           bar.done, first_s=time.perf_counter() - t_start)
             result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
-            result.config = config.to_dict()
+            # the user's settings, with the dictionary the network has (a retry may drop layers)
+            result.config = config.replace(
+                dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
             return result
     rounds = config.self_training if rigid else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again
@@ -336,8 +347,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             anchor, weight, noise = rigid_targets(run, data, inputs, collection.skeleton,
                                                    config, noise)
             yield from bar.steps(run, n_self, f"self-training {k + 1}/{rounds}", False,
-                             dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3,
-                                  anchor_joint_weight=weight))
+                                 dict(anchor=anchor, anchor_weight=1.0, lr=config.lr / 3,
+                                      anchor_joint_weight=weight))
     cancel.check()
     extra["wall_s"] = time.perf_counter() - t_start
     result = build_result(run, data, inputs, collection.skeleton, collection.sample_ids,

@@ -206,8 +206,9 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
     """
     from poselab.nrsfm.fit import fit
 
+    # code_choice off: the rule was measured on single fits of exact labels (code_choice.py)
     inner = fit(cleaner.collection, config.replace(smooth_sequences=False, denoise_labels=False,
-                                                   label_outliers="off"),
+                                                   label_outliers="off", code_choice=False),
                 cancel, known_noise=cleaner.known_noise)
     while True:  # its steps continue the first fit's count: the progress bar goes on
         try:

@@ -341,13 +341,13 @@ def agreement_note(score: float, config, mirrored: int, restarts: int) -> str:
         ``""``, or a parenthesised note (with a leading space); disagreement is logged.
     """
     note = f" ({mirrored} of {restarts} had learnt the mirror image)" if mirrored else ""
-    if score > config.agreement and config.selection == "objective":
+    if not score <= config.agreement and config.selection == "objective":  # NaN disagrees
         # different local minima; the lowest cost picked the better 3D on every classic
         # sequence (stretch: 0.064 while they disagreed at 0.135) -- not a failure
         note = " (restarts differ: kept the lowest-cost one; check the 3D)"
         _log.info("NRSfM restarts differ (%.3f > %.3f); kept the lowest-cost restart",
                  score, config.agreement)
-    elif score > config.agreement:
+    elif not score <= config.agreement:
         note = " (restarts disagree: 3D unreliable)"
         _log.warning("NRSfM restarts disagree (%.3f > %.3f): the 3D is unreliable; try more "
                     "data, more restarts or other dictionary sizes", score, config.agreement)

@@ -24,7 +24,8 @@ def test_lifter2d_on_pickup_teacher_beats_flat_baseline(shared_data, tmp_path) -
     W, S = z["W"][:n], z["S"][:n]
     skeleton = Skeleton.from_edges(z["edges"], W.shape[1], name="pickup")
     data = PoseCollection(skeleton, W, keypoints_3d=S, units_3d="units")
-    teacher = drain(fit(data, NRSfMConfig(dict_sizes=(64, 32, 16, 8), steps=400, restarts=1)))
+    teacher = drain(fit(data, NRSfMConfig(dict_sizes=(64, 32, 16, 8), steps=400, restarts=1,
+                                          code_choice=False)))  # one teacher fit suffices
     config = TrainConfig(student="lifter2d", lifter_target="teacher3d", epochs=20,
                          batch_size=32, lr=2e-3)
     result = drain(train_lifter(data, teacher, config, tmp_path))

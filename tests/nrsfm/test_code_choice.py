@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from poselab.core import PoseCollection, Skeleton, drain
+from poselab.core import PoseCollection, Progress, Skeleton, drain
 from poselab.nrsfm import NRSfMConfig, code_choice, fit
 from poselab.nrsfm.config import SMALL_SET
 
@@ -41,8 +41,16 @@ def test_depth_roughness_is_the_depth_acceleration_over_the_2d_one():
 
 def test_a_sequence_is_told_from_the_same_samples_shuffled():
     x = _sequence()[..., :2]
-    assert code_choice.in_order(x)
-    assert not code_choice.in_order(x[np.random.default_rng(0).permutation(len(x))])
+    seen = np.ones(x.shape[:2], bool)
+    assert code_choice.in_order(x, seen)
+    assert not code_choice.in_order(x[np.random.default_rng(0).permutation(len(x))], seen)
+    # landmarks hidden at random (unlabelled 2D is NaN): read on the triples observed
+    hidden = np.random.default_rng(1).random(seen.shape) < 0.1
+    y = np.where(hidden[..., None], np.nan, x)
+    assert code_choice.in_order(y, ~hidden)
+    order = np.random.default_rng(0).permutation(len(x))
+    assert not code_choice.in_order(y[order], ~hidden[order])
+    assert not code_choice.in_order(x[:2], seen[:2])
 
 
 def test_only_short_sequences_of_many_points_are_fitted_twice():
@@ -55,14 +63,13 @@ def test_only_short_sequences_of_many_points_are_fitted_twice():
     assert not code_choice.wanted(x, seen, cfg.replace(dict_sizes=(256, 128, 64, 32, 16)))
     many = np.concatenate([x] * (SMALL_SET // len(x) + 1))
     assert not code_choice.wanted(many, np.ones(many.shape[:2], bool), cfg)
-    hidden = seen.copy()
-    hidden[5, :] = False  # landmarks hidden somewhere: the order is read on the others
-    hidden[5, :3] = True
-    assert code_choice.wanted(x, hidden, cfg)
+    hidden = np.random.default_rng(2).random(seen.shape) < 0.02  # no landmark always seen
+    assert code_choice.wanted(np.where(hidden[..., None], np.nan, x), ~hidden, cfg)
 
 
-def _result(y):
-    return SimpleNamespace(keypoints_3d=y, extra={"wall_s": 1.0})
+def _result(y, sizes):
+    return SimpleNamespace(keypoints_3d=y, extra={"wall_s": 1.0},
+                           config={"dict_sizes": list(sizes)})
 
 
 @pytest.mark.parametrize("second_smoother", [True, False])
@@ -70,24 +77,28 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
     truth = _sequence()
     rough = truth.copy()
     rough[..., 2] += np.random.default_rng(2).normal(0, 0.05, rough.shape[:2])
-    first = _result(rough if second_smoother else truth)
+    # the first fit's restarts disagreed and it dropped two layers (a retry)
+    first = _result(rough if second_smoother else truth, (64, 32, 16, 8))
+    first.extra["device_choice"] = {"chosen": "cpu"}
     calls = []
 
     def fake_fit(collection, config, cancel):
         calls.append(config)
-        yield from ()
-        return _result(truth if second_smoother else rough)
+        yield Progress("fit", 10, 40, {}, None, "step 10")
+        return _result(truth if second_smoother else rough, config.dict_sizes)
 
-    cfg = NRSfMConfig()
-    job = code_choice.second_code(first, None, cfg, None, fake_fit)
-    stages = []
-    kept = drain(job, lambda p: stages.append(p.stage))
-    assert stages == ["code size"]
+    cfg = NRSfMConfig(device="auto")
+    job = code_choice.second_code(first, None, cfg, None, fake_fit, offset=100)
+    records = []
+    kept = drain(job, records.append)
+    assert [(p.stage, p.step, p.total) for p in records] == [("code size", 100, 100),
+                                                             ("fit", 110, 140)]
     assert calls[0].dict_sizes == (256, 128, 64, 32, 16) and not calls[0].code_choice
+    assert calls[0].device == "cpu"  # where the first fit chose to train: not measured again
     assert (kept is not first) == second_smoother
     info = kept.extra["code_choice"]
     assert info["kept"] == int(second_smoother)
-    assert info["dict_sizes"] == [[256, 128, 64, 32, 16, 8], [256, 128, 64, 32, 16]]
+    assert info["dict_sizes"] == [[64, 32, 16, 8], [256, 128, 64, 32, 16]]
     first_roughness = code_choice.depth_roughness(first.keypoints_3d)
     assert info["depth_roughness"][0] == pytest.approx(first_roughness)
 
@@ -99,10 +110,14 @@ def test_a_short_marker_sequence_is_fitted_with_both_codes():
                           (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
     cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=150, restarts=1, batch_size=50,
                       log_every=50, num_threads=1)
-    stages: list = []
-    result = drain(fit(coll, cfg), lambda p: stages.append(p.stage))
+    records: list = []
+    result = drain(fit(coll, cfg), records.append)
     info = result.extra["code_choice"]
-    assert "code size" in stages and info["dict_sizes"] == [[32, 16, 8], [32, 16]]
+    assert info["dict_sizes"] == [[32, 16, 8], [32, 16]]
+    at = [p.stage for p in records].index("code size")
+    steps = [p.step for p in records]  # the progress bar goes on through the second fit
+    assert steps[at] == records[at - 1].total and steps[at:] == sorted(steps[at:])
+    assert records[-1].step > records[at].step
     rough = info["depth_roughness"]
     assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0])
     assert result.config["dict_sizes"] == [[32, 16, 8], [32, 16]][info["kept"]]
@@ -119,3 +134,21 @@ def test_a_fit_on_cleaned_labels_is_not_compared():
         "count": 3, "set_aside": True}}))
     assert code_choice.fitted_once(SimpleNamespace(extra={"label_outliers": {
         "count": 3, "set_aside": False}}))
+
+
+def test_the_second_fit_on_cleaned_labels_compares_no_codes(monkeypatch):
+    import sys
+
+    from poselab.nrsfm.relabel import Cleaner, fit_again
+
+    configs = []
+
+    def fake_fit(collection, config, cancel, known_noise=None):
+        configs.append(config)
+        yield from ()
+        return _result(np.zeros((3, 40, 3)), config.dict_sizes)
+
+    monkeypatch.setattr(sys.modules["poselab.nrsfm.fit"], "fit", fake_fit)
+    cleaner = Cleaner(None, 1.0, 2.0, "sequence_smoothing", {"samples": 2.0})
+    result = drain(fit_again(cleaner, NRSfMConfig(), None, 0, first_s=1.0))
+    assert not configs[0].code_choice and "code_choice" not in result.extra
