@@ -154,6 +154,7 @@ def second_code(first, collection, config: NRSfMConfig, cancel: CancelToken,
     rough = [depth_roughness(first.keypoints_3d), depth_roughness(second.keypoints_3d)]
     kept = int(bool(rough[1] < SMOOTHER * rough[0]))
     result = (first, second)[kept]
+    result.config = {**result.config, "code_choice": config.code_choice}  # the user's setting
     result.extra["code_choice"] = {
         "dict_sizes": [list(r.config["dict_sizes"]) for r in (first, second)],
         "depth_roughness": rough, "kept": kept}

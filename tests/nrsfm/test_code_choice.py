@@ -121,6 +121,7 @@ def test_a_short_marker_sequence_is_fitted_with_both_codes():
     rough = info["depth_roughness"]
     assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0])
     assert result.config["dict_sizes"] == [[32, 16, 8], [32, 16]][info["kept"]]
+    assert result.config["code_choice"]  # as the user set it, whichever fit was kept
     assert code_choice.depth_roughness(result.keypoints_3d) == pytest.approx(rough[info["kept"]])
 
 
