@@ -112,3 +112,20 @@ def drain(
             return stop.value
         if on_progress is not None:
             on_progress(record)
+
+
+def continued(job: Generator[Progress, Any, T], offset: int) -> Generator[Progress, None, T]:
+    """Run a progress generator whose steps continue ``offset`` steps already done (a second
+    fit after a first): its records' ``step`` and ``total`` move on by ``offset``.
+
+    Returns:
+        ``job``'s return value.
+    """
+    from dataclasses import replace
+
+    while True:
+        try:
+            p = next(job)
+        except StopIteration as stop:
+            return stop.value
+        yield replace(p, step=p.step + offset, total=p.total + offset)

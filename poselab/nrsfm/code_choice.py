@@ -39,14 +39,13 @@ noise, and comparing there would take four fits.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Generator
 
 import numpy as np
 
-from poselab.core.progress import CancelToken, Progress
+from poselab.core.progress import CancelToken, Progress, continued
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 
 log = logging.getLogger(__name__)
@@ -142,15 +141,9 @@ def second_code(first, collection, config: NRSfMConfig, cancel: CancelToken,
     device = (first.extra.get("device_choice") or {}).get("chosen", config.device)
     yield Progress("code size", offset, offset, {}, None, "a sequence of many points: fitting "
                    f"again with a code of {sizes[-1]} atoms to compare", kind="info")
-    inner = fit_fn(collection, config.replace(dict_sizes=sizes, code_choice=False,
-                                              device=device), cancel)
-    while True:  # its steps continue the first fit's count: the progress bar goes on
-        try:
-            p = next(inner)
-        except StopIteration as stop:
-            second = stop.value
-            break
-        yield dataclasses.replace(p, step=p.step + offset, total=p.total + offset)
+    second = yield from continued(fit_fn(  # the progress bar goes on
+        collection, config.replace(dict_sizes=sizes, code_choice=False, device=device), cancel),
+        offset)
     rough = [depth_roughness(first.keypoints_3d), depth_roughness(second.keypoints_3d)]
     kept = int(bool(rough[1] < SMOOTHER * rough[0]))
     result = (first, second)[kept]

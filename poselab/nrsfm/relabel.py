@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from poselab.core.collection import PoseCollection
-from poselab.core.progress import CancelToken, Progress
+from poselab.core.progress import CancelToken, Progress, continued
 from poselab.nrsfm.config import HIDDEN_SHARE, SMALL_SET
 from poselab.nrsfm.outliers import LabelCheck
 from poselab.nrsfm.result import NRSfMResult
@@ -210,13 +210,7 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
     inner = fit(cleaner.collection, config.replace(smooth_sequences=False, denoise_labels=False,
                                                    label_outliers="off", code_choice=False),
                 cancel, known_noise=cleaner.known_noise)
-    while True:  # its steps continue the first fit's count: the progress bar goes on
-        try:
-            p = next(inner)
-        except StopIteration as stop:
-            result = stop.value
-            break
-        yield dataclasses.replace(p, step=p.step + offset, total=p.total + offset)
+    result = yield from continued(inner, offset)  # the progress bar goes on
     if cleaner.kind:
         result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
     if cleaner.suspect:
