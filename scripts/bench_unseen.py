@@ -54,6 +54,10 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   Without the last dictionary (256-128-64-32-16, not adopted; README *Session 26*): basketball,
   jumping, soccer, walking 0.158, 0.114, 0.305, 0.094; basketball_signal 0.091, directing traffic
   0.236; the other camera's walking failed (0.681).
+  Session 28 (2026-12-06): both codes are fitted and the fit whose depth moves more smoothly
+  kept (poselab.nrsfm.code_choice): 0.158, 0.085, 0.228, 0.114, 0.305, 0.103, 0.164 (the
+  16-atom fit kept for jumping and soccer), 81–205 s beside two other fits (walking 85 s
+  idle); at or below BMM's best K on two of seven (directing traffic, jumping).
 
 Measured 2026-12-04 with the knee evidence in the sign labelling (poselab.nrsfm.anatomy;
 idle CPU, 15–28 s per fit): the same figures as below except soccer, markers 0.3855 (0.2261),
