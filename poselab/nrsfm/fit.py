@@ -60,7 +60,8 @@ either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outlie
 ``config.label_outliers``): reported in ``extra["label_outliers"]``, or set aside as
 unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
 and 16 atoms, and the fit whose depth moves more smoothly is kept
-(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; when their labels are exact).
+(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first fit cleaned
+the labels and fitted again).
 """
 
 from __future__ import annotations
