@@ -95,6 +95,7 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
                                                              ("fit", 110, 140)]
     assert calls[0].dict_sizes == (256, 128, 64, 32, 16) and not calls[0].code_choice
     assert calls[0].device == "cpu"  # where the first fit chose to train: not measured again
+    assert calls[0].restarts == 1  # not explored: the roughness rule rejects its failures
     assert (kept is not first) == second_smoother
     info = kept.extra["code_choice"]
     assert info["kept"] == int(second_smoother)
