@@ -18,13 +18,17 @@ the fit gives torch its thread count back when it ends.
 Used only where it cannot oversubscribe the CPU (:func:`restarts_in_parallel`): with more torch
 threads per operation, threads compete for the same cores (PLATFORM.md measured runs 30×
 slower), and on a GPU the steps are queued on one device anyway.
+
+A whole second fit can also run beside the first (:class:`Beside`; the code choice of
+:mod:`poselab.nrsfm.code_choice`): both on one torch thread, the first's run kept not given
+more, so neither changes the thread count under the other.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
@@ -193,3 +197,78 @@ def train_together(runs: list, n_steps: int, data, stop_requested=None
         halt.set()
         for t in threads:
             t.join()
+
+
+class Beside:
+    """A progress generator (a whole fit) drained in a thread beside the caller's work.
+
+    Both must run on one torch thread per operation and must not change torch's thread count
+    (:func:`poselab.nrsfm.fit.fit` checks that before using this); torch's global random
+    state is only read under :data:`poselab.nrsfm.train.SEEDING`, so the job's numbers are
+    the ones it would compute alone.
+
+    Args:
+        make: ``make(cancel)`` → the generator, given this object's own cancel token.
+    """
+
+    def __init__(self, make: Callable[..., Generator]) -> None:
+        from poselab.core.progress import CancelToken
+
+        self.cancel = CancelToken()
+        self._make, self._thread, self._done = make, None, threading.Event()
+        self._last = self._value = self._error = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            return
+
+        def work() -> None:
+            try:
+                job = self._make(self.cancel)
+                while True:
+                    try:
+                        self._last = next(job)
+                    except StopIteration as stop:
+                        self._value = stop.value
+                        return
+            except BaseException as exc:  # noqa: BLE001 -- raised again by wait()
+                self._error = exc
+            finally:
+                self._done.set()
+
+        self._thread = threading.Thread(target=work, daemon=True, name="nrsfm-beside")
+        self._thread.start()
+
+    def wait(self, cancel) -> Generator:
+        """Start if not started, then yield the job's latest progress record about every
+        :data:`POLL_S` seconds until it ends; return its value.
+
+        Raises:
+            Cancelled: ``cancel`` (the caller's token) was set (the job is stopped first).
+            Exception: whatever the job raised.
+        """
+        self.start()
+        shown = None
+        while not self._done.wait(POLL_S):
+            if cancel is not None and cancel.cancelled:
+                self.stop()
+                cancel.check()
+            if self._last is not None and self._last is not shown:
+                shown = self._last
+                yield shown
+        if self._last is not None and self._last is not shown:
+            yield self._last
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def stop(self) -> None:
+        """Cancel the job and join its thread (it stops at its next step)."""
+        self.cancel.cancel()
+        if self._thread is not None:
+            self._thread.join()

@@ -108,10 +108,13 @@ def train_predictor(X, obs, steps: int, seed: int, cancel: CancelToken):
     network; raises :class:`poselab.core.Cancelled` when ``cancel`` is set."""
     import torch
 
+    from poselab.nrsfm.train import SEEDING
+
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     M, J = obs.shape
-    net = predictor_network(J)
+    with SEEDING:  # another fit may run beside this one (concurrent.Beside)
+        torch.manual_seed(seed)
+        net = predictor_network(J)
     opt = torch.optim.Adam(net.parameters(), LR)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     for step in range(steps):

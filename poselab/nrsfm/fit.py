@@ -61,7 +61,8 @@ either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outlie
 unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
 and 16 atoms, and the fit whose depth moves more smoothly is kept
 (:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first fit cleaned
-the labels and fitted again).
+the labels and fitted again). On a CPU of two or more cores the 16-atom fit trains in a thread
+beside the first from the start (:class:`poselab.nrsfm.concurrent.Beside`; the same numbers).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         whose stages follow) or
         ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s). Short
         sequences of many points are then fitted again with a 16-atom code (stage ``"code
-        size"``, then the second fit's stages; :mod:`poselab.nrsfm.code_choice`).
+        size"``, then the second fit's stages — from where it got to, when it trained
+        beside the first; :mod:`poselab.nrsfm.code_choice`).
 
     Returns:
         :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
@@ -151,8 +153,12 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     threads = torch.get_num_threads()
     config = config or NRSfMConfig()
     cancel = cancel or CancelToken()
+    second = code_choice.wanted(collection.keypoints_2d, collection.observed, config)
+    beside = code_choice.beside(config, lambda k: _fit(
+        collection, code_choice.second_config(config, config.device), k, known_noise, True),
+        collection.keypoints_2d, collection.observed) if second else None
     try:
-        first = _fit(collection, config, cancel, known_noise)
+        first = _fit(collection, config, cancel, known_noise, beside is not None)
         last = 0
         while True:
             try:
@@ -160,21 +166,29 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             except StopIteration as stop:
                 result = stop.value
                 break
+            if beside is not None and p.stage == "fit":  # the restarts are done: a core is free
+                beside.start()
+            elif beside is not None and p.values.get("refit"):  # cleaned labels: no comparing
+                beside.stop()
+                beside = None
             last = max(last, p.total)
             yield p
-        if (code_choice.wanted(collection.keypoints_2d, collection.observed, config)
-                and code_choice.fitted_once(result)):
+        if second and code_choice.fitted_once(result):
             result = yield from code_choice.second_code(
                 result, collection, config, cancel,
-                lambda c, cfg, k: _fit(c, cfg, k, known_noise), offset=last)
+                lambda c, cfg, k: _fit(c, cfg, k, known_noise), offset=last, beside=beside)
         return result
     finally:  # the run trained after the restarts may have used their cores
+        if beside is not None:
+            beside.stop()
         torch.set_num_threads(threads)
 
 
 def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelToken | None,
-         known_noise: float | None) -> Generator[Progress, None, NRSfMResult]:
-    """:func:`fit`'s work (its caller restores torch's thread count)."""
+         known_noise: float | None, one_thread: bool = False
+         ) -> Generator[Progress, None, NRSfMResult]:
+    """:func:`fit`'s work (its caller restores torch's thread count). ``one_thread``: the run
+    kept never gets more torch threads (another fit runs beside this one)."""
     config = config or NRSfMConfig()
     cancel = cancel or CancelToken()
     inputs = prepare_inputs(collection.keypoints_2d, collection.visibility,
@@ -281,7 +295,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         run = runs[best]
         del runs, pool
         break
-    if side_by_side:  # the one run left may use the cores the restarts used
+    if side_by_side and not one_thread:  # the one run left may use the restarts' cores
         import torch
 
         most = threads_for_one(R, torch.get_num_threads())
@@ -329,6 +343,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             extra["label_outliers"] = cleaner.suspect
         if cleaner is not None and cleaner.refit:
             del run, data
+            yield bar.progress("label cleaning", {"refit": 1.0}, "fitting again on the "
+                               "cleaned labels", kind="info")
             # the device this fit chose: the second fit does not measure again
             result = yield from fit_again(cleaner, config.replace(device=device), cancel,
                                           bar.done, first_s=time.perf_counter() - t_start)

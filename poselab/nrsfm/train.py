@@ -23,6 +23,7 @@ after training (300 Adam steps on the same loss: the encoder's amortisation gap)
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import torch
@@ -30,6 +31,11 @@ import torch
 from poselab.nrsfm.camera import procrustes_camera, project, rotation_from_camera
 from poselab.nrsfm.config import NRSfMConfig
 from poselab.nrsfm.model import DeepNRSfM
+
+#: Held while torch's global random state is seeded and read (a network's initialisation):
+#: a fit running beside another (:class:`poselab.nrsfm.concurrent.Beside`) then draws the
+#: numbers it would draw alone.
+SEEDING = threading.Lock()
 
 
 class Batches:
@@ -167,9 +173,10 @@ class Run:
 
     def __init__(self, num_joints: int, config: NRSfMConfig, seed: int, device: str,
                  skeleton=None) -> None:
-        torch.manual_seed(seed)
+        with SEEDING:
+            torch.manual_seed(seed)
+            self.model = DeepNRSfM(num_joints, config.dict_sizes, config.encoder).to(device)
         self.config = config
-        self.model = DeepNRSfM(num_joints, config.dict_sizes, config.encoder).to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.step = 0

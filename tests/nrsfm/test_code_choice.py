@@ -154,3 +154,56 @@ def test_the_second_fit_on_cleaned_labels_compares_no_codes(monkeypatch):
     cleaner = Cleaner(None, 1.0, 2.0, "sequence_smoothing", {"samples": 2.0})
     result = drain(fit_again(cleaner, NRSfMConfig(), None, 0, first_s=1.0))
     assert not configs[0].code_choice and "code_choice" not in result.extra
+
+
+def test_the_second_fit_runs_beside_the_first_only_on_a_cpu_with_one_thread(monkeypatch):
+    import poselab.nrsfm.concurrent as conc
+    import poselab.nrsfm.device_choice as dc
+
+    monkeypatch.setattr(conc, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(dc, "gpu_present", lambda: False)
+    x = _sequence()[..., :2] * 100
+    seen = np.ones(x.shape[:2], bool)
+    diagonal = np.median(np.linalg.norm(np.ptp(x, axis=1), axis=-1))
+    noisy = x + np.random.default_rng(0).normal(0, 0.01 * diagonal, x.shape)
+    assert code_choice.looks_exact(x, seen) and not code_choice.looks_exact(noisy, seen)
+    make = lambda cancel: iter(())  # noqa: E731
+    cfg = NRSfMConfig(num_threads=1)
+
+    def beside(config, labels=x):
+        return code_choice.beside(config, make, labels, seen)
+
+    assert beside(cfg) is not None  # "auto" without a GPU: the CPU
+    assert beside(cfg.replace(device="cpu")) is not None
+    assert beside(cfg, noisy) is None  # cleaned and fitted again: no codes compared
+    assert beside(cfg.replace(num_threads=2)) is None
+    assert beside(cfg.replace(num_threads=0)) is None  # torch's own count
+    monkeypatch.setattr(dc, "gpu_present", lambda: True)
+    assert beside(cfg) is None  # "auto" would measure the GPU first
+    monkeypatch.setattr(dc, "gpu_present", lambda: False)
+    monkeypatch.setattr(conc, "usable_cpus", lambda: 1)
+    assert beside(cfg) is None
+
+
+def test_the_second_fit_beside_the_first_gives_the_numbers_it_gives_after_it(monkeypatch):
+    from poselab.nrsfm.concurrent import usable_cpus
+
+    if usable_cpus() < 2:
+        pytest.skip("one usable core: the two fits run one after the other")
+    y = _sequence(n=100)
+    P = y.shape[1]
+    coll = PoseCollection(Skeleton("m40", tuple(f"m{i}" for i in range(P)), ()),
+                          (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
+    # two restarts: the first fit's restarts train side by side with the second fit
+    cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=120, restarts=2, batch_size=50,
+                      log_every=40, num_threads=1)
+    made, real = [], code_choice.beside
+    monkeypatch.setattr(code_choice, "beside",
+                        lambda *a: made.append(real(*a)) or made[-1])
+    together = drain(fit(coll, cfg))
+    assert made and made[0] is not None and made[0].started
+    monkeypatch.setattr(code_choice, "beside", lambda *a: None)
+    after = drain(fit(coll, cfg))
+    np.testing.assert_array_equal(together.keypoints_3d, after.keypoints_3d)
+    assert together.extra["code_choice"] == after.extra["code_choice"]
+    assert together.config == after.config

@@ -229,3 +229,46 @@ def test_only_the_checked_training_steps_use_more_threads(monkeypatch):
                    if p.stage == "fit" else None)
     assert steps == {2} and built == [1] and result.extra["threads_tried"] == 2
     assert torch.get_num_threads() == 1
+
+
+def _counting_job(steps: int, fail: bool = False, pause: float = 0.3):
+    """A progress generator of ``steps`` steps, each longer than Beside's poll period."""
+    import time
+
+    from poselab.core import Progress
+
+    def job(cancel):
+        for i in range(steps):
+            cancel.check()
+            time.sleep(pause)
+            yield Progress("fit", i + 1, steps, {}, None, f"step {i + 1}")
+        if fail:
+            raise DataError(None, "diverged")
+        return "done"
+
+    return job
+
+
+def test_a_job_beside_reports_its_progress_and_returns_its_value():
+    beside = concurrent.Beside(_counting_job(3))
+    assert not beside.started
+    records = []
+    assert drain(beside.wait(None), records.append) == "done"
+    steps = [p.step for p in records]
+    assert steps == sorted(steps) and steps[-1] == 3  # the last record always comes
+
+
+def test_a_job_beside_raises_its_error_and_stops_when_cancelled():
+    with pytest.raises(DataError, match="diverged"):
+        drain(concurrent.Beside(_counting_job(1, fail=True)).wait(None))
+    beside = concurrent.Beside(_counting_job(1000, pause=0.01))
+    beside.start()
+    cancel = CancelToken()
+    cancel.cancel()  # the caller's cancel stops the job, then raises
+    with pytest.raises(Cancelled):
+        drain(beside.wait(cancel))
+    assert not beside._thread.is_alive()
+    stopped = concurrent.Beside(_counting_job(1000, pause=0.01))
+    stopped.start()
+    stopped.stop()  # a job abandoned (a failed first fit) is joined at once
+    assert not stopped._thread.is_alive() and stopped.cancel.cancelled
