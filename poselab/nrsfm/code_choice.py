@@ -41,9 +41,10 @@ failure); on the report split 5 of 18 kept — jumping twice (0.131 →
 0.114, 0.130 → 0.103), soccer twice (0.349 → 0.334, 0.371 → 0.336) and basketball signal
 (0.0854 → 0.0871, slightly worse; ratio 0.83 where three restarts gave 0.93) — against 4 of 18,
 all better, with three. Whole fits idle on the 2-core CPU: pickup 70 → 64 s, yoga 88 → 69 s,
-walking as 49 markers (176 frames) 85 → 79 s. Halving the second fit's steps as well (1000)
-kept the same fits on the choosing split but three worse ones on the report split
-(basketball, basketball signal, directing traffic): not adopted. And only
+walking as 49 markers (176 frames) 85 → 79 s; trained beside the first (:func:`beside`)
+48 s, 54 s and 59 s. Halving the second fit's steps as well (1000) kept the same fits on the
+choosing split but three worse ones on the report split (basketball, basketball signal,
+directing traffic): not adopted (the report split decided between these two). And only
 when the first fit did not clean the labels and fit again (:func:`fitted_once`): a noisy
 sequence is smoothed (or denoised) and fitted again (:mod:`poselab.nrsfm.relabel`), and
 comparing there would take four fits. Noisy labels that were not cleaned (smoothing did not

@@ -123,9 +123,10 @@ class NRSfMConfig(ConfigBase):
         code_choice: sequences of at most :data:`SMALL_SET` samples with many landmarks (32
             or more): a second fit without the last dictionary layer (a 16-atom code), kept
             when its depth moves more smoothly along the frames
-            (:mod:`poselab.nrsfm.code_choice`; one restart, about 1.5× the time, for such
-            sets only; not when the first fit found the labels noisy and fitted again on
-            cleaned ones).
+            (:mod:`poselab.nrsfm.code_choice`; one restart, in a thread beside the first
+            on a CPU of two or more cores when the labels look exact, else after it, about
+            1.5× the time; for such sets only; not when the first fit found the labels
+            noisy and fitted again on cleaned ones).
         label_outliers: with ``noise_aware``, on sets of more than :data:`SMALL_SET`
             samples: landmarks whose first-fit reprojection and blind-spot prediction both
             lie far off look like gross errors (:mod:`poselab.nrsfm.outliers`; the check

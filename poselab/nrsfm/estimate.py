@@ -26,7 +26,8 @@ measured 244 s, 291 s one restart after the other;
 pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
 about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
 noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), so is a short sequence of many
-landmarks (:mod:`poselab.nrsfm.code_choice`), and on a small set whose restarts
+landmarks (:mod:`poselab.nrsfm.code_choice`: one restart, beside the first on a CPU of two
+or more cores when the labels look exact: pickup 48 s), and on a small set whose restarts
 disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). A shared CPU
 can be twice as slow. A GPU is no faster: the steps are too small to fill one (an H200 took
 74 s where this CPU took 56 s, :mod:`poselab.nrsfm.device_choice`), so ``"auto"`` trains on
