@@ -61,8 +61,9 @@ either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outlie
 unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
 and 16 atoms, and the fit whose depth moves more smoothly is kept
 (:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first fit cleaned
-the labels and fitted again). On a CPU of two or more cores the 16-atom fit trains in a thread
-beside the first from the start (:class:`poselab.nrsfm.concurrent.Beside`; the same numbers).
+the labels and fitted again). On a CPU of two or more cores, when the labels look exact, the
+16-atom fit trains in a thread beside the first's run kept
+(:func:`poselab.nrsfm.code_choice.beside`; the same numbers).
 """
 
 from __future__ import annotations
