@@ -39,6 +39,9 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   Below BMM's best K on one of seven (directing traffic); on 4 of 7 at or below BMM at K = 5.
   Seed 10 (its restarts apart from seed 0's), first six: 0.157, 0.092, 0.226, 0.130, 0.371,
   0.102 (72–118 s beside other fits).
+  Session 29 (the code choice, its 16-atom fit one restart trained beside the first; seed 0;
+  61–100 s beside the test suite): 0.1577, 0.0871, 0.2283, 0.1140, 0.3344, 0.1030, 0.1639 —
+  at or below BMM's best K on 2 of 7 (directing traffic, jumping).
   With 17 points (the table above) poselab was at or below BMM on 5 of 7: it gains little from the
   extra points, BMM gains much. Its mean relative 2D error on such exact labels is 4–6 % (the two
   renders below), 1.2–1.3 % on drink and pickup. Tried on 49-marker renders of walking and jumping

@@ -67,6 +67,14 @@ def test_only_short_sequences_of_many_points_are_fitted_twice():
     assert code_choice.wanted(np.where(hidden[..., None], np.nan, x), ~hidden, cfg)
 
 
+def _markers(n: int = 100) -> PoseCollection:
+    """The 2D of :func:`_sequence` as a 40-marker set (pixels)."""
+    y = _sequence(n=n)
+    P = y.shape[1]
+    return PoseCollection(Skeleton("m40", tuple(f"m{i}" for i in range(P)), ()),
+                          (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
+
+
 def _result(y, sizes):
     return SimpleNamespace(keypoints_3d=y, extra={"wall_s": 1.0},
                            config={"dict_sizes": list(sizes)})
@@ -105,10 +113,7 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
 
 
 def test_a_short_marker_sequence_is_fitted_with_both_codes():
-    y = _sequence(n=100)
-    P = y.shape[1]
-    coll = PoseCollection(Skeleton("m40", tuple(f"m{i}" for i in range(P)), ()),
-                          (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
+    coll = _markers()
     cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=150, restarts=1, batch_size=50,
                       log_every=50, num_threads=1)
     records: list = []
@@ -190,11 +195,8 @@ def test_the_second_fit_beside_the_first_gives_the_numbers_it_gives_after_it(mon
 
     if usable_cpus() < 2:
         pytest.skip("one usable core: the two fits run one after the other")
-    y = _sequence(n=100)
-    P = y.shape[1]
-    coll = PoseCollection(Skeleton("m40", tuple(f"m{i}" for i in range(P)), ()),
-                          (y[..., :2] * 100 + 300).astype(np.float32), units_3d="units")
-    # two restarts: the first fit's restarts train side by side with the second fit
+    coll = _markers()
+    # two restarts side by side, then the run kept trains beside the second fit
     cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=120, restarts=2, batch_size=50,
                       log_every=40, num_threads=1)
     made, real = [], code_choice.beside
