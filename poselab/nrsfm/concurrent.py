@@ -203,7 +203,8 @@ class Beside:
     """A progress generator (a whole fit) drained in a thread beside the caller's work.
 
     Both must run on one torch thread per operation and must not change torch's thread count
-    (:func:`poselab.nrsfm.fit.fit` checks that before using this); torch's global random
+    (:func:`poselab.nrsfm.code_choice.beside` checks the settings; the first fit's run kept
+    then gets no more threads); torch's global random
     state is only read under :data:`poselab.nrsfm.train.SEEDING`, so the job's numbers are
     the ones it would compute alone.
 
