@@ -83,13 +83,19 @@ def _centred(x: np.ndarray) -> np.ndarray:
     return x - x.mean(1, keepdims=True)
 
 
+def _observed(keypoints_2d: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, m)``: the 2D ``(N, J, 2)`` float64 with NaN where ``m`` ``(N, J)`` (mask > 0)
+    is False."""
+    m = np.asarray(mask) > 0
+    return np.where(m[..., None], np.asarray(keypoints_2d, np.float64), np.nan), m
+
+
 def in_order(keypoints_2d: np.ndarray, mask: np.ndarray) -> bool:
     """Whether samples ``(N, J, 2)`` (any 2D units; ``mask (N, J)``, > 0 observed) form a
     sequence: the RMS of ``x_{t+1} − 2 x_t + x_{t−1}`` over landmarks observed in all three
     samples below :data:`ORDERED` times the RMS of the observed ``x`` about each sample's
     centre (the mean of its observed landmarks). False with fewer than 3 such triples."""
-    m = np.asarray(mask) > 0
-    x = np.where(m[..., None], np.asarray(keypoints_2d, np.float64), np.nan)
+    x, m = _observed(keypoints_2d, mask)
     counts = np.maximum(m.sum(1), 1)[:, None]
     x = x - (np.nansum(x, 1) / counts)[:, None]
     ok = m[2:] & m[1:-1] & m[:-2] if len(x) >= 3 else np.zeros((0, m.shape[1]), bool)
@@ -153,8 +159,7 @@ def looks_exact(keypoints_2d: np.ndarray, mask: np.ndarray) -> bool:
     seven CMU renders (exact, 10 fps) 0.0005–0.0049."""
     from poselab.nrsfm.temporal import temporal_noise
 
-    m = np.asarray(mask) > 0
-    x = np.where(m[..., None], np.asarray(keypoints_2d, np.float64), np.nan)
+    x, m = _observed(keypoints_2d, mask)
     box = np.nanmax(x, 1) - np.nanmin(x, 1)
     diagonal = float(np.nanmedian(np.linalg.norm(box, axis=-1)))
     return bool(temporal_noise(np.nan_to_num(x), m) < LOOKS_EXACT * diagonal)

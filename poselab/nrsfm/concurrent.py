@@ -32,6 +32,8 @@ from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
+from poselab.core.progress import CancelToken
+
 #: Seconds between progress reports while the restarts train.
 POLL_S = 0.25
 
@@ -204,17 +206,15 @@ class Beside:
 
     Both must run on one torch thread per operation and must not change torch's thread count
     (:func:`poselab.nrsfm.code_choice.beside` checks the settings; the first fit's run kept
-    then gets no more threads); torch's global random
-    state is only read under :data:`poselab.nrsfm.train.SEEDING`, so the job's numbers are
-    the ones it would compute alone.
+    then gets no more threads); torch's global random state is only read under
+    :data:`poselab.nrsfm.train.SEEDING`, so the job's numbers are the ones it would compute
+    alone.
 
     Args:
         make: ``make(cancel)`` → the generator, given this object's own cancel token.
     """
 
     def __init__(self, make: Callable[..., Generator]) -> None:
-        from poselab.core.progress import CancelToken
-
         self.cancel = CancelToken()
         self._make, self._thread, self._done = make, None, threading.Event()
         self._last = self._value = self._error = None
