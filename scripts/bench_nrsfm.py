@@ -75,7 +75,7 @@ benchmarks sharing the CPU:
         fits; noise estimated within 1 %, smoothed over 2–3 samples). Before the smoothing:
         0.0524 | 0.0513, 0.0735 | 0.0733, 0.5601 | 0.5589, 0.1514 | 0.1510. Re-run 2026-12-04:
         stretch 0.5124 | 0.5114 (others unchanged) — broken since the k = 20 contrast labelling
-        (a02f072; README, classic noise row); with runs cut where other times disagree
+        (a02f072; docs/measurements.md, classic noise row); with runs cut where other times disagree
         (reflection._cut_runs) 0.0781 | 0.0697, the rest unchanged.
     --noise --only cmu (cmu17_train, 11316): σ = 0: 40.2 / 32.3 / 30.6 | 26.7 / 22.2 / 26.0
         (0.33 px), σ = 2: 43.2 / 34.0 / 33.4 | 37.9 / 29.8 / 32.6 (2.22 px), σ = 5: 98.1 / 66.9

@@ -54,7 +54,8 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   0.170, soccer 0.349 → 0.348 (2D error 4.9 → 1.4 %); 26 frames (the kicks, runs of 3–5) are
   nearer the truth mirrored (each frame's better sign: 0.229), but the sign labelling holds them:
   their shapes are wrong, not only mirrored.
-  Without the last dictionary (256-128-64-32-16, not adopted; README *Session 26*): basketball,
+  Without the last dictionary (256-128-64-32-16, not adopted; docs/measurements.md *Session 26*):
+  basketball,
   jumping, soccer, walking 0.158, 0.114, 0.305, 0.094; basketball_signal 0.091, directing traffic
   0.236; the other camera's walking failed (0.681).
   Session 28 (2026-12-06): both codes are fitted and the fit whose depth moves more smoothly
@@ -94,7 +95,8 @@ order (``poselab.nrsfm.reflection.sequence_segments``):
   --classic --noise 0.01 (the labels of bench_nrsfm.py --noise), camera frame, best over
   K 3, 5, 7, 9..13: drink 0.0721 (K 5), pickup 0.0943 (K 7), stretch 0.0955 (K 9), yoga
   0.0916 (K 9); poselab's quick schedule on the same labels 0.0453 / 0.0598 / 0.0699 / 0.0718
-  (stretch 0.5114 when re-run on 2026-12-04, 0.0697 with runs cut: README, classic noise row).
+  (stretch 0.5114 when re-run on 2026-12-04, 0.0697 with runs cut: docs/measurements.md, classic
+  noise row).
   2–21 s per K. In the camera frame BMM scores 2–4× lower than its published world-frame
   figures (the camera-frame x, y are the observed 2D; only depth is wrong), below poselab's
   quick-schedule 0.0255 / 0.0390 / 0.0429 / 0.0469 on drink, stretch and yoga.

@@ -6,7 +6,8 @@ NRSfM sequences) is sometimes modelled far better by a richer code — the last 
 dropped, 256-128-64-32-16 — and sometimes far worse (CALIBRATION.md: small sequences succeed
 or fail with the dictionary size). The fit's own figures cannot tell which: the 16-atom code's
 training objective and 2D error are lower on every sequence tried, and so is its error at
-landmarks hidden from it, whether its 3D is better or a failure (README, sessions 27–28).
+landmarks hidden from it, whether its 3D is better or a failure (docs/measurements.md, sessions
+27–28).
 
 What does tell, without ground truth, is how the depth moves along the frames. A body moves as
 smoothly towards the camera as across it, so the true depth's frame-to-frame acceleration is
@@ -27,7 +28,8 @@ the better one (jumping 0.131 → 0.114 and 0.130 → 0.105, soccer 0.349 → 0.
 0.336), and never where it was worse (basketball 0.157 → 0.249 with seed 10: ratio 1.47);
 the gains it leaves (stretch 0.043 → 0.036, walking 0.103 → 0.094 with seed 0) sit at ratios
 0.96–1.01. On the choosing split with seed 10 too: jumping 0.86 (kept, 0.185 → 0.140), walking
-1.70 (a failure, 0.137 → 0.607), pickup 1.00, yoga 0.99 (its gain left). README *Session 28*.
+1.70 (a failure, 0.137 → 0.607), pickup 1.00, yoga 0.99 (its gain left). docs/measurements.md
+*Session 28*.
 
 Only for sets of at most :data:`poselab.nrsfm.config.SMALL_SET` samples with at least
 :data:`MIN_POINTS` landmarks whose 2D is a sequence (:func:`in_order`): the second fit adds

@@ -26,7 +26,7 @@ went from 86.8 / 68.5 / 71.0 to 77.7 / 59.5 / 62.9 mm (MPJPE / PA-MPJPE / depth;
 as predictions showed how good they must be: 0.33 of the radius gained 8 mm, 0.65 lost 4, so
 predictions are shown only when their held-out error is under :data:`MAX_RELATIVE_ERROR`.
 Reported on S7/S8 (12960 samples, 30 % hidden): exact labels 80.4 / 62.1 / 66.7 →
-63.0 / 49.4 / 51.6, σ = 5 px 111.9 / 77.9 / 85.0 → 97.1 / 66.1 / 72.3 (README).
+63.0 / 49.4 / 51.6, σ = 5 px 111.9 / 77.9 / 85.0 → 97.1 / 66.1 / 72.3 (docs/measurements.md).
 """
 
 from __future__ import annotations

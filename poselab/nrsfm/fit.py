@@ -44,7 +44,7 @@ network is then fine-tuned towards those rigid-bone shapes (the anchor term of
 :func:`poselab.nrsfm.train.forward`, as in the reflection repair), so the constraint reaches the
 shared shape model and the next round's front/back orders; the output is refined again at the
 end. Default 8 rounds since session 18 (chosen on h36m17_train35k S1/S5/S6, 5000 samples,
-against 4 / 6 / 12: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm); figures in README.
+against 4 / 6 / 12: exact labels 40.2 / 38.7 / 37.8 (8) / 37.2 mm); figures in docs/measurements.md.
 
 Noisy sequences (``config.smooth_sequences``; issue 15): after training, the network's residual
 and the samples' order tell whether the labels are a noisy sequence

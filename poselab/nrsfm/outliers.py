@@ -83,7 +83,8 @@ errors (MPJPE / PA-MPJPE / depth mm, output):
   over the line: exact labels lose 1.5 mm, noisy ones gain 0.6).
 - a landmark put on a neighbouring joint's position (2 %, exact labels, measured after that
   choice): S7/S8 recall 0.65, output 37.3 / 29.5 / 34.7 (clean 33.7 / 26.3 / 32.7); tuning
-  split recall 0.53, 98.5 reported → 82.8 set aside → 84.7 set aside and denoised (README);
+  split recall 0.53, 98.5 reported → 82.8 set aside → 84.7 set aside and denoised
+  (docs/measurements.md);
   52.8 by default after the hidden-landmark completion and the restart choice that weighs
   the objective too (:func:`poselab.nrsfm.selection.choice_scores`; gains not separated).
 """

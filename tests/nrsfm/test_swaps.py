@@ -106,7 +106,7 @@ def test_fit_finds_samples_whose_arms_are_swapped(shared_data):
     swapped = np.zeros(len(kp), bool)
     swapped[rows] = True
     # measured (2026-12-05): 14 of the 37 found, 1 clean sample flagged; larger sets, whose
-    # network knows bodies better, find more (README: 76 % of 246 on S7/S8)
+    # network knows bodies better, find more (docs/measurements.md: 76 % of 246 on S7/S8)
     assert (found & swapped).sum() >= 0.25 * swapped.sum(), (found & swapped).sum()
     assert (found & ~swapped).sum() <= 3, (found & ~swapped).sum()
     assert info["corrected"] and result.config["label_swaps"] == "correct"
