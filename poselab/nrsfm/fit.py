@@ -236,6 +236,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                        "used": completion.useful,
                        "landmarks": int(np.isfinite(completion.n[..., 0]).sum()),
                        "relative_error": completion.relative_error,
+                       **({"temporal_weight": completion.temporal_weight.round(3).tolist()}
+                          if completion.temporal_weight is not None else {}),
                        "seconds": time.perf_counter() - t_start}} if completion else {}),
                    **({"device_choice": device_choice} if device_choice else {}),
                    **({"imputation": "filled"} if config.impute_missing else {})}

@@ -2,7 +2,8 @@
 
 The network of a :func:`poselab.nrsfm.fit.fit` result is rebuilt from ``model_state`` and its
 encoder run on the new samples; hidden landmarks are completed by the result's predictor
-when it has one (:mod:`poselab.nrsfm.completion`), and the output step is the fit's
+when it has one, blended along the new samples' order as the fit did
+(:func:`poselab.nrsfm.completion.complete_inputs`), and the output step is the fit's
 (:func:`poselab.nrsfm.assemble.build_result`, with the fit's bone proportions and noise model).
 """
 
@@ -51,13 +52,12 @@ def reconstruct(result: NRSfMResult, keypoints_2d: np.ndarray,
     if inputs.n.shape[1] != result.skeleton.num_joints:
         raise DataError(None, f"expected {result.skeleton.num_joints} landmarks per sample, "
                               f"got {inputs.n.shape[1]}")
-    from poselab.nrsfm.completion import predict_hidden, predictor_from_state, split_state
+    from poselab.nrsfm.completion import complete_inputs, split_state
 
     state, completer = split_state(result.model_state)
     if completer and bool((inputs.mask < 1).any()):  # as the network was trained: completed
-        net = predictor_from_state(completer, result.skeleton.num_joints)
-        inputs = dataclasses.replace(inputs, completion=predict_hidden(net, inputs.n,
-                                                                       inputs.mask > 0))
+        inputs = dataclasses.replace(inputs, completion=complete_inputs(
+            completer, inputs, result.skeleton.num_joints))
     run = Run(result.skeleton.num_joints, config, 0, device)
     run.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
     data = Batches(inputs, device)

@@ -13,6 +13,9 @@ the true 2D then moves smoothly from one sample to the next while label noise do
   when ς is not overestimated, so callers pass an estimate, not a bound.
 - :func:`smooth` — normalised Gaussian convolution of per-sample values along the samples,
   skipping unobserved landmarks, and the share of the noise variance that remains.
+- :func:`interpolate_along` — each unobserved landmark interpolated from the samples before
+  and after it that observe it, and each observed one from its neighbours as if it were not
+  (how well that works here, measured without ground truth).
 
 All arrays are ``(N, J, C)`` in the samples' order; units are those given (pixels here).
 """
@@ -148,3 +151,44 @@ def choose_width(keypoints_2d: np.ndarray, mask: np.ndarray, noise: float
         risks[w] = float(res - s2 + 2 * s2 * self_w[obs].mean())
     best = min(risks, key=risks.get)
     return float(best), risks
+
+
+def interpolate_along(values: np.ndarray, observed: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation of each landmark along the samples' order.
+
+    For landmark j of sample t, with ``p < t < q`` the nearest samples that observe j:
+    ``v_p + (t − p) / (q − p) · (v_q − v_p)`` (at the ends, the one neighbour's value). Used to
+    predict hidden landmarks of a sequence (:mod:`poselab.nrsfm.completion`); where samples are
+    in no order the leave-one-out values are far off, which tells the caller not to trust it.
+
+    Args:
+        values: ``(N, J, C)`` in the samples' order (any units). observed: ``(N, J)`` bool.
+
+    Returns:
+        ``filled (N, J, C)``: the interpolation at unobserved entries, NaN at observed ones
+        and where landmark j is observed nowhere; ``leave_one_out (N, J, C)``: at each observed
+        entry with observed neighbours on both sides, the interpolation from them (the entry
+        itself left out), NaN elsewhere.
+    """
+    v = np.asarray(values, np.float64)
+    obs = np.asarray(observed, bool)
+    filled = np.full(v.shape, np.nan)
+    loo = np.full(v.shape, np.nan)
+    for j in range(obs.shape[1]):
+        o = np.flatnonzero(obs[:, j])
+        if len(o) == 0:
+            continue
+        h = np.flatnonzero(~obs[:, j])
+        before = np.searchsorted(o, h) - 1  # index into o of the last observed sample before
+        p = o[np.clip(before, 0, len(o) - 1)]
+        q = o[np.clip(before + 1, 0, len(o) - 1)]
+        p = np.where(before < 0, q, p)  # at the ends: the one neighbour
+        q = np.where(before + 1 >= len(o), p, q)
+        t = np.where(q > p, (h - p) / np.maximum(q - p, 1), 0.0)[:, None]
+        filled[h, j] = v[p, j] * (1 - t) + v[q, j] * t
+        if len(o) >= 3:
+            p, c, q = o[:-2], o[1:-1], o[2:]
+            t = ((c - p) / (q - p))[:, None]
+            loo[c, j] = v[p, j] * (1 - t) + v[q, j] * t
+    return filled, loo
