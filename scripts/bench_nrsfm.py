@@ -16,6 +16,12 @@ also with 30% of the landmarks hidden at random. 3D ground truth is only used to
         # uncertainty of observed / hidden joints. --subjects: fit and score
         # only those subjects (settings were chosen on S1/S5/S6; report on S7/S8).
 
+Measured 2026-12-06 (session 30) with the hidden landmarks' guesses also interpolated along the
+samples' order (poselab.nrsfm.completion.blend_along_order; two fits sharing the CPU):
+    --noise --only hidden --subjects S7,S8 --hidden-sigmas 0: 74.0 / 54.6 / 51.3 | 54.5 / 43.5 /
+        45.1 (460 s; the same code without the blend 78.9 / 57.7 / 53.9 | 58.6 / 47.1 / 47.9);
+        --hidden-sigmas 5: 85.4 / 60.0 / 60.5 | 78.2 / 56.3 / 60.0 (without 94.2 / 65.8 / 65.4 |
+        85.2 / 61.3 / 64.6). docs/measurements.md, *Session 30*.
 Measured 2026-12-04 (session 14) with the hidden landmarks completed for the encoder
 (poselab.nrsfm.completion; network | output, another fit on the CPU):
     --noise --only hidden --subjects S7,S8 --hidden-sigmas 0: 83.1 / 61.2 / 56.2 | 63.0 / 49.4 /
