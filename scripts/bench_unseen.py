@@ -55,9 +55,8 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   nearer the truth mirrored (each frame's better sign: 0.229), but the sign labelling holds them:
   their shapes are wrong, not only mirrored.
   Without the last dictionary (256-128-64-32-16, not adopted; docs/measurements.md *Session 26*):
-  basketball,
-  jumping, soccer, walking 0.158, 0.114, 0.305, 0.094; basketball_signal 0.091, directing traffic
-  0.236; the other camera's walking failed (0.681).
+  basketball, jumping, soccer, walking 0.158, 0.114, 0.305, 0.094; basketball_signal 0.091,
+  directing traffic 0.236; the other camera's walking failed (0.681).
   Session 28 (2026-12-06): both codes are fitted and the fit whose depth moves more smoothly
   kept (poselab.nrsfm.code_choice): 0.158, 0.085, 0.228, 0.114, 0.305, 0.103, 0.164 (the
   16-atom fit kept for jumping and soccer), 81–205 s beside two other fits (walking 85 s

@@ -153,9 +153,11 @@ def blend_along_order(predicted: np.ndarray, predicted_sq: np.ndarray, n: np.nda
     count = ok.sum(0)
     interp_sq = np.where(count >= MIN_LEAVE_ONE_OUT,
                          np.where(ok, err, 0.0).sum(0) / np.maximum(count, 1), np.inf)
-    both = np.isfinite(interp_sq) & np.isfinite(predicted_sq)
-    weight = np.where(both, predicted_sq / np.where(both, predicted_sq + interp_sq, 1.0),
-                      np.where(np.isfinite(interp_sq), 1.0, 0.0))
+    known, judged = np.isfinite(predicted_sq), np.isfinite(interp_sq)
+    weight = np.zeros(len(interp_sq))  # of the interpolation: 0 where it cannot be judged
+    both = known & judged
+    weight[both] = predicted_sq[both] / (predicted_sq[both] + interp_sq[both])
+    weight[judged & ~known] = 1.0
     w = weight[None, :, None]
     out = np.where(np.isfinite(filled), (1 - w) * predicted + w * filled, predicted)
     return out.astype(np.float32), weight
@@ -207,9 +209,10 @@ def complete_hidden(n: np.ndarray, observed: np.ndarray, steps: int | None = Non
     net.eval()
     P = predict_each(net, X[test], obs[test]).numpy()
     radius = normalised(X[test], obs[test])[2].numpy()  # (M, 1, 1)
-    rel = (((P - X[test].numpy()) / radius) ** 2).sum(-1)
+    diff = P - X[test].numpy()
+    rel = ((diff / radius) ** 2).sum(-1)
     rel = rel[np.isfinite(rel)]
-    sq = ((P - X[test].numpy()) ** 2).sum(-1)  # (M, J), NaN at unobserved
+    sq = (diff ** 2).sum(-1)  # (M, J), NaN at unobserved
     seen = np.isfinite(sq)
     per_joint = np.where(seen.any(0), np.where(seen, sq, 0.0).sum(0)
                          / np.maximum(seen.sum(0), 1), np.inf)

@@ -313,13 +313,12 @@ class NRSfMConfig(ConfigBase):
         Chosen on h36m17_train35k S1/S5/S6 (5000 samples, 30 % hidden, defaults otherwise): seed 0
         88.1 / 69.0 / 72.1 mm with 3 or 5 restarts (the same restart kept), seed 10 106.9 / 75.6 /
         82.8 → 92.6 / 72.2 / 75.3; reported in docs/measurements.md (S7/S8). Exploring two more
-        restarts costs
-        about 8 % more time. And at least :data:`HIDDEN_SELF_TRAINING` self-training rounds
-        (instead of 8): chosen on the same split (output 73.4 / 58.3 / 59.6 → 72.4 / 57.6 /
+        restarts costs about 8 % more time. And at least :data:`HIDDEN_SELF_TRAINING` self-training
+        rounds (instead of 8): chosen on the same split (output 73.4 / 58.3 / 59.6 → 72.4 / 57.6 /
         58.8 mm; without the widened prior of :mod:`poselab.nrsfm.noise_aware` 75.0 → 74.1),
-        reported on S7/S8 (12960 samples): 59.9 / 47.6 / 48.9 → 59.5 / 47.0 / 48.6, network
-        80.8 → 78.1; cmu17_train 68.4 / 58.3 / 61.0 → 67.3 / 57.0 / 60.1 (2026-12-05,
-        session 19; docs/measurements.md), about 15 % more time.
+        reported on S7/S8 (12960 samples): 59.9 / 47.6 / 48.9 → 59.5 / 47.0 / 48.6, network 80.8 →
+        78.1; cmu17_train 68.4 / 58.3 / 61.0 → 67.3 / 57.0 / 60.1 (2026-12-05, session 19;
+        docs/measurements.md), about 15 % more time.
 
         At most :data:`SMALL_SET` samples (a lab's few hundred labelled frames; the bundled
         demo's 2000 keep the defaults): a third of the steps at batch 128 — the default

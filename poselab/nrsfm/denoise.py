@@ -28,10 +28,9 @@ Measured 2026-12-04 on h36m17_train35k S1/S5/S6 (5000 samples, the tuning split)
 7.08 → 5.91 px at σ = 5 px, 14.15 → 10.2 px at σ = 10 (the true σ for the weights; hips and
 spine predicted to 3–5 px, wrists and ankles to 18–26); the output 3D of single default fits
 79.4 → 74.6 mm MPJPE (σ = 5) and 103.5 → 94.1–101.6 (σ = 10; docs/measurements.md gives every
-variant
-tried). Reported on S7/S8: σ = 5 66.5 / 45.9 / 54.8 → 64.9 / 46.0 / 51.1, σ = 10 86.3 / 60.1 /
-67.9 → 77.0 / 55.2 / 57.5; cmu17_train σ = 5 95.0 / 65.0 / 84.7 → 57.7 / 45.0 / 47.9, σ = 10
-140.4 / 87.1 / 126.0 → 72.3 / 52.3 / 60.2.
+variant tried). Reported on S7/S8: σ = 5 66.5 / 45.9 / 54.8 → 64.9 / 46.0 / 51.1, σ = 10 86.3 / 60.1
+/ 67.9 → 77.0 / 55.2 / 57.5; cmu17_train σ = 5 95.0 / 65.0 / 84.7 → 57.7 / 45.0 / 47.9, σ = 10 140.4
+/ 87.1 / 126.0 → 72.3 / 52.3 / 60.2.
 """
 
 from __future__ import annotations

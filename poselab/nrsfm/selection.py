@@ -44,8 +44,7 @@ The sum picks the best restart in all five, and where the two agreed (10 % hidde
 with the completion, seed 0) the same one; on 30 % seed 10 it kept a restart within 1.5 mm
 of the best (118.6 against 117.1; held-out alone 119.6). Reported on S7/S8 (12960 samples,
 output MPJPE / PA-MPJPE / depth mm, docs/measurements.md): σ = 0 with 2 % or 30 % hidden the same
-restarts
-as before; σ = 5 px, 2 % hidden 69.4 / 49.6 / 54.5 → 66.8 / 47.4 / 52.5, 30 % hidden
+restarts as before; σ = 5 px, 2 % hidden 69.4 / 49.6 / 54.5 → 66.8 / 47.4 / 52.5, 30 % hidden
 97.1 / 66.1 / 72.3 → 94.5 / 64.7 / 69.3. Sets with every landmark observed use the objective
 alone.
 
