@@ -153,8 +153,10 @@ def test_the_chooser_keeps_the_faster_thread_count_and_tries_again_each_period()
 def test_the_thread_count_does_not_change_the_numbers_where_the_probe_says_so():
     """The premise of the chooser, as the fit checks it: where one step's gradient is bitwise
     the same on 1 and 2 torch threads (:func:`threads_change_nothing`), 30 steps give the same
-    weights. It holds on the 2-core CI machine; on the 16-core host of a GPU machine 1 and 2
-    threads differed (3.5e-4 after 30 steps, 2026-12-04) and there the probe must say so."""
+    weights. Whether the thread count changes the numbers depends on the CPU: 1 and 2 threads
+    gave the same weights on the 2-core machine until session 29, differed on the 16-core host
+    of a GPU machine (3.5e-4 after 30 steps, 2026-12-04) and on session 30's 2-core machine
+    (AVX-512), so only the probe's answer is checked, wherever the test runs."""
     from poselab.nrsfm.data import prepare_inputs
     from poselab.nrsfm.train import Batches, Run
 
@@ -174,8 +176,6 @@ def test_the_thread_count_does_not_change_the_numbers_where_the_probe_says_so():
     probe = concurrent.threads_change_nothing(Run(coll.num_joints, config, 0, "cpu"),
                                               Batches(inputs, "cpu"), 2)
     assert same or not probe, "the probe missed a thread count that changes the numbers"
-    if concurrent.usable_cpus() <= 2:  # the CI machine: the premise holds, the chooser runs
-        assert same and probe
 
 
 class _Gradient:
