@@ -218,11 +218,21 @@ def complete_hidden(n: np.ndarray, observed: np.ndarray, steps: int | None = Non
                          / np.maximum(seen.sum(0), 1), np.inf)
     state = {STATE_PREFIX + k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
     state[STATE_PREFIX + HELDOUT_KEY] = per_joint.astype(np.float32)
-    predicted, weight = predict_hidden(net, n, observed), None
-    if centre is not None and scale is not None:
-        predicted, weight = blend_along_order(predicted, per_joint, n, observed, centre, scale)
+    predicted, weight = _completed(net, per_joint, n, observed, centre, scale)
     return Completion(predicted, state, float(np.sqrt(rel.mean())) if rel.size else float("inf"),
                       weight)
+
+
+def _completed(net, heldout_sq, n, observed, centre, scale
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The predictor's guesses at the unobserved landmarks, blended along the samples' order
+    when ``heldout_sq``, ``centre`` and ``scale`` are all given (:func:`blend_along_order`);
+    and the interpolation's weight per landmark (None: not blended)."""
+    predicted = predict_hidden(net, n, observed)
+    if heldout_sq is None or centre is None or scale is None:
+        return predicted, None
+    return blend_along_order(predicted, np.asarray(heldout_sq, np.float64), n, observed,
+                             centre, scale)
 
 
 def completion_job(inputs, seed: int, cancel: CancelToken, clock: EtaClock
@@ -293,11 +303,6 @@ def complete_inputs(state: dict, inputs, num_joints: int) -> np.ndarray:
     Raises:
         ValueError: as :func:`predictor_from_state`.
     """
-    net = predictor_from_state(state, num_joints)
-    observed = inputs.mask > 0
-    predicted = predict_hidden(net, inputs.n, observed)
-    sq = state.get(STATE_PREFIX + HELDOUT_KEY)
-    if sq is None:
-        return predicted
-    return blend_along_order(predicted, np.asarray(sq, np.float64), inputs.n, observed,
-                             inputs.centre, inputs.scale)[0]
+    return _completed(predictor_from_state(state, num_joints),
+                      state.get(STATE_PREFIX + HELDOUT_KEY), inputs.n, inputs.mask > 0,
+                      inputs.centre, inputs.scale)[0]
