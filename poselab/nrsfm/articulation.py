@@ -171,6 +171,26 @@ def fit_scale(L: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.median(L / np.maximum(np.asarray(p, np.float64), 1e-12), axis=1)
 
 
+def ray_crossings(P: np.ndarray, o: np.ndarray, u: np.ndarray, length: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Where rays ``o + z u`` meet the spheres of radius ``length`` around ``P``.
+
+    Args:
+        P: ``(N, 3)`` sphere centres (a parent joint); o, u: ``(N, 3)`` ray origins and
+            directions (:func:`on_rays`); length: ``(N,)`` radii (the bone), same units.
+
+    Returns:
+        ``(z_far, z_near)`` ``(N,)`` the ray parameter (the depth, for :func:`on_rays`'s rays)
+        of the two crossings; where a ray misses its sphere, both are its point nearest ``P``.
+    """
+    a = (u * u).sum(1)
+    d = P - o
+    b = (u * d).sum(1)
+    c = (d * d).sum(1) - length ** 2
+    root = np.sqrt(np.maximum(b * b - a * c, 0.0))
+    return (b + root) / a, (b - root) / a
+
+
 def rigid_bones(Y: np.ndarray, o: np.ndarray, u: np.ndarray, teacher_z: np.ndarray,
                 observed: np.ndarray, bones: np.ndarray, proportions: np.ndarray,
                 num_joints: int) -> np.ndarray:
@@ -199,12 +219,7 @@ def rigid_bones(Y: np.ndarray, o: np.ndarray, u: np.ndarray, teacher_z: np.ndarr
     for parent, child, e in tree:
         P, oc, uc = out[:, parent], o[:, child], u[:, child]
         length = s * proportions[e]
-        a = (uc * uc).sum(1)
-        d = P - oc
-        b = (uc * d).sum(1)
-        c = (d * d).sum(1) - length ** 2
-        root = np.sqrt(np.maximum(b * b - a * c, 0.0))
-        z1, z2 = (b + root) / a, (b - root) / a
+        z1, z2 = ray_crossings(P, oc, uc, length)
         want = teacher_z[:, child] - teacher_z[:, parent] + P[:, 2]  # teacher's side
         z = np.where(np.abs(z1 - want) <= np.abs(z2 - want), z1, z2)
         # an unobserved joint has no ray of its own: it keeps the bone's direction in Y
