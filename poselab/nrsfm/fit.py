@@ -50,7 +50,9 @@ Noisy sequences (``config.smooth_sequences``; issue 15): after training, the net
 and the samples' order tell whether the labels are a noisy sequence
 (:func:`poselab.nrsfm.noise_aware.sequence_smoothing`); if smoothing them along it pays
 (:mod:`poselab.nrsfm.temporal`), the whole fit runs again on the smoothed labels (twice the
-time, for such sets only). Label noise drove small sequences into bad minima: e3d_akhter with
+time, for such sets only). Short sequences (at most :data:`SMALL_SET` samples) are smoothed
+before the fit when their order alone says so (:func:`poselab.nrsfm.relabel.smoothed_in_order`)
+and fitted once. Label noise drove small sequences into bad minima: e3d_akhter with
 1 % of the box diagonal, 2000-step fits, yoga 0.151 and stretch 0.559 (BMM 0.115 / 0.103), on
 the labels smoothed over 2 samples 0.071 and 0.074. Noisy samples in no order, with rigid
 bones (``config.denoise_labels``): each label is averaged with its prediction from the
@@ -154,6 +156,12 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
     threads = torch.get_num_threads()
     config = config or NRSfMConfig()
     cancel = cancel or CancelToken()
+    if known_noise is None:  # a short noisy sequence: smoothed first, fitted once
+        from poselab.nrsfm.relabel import fit_smoothed, smoothed_in_order
+
+        cleaner = smoothed_in_order(collection, config)
+        if cleaner is not None:
+            return (yield from fit_smoothed(cleaner, config, cancel))
     second = code_choice.wanted(collection.keypoints_2d, collection.observed, config)
     beside = code_choice.beside(config, lambda k: _fit(
         collection, code_choice.second_config(config, config.device), k, known_noise, True),

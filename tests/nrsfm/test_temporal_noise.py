@@ -203,25 +203,57 @@ def low_rank_sequence(sigma_px: float, n: int = 300, joints: int = 15, seed: int
     return PoseCollection(skel, kp.astype(np.float32)), clean
 
 
-def test_fit_runs_again_on_the_smoothed_labels_of_a_noisy_sequence():
+@pytest.mark.parametrize("frames", [300, 1600])
+def test_fit_runs_on_the_smoothed_labels_of_a_noisy_sequence(frames):
+    """A short sequence (at most SMALL_SET frames) is smoothed from its order before the fit
+    and fitted once; a longer one is smoothed after a first fit and fitted again."""
     from poselab.core import drain
     from poselab.nrsfm import NRSfMConfig, fit
+    from poselab.nrsfm.config import SMALL_SET
 
     config = NRSfMConfig(dict_sizes=(32, 16, 8), steps=800, restarts=1, batch_size=128)
-    coll, clean = low_rank_sequence(3.0)
+    coll, clean = low_rank_sequence(3.0, n=frames)
     steps: list = []
     result = drain(fit(coll, config), steps.append)
     done = [p.step for p in steps if p.kind == "step"]
-    assert done == sorted(done) and done[-1] > 800  # the second fit continues the count
+    assert done == sorted(done)
     assert any("smoothed over" in p.message for p in steps)
     sm = result.extra["sequence_smoothing"]
+    if frames <= SMALL_SET:  # one fit: its own steps only
+        assert sm["decided_by"] == "order" and done[-1] <= 1000
+        assert steps[0].stage == "label cleaning"  # said before the fit starts
+    else:  # the second fit continues the first's count
+        assert "decided_by" not in sm and done[-1] >= 2 * 800
     assert sm["samples"] > 0 and abs(sm["label_noise"] - 3.0) < 0.25 * 3.0
     assert result.extra["noise_px"] == sm["label_noise"]
     # new data given to reconstruct() is not smoothed: it is weighted by the labels' own noise
     assert result.extra["noise_model"]["noise_px"] == sm["label_noise"]
+    assert result.config["smooth_sequences"] and result.config["code_choice"]  # the user's
     # the output's x, y are far closer to the clean 2D than the labels were
     err = np.sqrt(((result.keypoints_3d[..., :2] - clean) ** 2).mean())
     assert err < 0.6 * 3.0, err
-    coll, _ = low_rank_sequence(0.0)
+    coll, _ = low_rank_sequence(0.0, n=frames)
     result = drain(fit(coll, config))
     assert "sequence_smoothing" not in result.extra  # exact labels: one fit, no smoothing
+
+
+def test_a_short_noisy_sequence_is_smoothed_from_its_order_alone():
+    from poselab.nrsfm import NRSfMConfig
+    from poselab.nrsfm.relabel import smoothed_in_order
+
+    config = NRSfMConfig()
+    coll, clean = low_rank_sequence(3.0)
+    cleaner = smoothed_in_order(coll, config)
+    assert cleaner.kind == "sequence_smoothing" and cleaner.info["decided_by"] == "order"
+    assert abs(cleaner.noise_px - 3.0) < 0.25 * 3.0 and cleaner.info["samples"] > 0
+    assert cleaner.known_noise < 0.7 * cleaner.noise_px  # smoothing leaves part of the noise
+    before = np.sqrt(((coll.keypoints_2d - clean) ** 2).mean())
+    after = np.sqrt(((cleaner.collection.keypoints_2d - clean) ** 2).mean())
+    assert after < 0.7 * before and coll.keypoints_2d is not cleaner.collection.keypoints_2d
+    assert smoothed_in_order(low_rank_sequence(0.0)[0], config) is None  # exact labels
+    shuffled = coll.copy()
+    shuffled.keypoints_2d = coll.keypoints_2d[np.random.default_rng(0).permutation(300)]
+    assert smoothed_in_order(shuffled, config) is None  # no order: the first fit decides
+    assert smoothed_in_order(coll, config.replace(smooth_sequences=False)) is None
+    long, _ = low_rank_sequence(3.0, n=1600)  # a first fit may clean more than the order
+    assert smoothed_in_order(long, config) is None
