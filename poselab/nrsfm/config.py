@@ -114,6 +114,8 @@ class NRSfMConfig(ConfigBase):
             shapes are smoothed along it by the Gaussian width of least estimated risk (SURE,
             :mod:`poselab.nrsfm.temporal`) before the output step; exact labels and samples in
             no order choose no smoothing (h36m17_train35k, cmu17_train at σ = 0 and 5 px).
+            Sequences of at most :data:`SMALL_SET` samples are smoothed before the fit when
+            their order alone says so, and fitted once (:mod:`poselab.nrsfm.relabel`).
         denoise_labels: with ``noise_aware``: when the labels are noisy, the bones rigid and
             the samples not a sequence worth smoothing, each label is averaged with its
             prediction from the sample's other landmarks (Noise2Self;

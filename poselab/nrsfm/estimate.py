@@ -25,7 +25,8 @@ estimate then 202 s). Earlier: before the run kept had the restarts' cores, esti
 measured 244 s, 291 s one restart after the other;
 pickup (357 samples) with the small-set schedule: 3 × 500 side by side + 1500 steps at 1.5× →
 about 33 s (measured 40.5 s before, 21.8 s after on that faster day). Not counted: a
-noisy sequence is fitted twice (:mod:`poselab.nrsfm.fit`), so is a short sequence of many
+noisy set of more than 1500 samples is fitted twice (:mod:`poselab.nrsfm.relabel`; a shorter
+noisy sequence is smoothed first and fitted once), so is a short sequence of many
 landmarks (:mod:`poselab.nrsfm.code_choice`: one restart, beside the first on a CPU of two
 or more cores when the labels look exact: pickup 48 s), and on a small set whose restarts
 disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). A shared CPU
@@ -86,5 +87,5 @@ def describe_estimate(config, num_samples: int, rigid: bool) -> str:
     text = f"{s:.0f} s" if s < 90 else (f"{s / 60:.1f} min" if s < 5400 else f"{s / 3600:.1f} h")
     where = "CPU" if not str(config.device).startswith("cuda") else "measured on a CPU; a GPU " \
                                                                     "is no faster"
-    return (f"Estimated duration: about {text} ({num_samples} samples, {where}; a noisy "
-            f"sequence, or a short one of many landmarks, is fitted twice)")
+    return (f"Estimated duration: about {text} ({num_samples} samples, {where}; noisy labels "
+            f"of a large set, or a short sequence of many landmarks, are fitted twice)")
