@@ -203,7 +203,7 @@ def second_code(first, collection, config: NRSfMConfig, cancel: CancelToken,
 
     Returns:
         ``first`` or the second fit's result, its ``extra["code_choice"]`` giving the
-        ``dict_sizes`` each fit's network has (a fit whose restarts disagree drops layers),
+        ``dict_sizes`` each fit's network has (the second's has one layer fewer),
         their ``depth_roughness`` and which was ``kept`` (0 first, 1 second).
     """
     t0 = time.perf_counter()

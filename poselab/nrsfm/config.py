@@ -188,7 +188,8 @@ class NRSfMConfig(ConfigBase):
         "Steps per restart", (0, 10**7), "steps", help="0 = a quarter of the steps"))
     agreement: float = field(default=0.08, metadata=hint(
         "Restart agreement", (0.0, 10.0), "", help="If the most-agreed restart still differs "
-        "from the others by more than this (relative 3D), retry with smaller dictionaries"))
+        "from the others by more than this (relative 3D), explore as many again from new "
+        "seeds (sets of at most 1500 samples)"))
     landmark_dropout: float = field(default=0.0, metadata=hint(
         "Landmark dropout", (0.0, 0.9), "", help="Observed landmarks hidden from the encoder "
                                                 "while training"))

@@ -29,7 +29,7 @@ noisy set of more than 1500 samples is fitted twice (:mod:`poselab.nrsfm.relabel
 noisy sequence is smoothed first and fitted once), so is a short sequence of many
 landmarks (:mod:`poselab.nrsfm.code_choice`: one restart, beside the first on a CPU of two
 or more cores when the labels look exact: pickup 48 s), and on a small set whose restarts
-disagree they are explored again with smaller dictionaries (stretch, yoga: 54 s). A shared CPU
+disagree as many again are explored from new seeds (stretch, yoga). A shared CPU
 can be twice as slow. A GPU is no faster: the steps are too small to fill one (an H200 took
 74 s where this CPU took 56 s, :mod:`poselab.nrsfm.device_choice`), so ``"auto"`` trains on
 whichever measures faster and a fit named ``"cuda"`` takes about this long too.

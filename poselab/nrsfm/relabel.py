@@ -298,7 +298,7 @@ def fit_smoothed(cleaner: Cleaner, config, cancel: CancelToken
     yield Progress("label cleaning", 0, 0, {}, None, message, kind="info")
     result = yield from fit_again(cleaner, config, cancel, 0, first_s=0.0)
     result.extra["wall_s"] = time.perf_counter() - t_start
-    # the user's settings, with the dictionary the network has (a retry may drop layers)
+    # the user's settings, with the dictionary the network has
     result.config = config.replace(dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
     return result
 

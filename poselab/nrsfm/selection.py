@@ -14,7 +14,7 @@ Two rules (``NRSfMConfig.selection``):
   score of a restart is its median distance to the others (a medoid rule), the objective only
   breaks ties. On stretch two depth-inflated restarts agreed with each other and outvoted the
   good one, hence not the default. The consensus score is still reported and decides whether
-  to retry with smaller dictionaries.
+  to explore more restarts (:data:`poselab.nrsfm.fit.RETRY_MAX_SAMPLES`).
 
 With missing landmarks the ``"objective"`` rule also weighs :func:`heldout_error`: each
 restart predicts observed landmarks hidden from its encoder (cross-validation, no ground

@@ -3,7 +3,7 @@
 :func:`poselab.nrsfm.fit.fit` trains restarts (one after another, or side by side in threads:
 :mod:`poselab.nrsfm.concurrent`), then the run it keeps, then fine-tunes it (reflection
 repair, self-training). Every phase advances one progress bar whose length grows as phases
-are decided (a retry with smaller dictionaries, the label cleaning, self-training rounds), is
+are decided (a second round of restarts, the label cleaning, self-training rounds), is
 cancelled at every step, and fails with the same message when the loss is no longer finite.
 :class:`Stepper` holds that state so the fit only says which phase comes next.
 

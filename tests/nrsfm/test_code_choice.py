@@ -85,7 +85,7 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
     truth = _sequence()
     rough = truth.copy()
     rough[..., 2] += np.random.default_rng(2).normal(0, 0.05, rough.shape[:2])
-    # the first fit's restarts disagreed and it dropped two layers (a retry)
+    # the first fit's network has a smaller dictionary than the second's (the user's setting)
     first = _result(rough if second_smoother else truth, (64, 32, 16, 8))
     first.extra["device_choice"] = {"chosen": "cpu"}
     calls = []

@@ -216,17 +216,19 @@ def test_differing_restarts_are_a_note_with_objective_selection_and_a_warning_wi
         assert any(r.levelno == logging.WARNING for r in caplog.records) == warned
 
 
-def test_smaller_dictionaries_are_retried_on_small_sets_only(monkeypatch):
+def test_disagreeing_restarts_are_explored_again_from_new_seeds_on_small_sets_only(monkeypatch):
     import importlib
 
     fit_module = importlib.import_module("poselab.nrsfm.fit")  # the package exports fit()
     coll, _ = low_rank_problem(n=80, joints=12, seed=3)
-    config = TINY.replace(dict_sizes=(16, 12, 8, 6, 4, 2), agreement=0.0)
+    config = TINY.replace(dict_sizes=(16, 12, 8, 6, 4, 2), agreement=0.0, seed=5)
     small = drain(fit(coll, config))
-    assert small.extra["dict_sizes_tried"] == [[16, 12, 8, 6, 4, 2], [8, 6, 4, 2]]
+    assert small.extra["seeds_tried"] == [[5, 6], [7, 8]]  # two rounds of restarts=2
+    assert len(small.extra["restart_objective"]) == 4  # the choice is among both rounds
+    assert list(small.config["dict_sizes"]) == [16, 12, 8, 6, 4, 2]  # no layer dropped
     monkeypatch.setattr(fit_module, "RETRY_MAX_SAMPLES", 79)  # the same set counts as large
     large = drain(fit(coll, config))
-    assert large.extra["dict_sizes_tried"] == [[16, 12, 8, 6, 4, 2]]
+    assert large.extra["seeds_tried"] == [[5, 6]]
     assert large.extra["restarts_agree"] is False
 
 
