@@ -32,16 +32,18 @@ the second after the first for a noisy sequence of bodies:
   rule stays. Nor for sets of at most
   :data:`poselab.nrsfm.config.SMALL_SET` samples (:data:`DENOISE_MIN_SAMPLES`).
 
-*Short sequences* (fewer than :data:`DENOISE_MIN_SAMPLES` samples, session 32): the
-smoothing is the only cleaning there, and the width the first fit chose was the one the
-order's own noise estimate chooses (:func:`poselab.nrsfm.temporal.temporal_noise`, motion
-taken out). So :func:`smoothed_in_order` decides it before any fit and the fit runs once, on
-the smoothed labels: half the time. Checked without a fit (exact-2D width 0 wanted, noisy
-labels smoothed): the four classic sequences exact: noise 0.00001–0.00007 of the box diagonal,
-width 0; 0.2 / 0.5 / 1 / 2 % noise: estimated within 7 % (0.0019–0.0020 … 0.0182–0.0198),
-widths 1–4. The seven CMU renders of ``scripts/bench_unseen.py`` (fast motion, frames 12
-apart), exact, as 17 and 49 markers: 0.0005–0.0049, width 0 on all 14; with 1 % noise
-0.0101–0.0141, widths 0.75–1 (directing traffic 0: its motion hides that noise).
+*Short sequences* (fewer than :data:`DENOISE_MIN_SAMPLES` samples, session 32): the smoothing
+is the only cleaning there, and the width the first fit chose was the one the order's own noise
+estimate chooses (:func:`poselab.nrsfm.temporal.temporal_noise`, motion taken out) — exactly so
+for free bones, where the network's estimate is the order's bound; with rigid bones the first
+fit could narrow it when its bone-based estimate was lower (not measured on short noisy
+skeleton sequences). So :func:`smoothed_in_order` decides it before any fit and the fit runs
+once, on the smoothed labels: half the time. Checked without a fit (exact-2D width 0 wanted,
+noisy labels smoothed): the four classic sequences exact: noise 0.00001–0.00007 of the box
+diagonal, width 0; 0.2 / 0.5 / 1 / 2 % noise: estimated within 7 % (0.0019–0.0020 …
+0.0182–0.0198), widths 1–4. The six CMU motions of ``scripts/bench_unseen.py`` at 5°/frame
+(fast motion, frames 12 apart), exact, as 17 and 49 markers: 0.0005–0.0049, width 0 on all 12;
+with 1 % noise 0.0101–0.0141, widths 0.75–1 (directing traffic 0: its motion hides that noise).
 Whole fits: docs/measurements.md *Session 32*.
 
 Why fit again rather than only clean the output: a network trained on noisy labels learns a
