@@ -108,9 +108,9 @@ RETRY_MAX_SAMPLES = SMALL_SET
 # that session's machine) the smaller dictionaries' restarts were kept in none, while new seeds
 # found lower minima — stretch with 1 % noise, whose three restarts all landed badly
 # (objectives 0.060–0.075; output e3d_akhter 1.02, a failed fit), kept a fourth-seed restart
-# (0.047): 0.058; yoga exact 0.054 → 0.029 (its 16-atom fit then kept). Of 13 CMU renders
-# re-run it changed one figure (basketball as 49 markers 0.162 → 0.166). docs/measurements.md
-# *Session 32*.
+# (0.047): 0.058; yoga exact 0.054 → 0.029 (its 16-atom fit then kept). Of 21 CMU renders
+# re-run it changed two (basketball as 49 markers 0.162 → 0.166, walking with the h36m17
+# skeleton 0.108 → 0.091). docs/measurements.md *Session 32*.
 
 #: Perspective camera: the reflection repair fine-tunes the network only when more than this
 #: fraction of the samples came out depth-mirrored. h36m17_train35k S7/S8 with 30 % hidden
