@@ -368,13 +368,10 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             yield bar.progress("label cleaning", {"refit": 1.0}, "fitting again on the "
                                "cleaned labels", kind="info")
             # the device this fit chose: the second fit does not measure again
-            result = yield from fit_again(cleaner, config.replace(device=device), cancel,
-                                          bar.done, first_s=time.perf_counter() - t_start)
+            result = yield from fit_again(cleaner, config, cancel, bar.done,
+                                          first_s=time.perf_counter() - t_start, device=device)
             result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
-            # the user's settings, with the dictionary the network has
-            result.config = config.replace(
-                dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
             return result
     rounds = config.self_training if rigid else 0
     if rounds:  # the network learns its own rigid-bone 3D; the output is then refined again

@@ -253,23 +253,26 @@ def smoothed_in_order(collection: PoseCollection, config) -> Cleaner | None:
                    {"samples": width, "label_noise": noise, "decided_by": "order"})
 
 
-def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_s: float
-              ) -> Generator[Progress, None, NRSfMResult]:
+def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_s: float,
+              device: str | None = None) -> Generator[Progress, None, NRSfMResult]:
     """The second fit, on ``cleaner``'s labels with their remaining noise known (no cleaning
     again), as :func:`poselab.nrsfm.fit` with ``config``; its progress continues the first
     fit's (``offset`` steps done), and its result's ``extra`` records the cleaning
     (``cleaner.kind``, ``"label_outliers"``, ``"noise_px"`` the first fit's estimate) with
-    ``first_s``, the seconds the first fit and the cleaning took.
+    ``first_s``, the seconds the first fit and the cleaning took. ``device``: the one the
+    first fit chose (None: ``config.device``), so the second does not measure again.
 
     Returns: the second fit's :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32,
-    camera frame, input pixels).
+    camera frame, input pixels), its ``config`` the user's ``config`` with the
+    ``dict_sizes`` the network has.
     Raises: as :func:`poselab.nrsfm.fit`.
     """
     from poselab.nrsfm.fit import fit
 
     # code_choice off: the rule was measured on single fits of exact labels (code_choice.py)
     inner = fit(cleaner.collection, config.replace(smooth_sequences=False, denoise_labels=False,
-                                                   label_outliers="off", code_choice=False),
+                                                   label_outliers="off", code_choice=False,
+                                                   device=device or config.device),
                 cancel, known_noise=cleaner.known_noise)
     result = yield from continued(inner, offset)  # the progress bar goes on
     if cleaner.kind:
@@ -281,6 +284,8 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
         if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
             result.extra["noise_model"] = {**result.extra["noise_model"],
                                            "noise_px": cleaner.noise_px}
+    # the user's settings, with the dictionary the network has
+    result.config = config.replace(dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
     return result
 
 
@@ -289,8 +294,7 @@ def fit_smoothed(cleaner: Cleaner, config, cancel: CancelToken
     """The one fit of a short noisy sequence on the labels :func:`smoothed_in_order` smoothed:
     :func:`fit_again` with nothing fitted before (a ``"label cleaning"`` message first).
 
-    Returns: its :class:`NRSfMResult`, ``config`` the user's settings (``dict_sizes`` those
-    the network has). Raises: as :func:`poselab.nrsfm.fit`.
+    Returns: as :func:`fit_again`. Raises: as :func:`poselab.nrsfm.fit`.
     """
     t_start = time.perf_counter()
     info = cleaner.info
@@ -300,8 +304,6 @@ def fit_smoothed(cleaner: Cleaner, config, cancel: CancelToken
     yield Progress("label cleaning", 0, 0, {}, None, message, kind="info")
     result = yield from fit_again(cleaner, config, cancel, 0, first_s=0.0)
     result.extra["wall_s"] = time.perf_counter() - t_start
-    # the user's settings, with the dictionary the network has
-    result.config = config.replace(dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
     return result
 
 
