@@ -48,9 +48,12 @@ def best_reflection_e3d_frame(gt: np.ndarray, pred: np.ndarray) -> float:
     return min(e3d_frame(gt, pred), e3d_frame(gt, flipped))
 
 
-def articulated_poses(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def articulated_poses(n: int, seed: int = 0, bone_cv: float = 0.0
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """``(n, 17, 3)`` h36m17 poses with fixed bone lengths (random bone directions, random
-    rotations), centred, box-like units; and the ``(16,)`` true lengths."""
+    rotations), centred, box-like units; and the ``(16,)`` true lengths. ``bone_cv``: each
+    sample's bones instead vary around those lengths by this relative standard deviation
+    (real joint centres are not exactly rigid; mocap skeletons are)."""
     rng = np.random.default_rng(seed)
     sk = get_skeleton("h36m17")
     lengths = rng.uniform(0.1, 0.45, len(sk.bones_array))
@@ -59,20 +62,22 @@ def articulated_poses(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     X = np.zeros((n, 17, 3))
     for e, (p, c) in enumerate(sk.bones_array):  # parents come first in h36m17's order
         d = rng.normal(size=(n, 3))
-        X[:, c] = X[:, p] + lengths[e] * d / np.linalg.norm(d, axis=1, keepdims=True)
+        length = lengths[e] * (1 + bone_cv * rng.normal(size=(n, 1))) if bone_cv else lengths[e]
+        X[:, c] = X[:, p] + length * d / np.linalg.norm(d, axis=1, keepdims=True)
     X = np.einsum("nij,nkj->nki", random_rotations(n, rng), X)
     return X - X.mean(1, keepdims=True), lengths
 
 
 def labelled_bodies(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0,
-                    px: float = 200.0):
-    """Articulated bodies (~300 px tall at ``px`` pixels per body unit) with Gaussian label
+                    px: float = 200.0, bone_cv: float = 0.0):
+    """Articulated bodies (~300 px tall at ``px`` pixels per body unit; bones varying by
+    ``bone_cv``, :func:`articulated_poses`) with Gaussian label
     noise of ``sigma_px`` and a fraction ``hide`` of landmarks hidden: the teacher's inputs,
     the true shapes in their box units and frame ``(n, 17, 3)``, and the random generator
     (for the caller's "network" errors)."""
     from poselab.nrsfm.data import prepare_inputs
 
-    gt, _ = articulated_poses(n, seed=seed)
+    gt, _ = articulated_poses(n, seed=seed, bone_cv=bone_cv)
     rng = np.random.default_rng(seed + 10)
     kp = gt[..., :2] * px + 400 + rng.normal(0, sigma_px, (n, 17, 2))
     vis = np.full((n, 17), 2, np.uint8)

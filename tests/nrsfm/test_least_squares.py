@@ -20,11 +20,11 @@ PX = 200.0  # pixels per body unit: bodies ~300 px tall
 
 
 def problem(sigma_px: float, hide: float = 0.0, n: int = 300, seed: int = 0,
-            spread: float = 0.5):
+            spread: float = 0.5, bone_cv: float = 0.0):
     """Inputs, the true shapes in box units and a network guess whose errors are about 0.04
     box units, larger on some samples than others (log-normal per-sample scale of log-spread
-    ``spread``; 0: the same on every sample)."""
-    inputs, truth, rng = labelled_bodies(sigma_px, hide, n, seed, PX)
+    ``spread``; 0: the same on every sample); bones varying by ``bone_cv``."""
+    inputs, truth, rng = labelled_bodies(sigma_px, hide, n, seed, PX, bone_cv)
     k = np.exp(spread * rng.normal(size=(n, 1, 1)) - spread ** 2 / 2)
     X = truth + rng.normal(0, 0.04, truth.shape) * k
     return inputs, truth, X
@@ -67,6 +67,24 @@ def test_exact_labels_reduce_to_the_exact_rays():
     # and still through the labels: reprojection error below a pixel
     px = (ref.shapes[..., :2] - inputs.n) * inputs.scale[:, None, None]
     assert np.sqrt((px ** 2).sum(-1)).mean() < 1.0
+
+
+@pytest.mark.parametrize("bone_cv", [0.03, 0.1])
+def test_bones_that_are_not_quite_rigid_do_not_go_through_the_rigid_rays(bone_cv):
+    """Real joint centres are not exactly rigid (the mocap skeletons of ../shared/data are):
+    with exact labels and bones that vary by 3 or 10 % between samples, the rigid-bone misfit
+    is read as label noise (1.3 / 4.8 px on these exact labels), so the output is the
+    least-squares one — better than the network and than forcing the rigid bones through the
+    labels (measured 0.031 / 0.037 box units against the network's 0.062 and the rigid rays'
+    0.044 / 0.079; with exactly rigid bones both give 0.033)."""
+    inputs, truth, X = problem(0.0, spread=0.0, n=400, bone_cv=bone_cv)
+    tau = np.zeros((len(X), 2))
+    ref = refine_noise_aware(X, inputs, tau, SK)
+    rigid_rays, _ = refine(X, inputs, tau, SK)
+    e_net, e_out, e_rays = error(X, truth), error(ref.shapes, truth), error(rigid_rays, truth)
+    assert not ref.exact
+    assert e_out < 0.7 * e_net, (e_out, e_net)
+    assert e_out < 0.8 * e_rays, (e_out, e_rays)
 
 
 def test_uncertainty_is_higher_for_hidden_joints_and_rises_with_noise():
