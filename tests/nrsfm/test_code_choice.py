@@ -112,6 +112,32 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
     assert info["depth_roughness"][0] == pytest.approx(first_roughness)
 
 
+def test_a_smoother_second_fit_far_from_the_first_is_not_kept():
+    """A failed fit can be smoother than a good one (classic yoga, seed 2: a flattened depth
+    moves little): kept only within APART of the first fit."""
+    truth = _sequence()
+    first = _result(truth, (64, 32, 16, 8))
+    flat = truth.copy()
+    flat[..., 2] *= 0.2  # depth squashed: smoother, and far from the first
+    near = truth.copy()
+    near[..., 2] *= 0.85  # smoother too, and close
+    assert code_choice.fits_apart(truth, truth) == pytest.approx(0.0, abs=1e-9)
+    for second, keep in ((flat, False), (near, True)):
+        assert code_choice.depth_roughness(second) < code_choice.SMOOTHER * \
+            code_choice.depth_roughness(truth)
+
+        def fake_fit(collection, config, cancel, second=second):
+            return _result(second, config.dict_sizes)
+            yield
+
+        kept = drain(code_choice.second_code(first, None, NRSfMConfig(device="cpu"), None,
+                                             fake_fit))
+        assert (kept is not first) == keep, kept.extra["code_choice"]
+        d = kept.extra["code_choice"]["distance"]
+        assert (d <= code_choice.APART) == keep
+        assert d == pytest.approx(code_choice.fits_apart(second, truth))
+
+
 def test_a_short_marker_sequence_is_fitted_with_both_codes():
     coll = _markers()
     cfg = NRSfMConfig(dict_sizes=(32, 16, 8), steps=150, restarts=1, batch_size=50,
@@ -125,7 +151,8 @@ def test_a_short_marker_sequence_is_fitted_with_both_codes():
     assert steps[at] == records[at - 1].total and steps[at:] == sorted(steps[at:])
     assert records[-1].step > records[at].step
     rough = info["depth_roughness"]
-    assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0])
+    assert info["kept"] == int(rough[1] < code_choice.SMOOTHER * rough[0]
+                               and info["distance"] <= code_choice.APART)
     assert result.config["dict_sizes"] == [[32, 16, 8], [32, 16]][info["kept"]]
     assert result.config["code_choice"]  # as the user set it, whichever fit was kept
     assert code_choice.depth_roughness(result.keypoints_3d) == pytest.approx(rough[info["kept"]])
