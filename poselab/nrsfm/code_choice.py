@@ -90,7 +90,7 @@ SMOOTHER = 0.9
 LOOKS_EXACT = 0.005
 #: Restarts of the second fit (one: no exploration; the roughness rule rejects its failures).
 SECOND_RESTARTS = 1
-#: ... and the 16-atom fit is kept only when its 3D lies within this relative distance of the
+#: The 16-atom fit is, besides, kept only when its 3D lies within this relative distance of the
 #: first's (:func:`fits_apart`; the measure of the restarts' consensus, where agreeing restarts
 #: score 0.02–0.04 and failed ones 0.12–0.6). Chosen in session 33 between classic yoga's
 #: seeds (module docstring): seed 2's failed 16-atom fit, smoother than its good first fit,
