@@ -305,9 +305,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             k = int(np.argmin(choice_scores(objective, heldout)))
             runs, best = [p[4] for p in pool], k
             scores = np.array([p[2] for p in pool])
-            config = runs[k].config
-            extra.update(selected=k, dict_sizes=list(config.dict_sizes),
-                         consensus=scores.tolist(), restart_objective=objective,
+            extra.update(selected=k, consensus=scores.tolist(), restart_objective=objective,
                          restart_reproj=[p[3] for p in pool],
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)

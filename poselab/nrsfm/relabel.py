@@ -263,8 +263,7 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
     first fit chose (None: ``config.device``), so the second does not measure again.
 
     Returns: the second fit's :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32,
-    camera frame, input pixels), its ``config`` the user's ``config`` with the
-    ``dict_sizes`` the network has.
+    camera frame, input pixels), its ``config`` the user's ``config``.
     Raises: as :func:`poselab.nrsfm.fit`.
     """
     from poselab.nrsfm.fit import fit
@@ -284,8 +283,7 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
         if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
             result.extra["noise_model"] = {**result.extra["noise_model"],
                                            "noise_px": cleaner.noise_px}
-    # the user's settings, with the dictionary the network has
-    result.config = config.replace(dict_sizes=tuple(result.config["dict_sizes"])).to_dict()
+    result.config = config.to_dict()  # the user's settings (the network has its dictionary)
     return result
 
 
