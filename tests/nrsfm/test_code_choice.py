@@ -26,12 +26,13 @@ def _sequence(n: int = 120, joints: int = 40, seed: int = 0) -> np.ndarray:
     return np.einsum("nij,nkj->nki", R, shapes)
 
 
-def test_depth_roughness_is_the_depth_acceleration_over_the_2d_one():
+def test_depth_roughness_and_spread_are_the_depth_over_the_2d():
     y = _sequence()[..., :1].repeat(3, axis=-1)  # x = y, z = 2 x: Δ²z = 2 Δ²x exactly
     y[..., 2] *= 2
     assert code_choice.depth_roughness(y) == pytest.approx(2.0, rel=1e-12)
+    assert code_choice.depth_spread(y) == pytest.approx(2.0, rel=1e-12)  # as deep: 2 x
     y[..., 2] = 0.0  # flat depth does not move
-    assert code_choice.depth_roughness(y) == 0.0
+    assert code_choice.depth_roughness(y) == 0.0 == code_choice.depth_spread(y)
     truth = _sequence()
     noisy = truth.copy()  # depth the 2D does not constrain, changing from frame to frame
     noisy[..., 2] += np.random.default_rng(1).normal(0, 0.05, noisy.shape[:2])
@@ -112,19 +113,28 @@ def test_the_fit_whose_depth_moves_more_smoothly_is_kept(second_smoother):
     assert info["depth_roughness"][0] == pytest.approx(first_roughness)
 
 
-def test_a_smoother_second_fit_far_from_the_first_is_not_kept():
-    """A failed fit can be smoother than a good one (classic yoga, seed 2: a flattened depth
-    moves little): kept only within APART of the first fit."""
+def test_a_smoother_second_fit_far_from_the_first_or_flatter_is_not_kept():
+    """A failed fit can be smoother than a good one: kept only within APART of the first fit
+    (classic yoga, seed 2) and not flatter than FLATTER of its depth spread (a flattened depth
+    moves little: yoga, seeds 3 and 4)."""
     truth = _sequence()
-    first = _result(truth, (64, 32, 16, 8))
-    flat = truth.copy()
-    flat[..., 2] *= 0.2  # depth squashed: smoother, and far from the first
-    near = truth.copy()
-    near[..., 2] *= 0.85  # smoother too, and close
+    rough = truth.copy()  # the first fit: the truth with depth that jitters
+    rough[..., 2] += np.random.default_rng(2).normal(0, 0.05, rough.shape[:2])
+    first = _result(rough, (64, 32, 16, 8))
+    far = truth.copy()  # as smooth and as deep as the truth, but another depth
+    far[..., 2] = truth[::-1, :, 2]
+    flatter = truth.copy()
+    flatter[..., 2] *= 0.8  # depth squashed: smoother, close, and flatter
+    ratio = code_choice.depth_spread(flatter) / code_choice.depth_spread(rough)
+    assert ratio < code_choice.FLATTER < code_choice.depth_spread(truth) / \
+        code_choice.depth_spread(rough)
+    assert code_choice.depth_spread(flatter) == pytest.approx(
+        0.8 * code_choice.depth_spread(truth), rel=1e-12)
     assert code_choice.fits_apart(truth, truth) == pytest.approx(0.0, abs=1e-9)
-    for second, keep in ((flat, False), (near, True)):
+    for second, keep, near in ((truth, True, True), (far, False, False),
+                               (flatter, False, True)):
         assert code_choice.depth_roughness(second) < code_choice.SMOOTHER * \
-            code_choice.depth_roughness(truth)
+            code_choice.depth_roughness(rough)
 
         def fake_fit(collection, config, cancel, second=second):
             return _result(second, config.dict_sizes)
@@ -133,9 +143,11 @@ def test_a_smoother_second_fit_far_from_the_first_is_not_kept():
         kept = drain(code_choice.second_code(first, None, NRSfMConfig(device="cpu"), None,
                                              fake_fit))
         assert (kept is not first) == keep, kept.extra["code_choice"]
-        d = kept.extra["code_choice"]["distance"]
-        assert (d <= code_choice.APART) == keep
-        assert d == pytest.approx(code_choice.fits_apart(second, truth))
+        info = kept.extra["code_choice"]
+        assert (info["distance"] <= code_choice.APART) == near
+        assert info["distance"] == pytest.approx(code_choice.fits_apart(second, rough))
+        assert info["depth_spread"] == pytest.approx(
+            [code_choice.depth_spread(rough), code_choice.depth_spread(second)])
 
 
 def test_a_short_marker_sequence_is_fitted_with_both_codes():
