@@ -62,7 +62,8 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "least_certain_score": "percentile", "smoothing_samples": "samples",
          "denoised_noise_px": "px", "suspect_labels": "landmarks",
          "completion_error_pct": "% of body radius", "suspect_swaps": "samples",
-         "mirrored_turned": "samples", "code_atoms": "atoms", "depth_roughness": "no unit"}
+         "mirrored_turned": "samples", "code_atoms": "atoms", "depth_roughness": "no unit",
+         "depth_spread": "no unit"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -231,6 +232,8 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         kept = int(code["kept"])
         out_set["code_atoms"] = float(code["dict_sizes"][kept][-1])
         out_set["depth_roughness"] = float(code["depth_roughness"][kept])
+        if code.get("depth_spread"):  # RMS depth over RMS x, y (session 34 on)
+            out_set["depth_spread"] = float(code["depth_spread"][kept])
     completed = extra.get("hidden_completion") or {}
     if completed.get("used"):  # hidden landmarks predicted for the encoder (completion.py)
         out_set["completion_error_pct"] = 100.0 * float(completed["relative_error"])

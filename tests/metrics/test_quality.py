@@ -77,6 +77,9 @@ def test_relative_uncertainty_and_quality_fallbacks():
     q4 = quality(SimpleNamespace(**coded), w, vis)
     assert q4["set"]["code_atoms"] == 16.0 and q4["set"]["depth_roughness"] == 1.5
     assert q4["units"]["code_atoms"] == "atoms"
+    assert "depth_spread" not in q4["set"]  # a result file written before it was recorded
+    coded["extra"]["code_choice"]["depth_spread"] = [0.64, 0.53]
+    assert quality(SimpleNamespace(**coded), w, vis)["set"]["depth_spread"] == 0.53
     for extra in ({"label_denoising": {"noise_left": 3.5}},
                   {"sequence_smoothing": {"samples": 2.0, "denoised": {"noise_left": 3.5}}}):
         q3 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **extra}}), w, vis)

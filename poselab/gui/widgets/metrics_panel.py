@@ -35,7 +35,8 @@ QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label n
                      "suspect_swaps": "Left/right swaps suspected",
                      "mirrored_turned": "Depth-mirrored samples turned",
                      "code_atoms": "Code kept (smoother depth)",
-                     "depth_roughness": "Depth roughness"}
+                     "depth_roughness": "Depth roughness",
+                     "depth_spread": "Depth spread (over x, y)"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
