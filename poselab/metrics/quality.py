@@ -42,6 +42,9 @@ is ~0 by construction and says nothing. These say more:
   fitted with codes of 8 and 16 atoms and the fit whose depth moves more smoothly along the
   frames kept — its code size and its depth's frame-to-frame acceleration over its 2D's
   (:mod:`poselab.nrsfm.code_choice`; ``extra["code_choice"]``; absent when fitted once).
+  **depth moved by the low-rank polish** (px, RMS): how far a short sequence's output depth
+  moved when made low-rank (:mod:`poselab.nrsfm.low_rank`; ``extra["low_rank"]``; absent when
+  not polished).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
@@ -63,7 +66,7 @@ UNITS = {"reprojection_network_px": "px", "uncertainty_pct": "% of bone length",
          "denoised_noise_px": "px", "suspect_labels": "landmarks",
          "completion_error_pct": "% of body radius", "suspect_swaps": "samples",
          "mirrored_turned": "samples", "code_atoms": "atoms", "depth_roughness": "no unit",
-         "depth_spread": "no unit"}
+         "depth_spread": "no unit", "low_rank_depth_px": "px"}
 
 
 def network_reprojection(shapes_normalized: np.ndarray, centre: np.ndarray, scale: np.ndarray,
@@ -234,6 +237,8 @@ def quality(result, keypoints_2d: np.ndarray, visibility: np.ndarray,
         out_set["depth_roughness"] = float(code["depth_roughness"][kept])
         if code.get("depth_spread"):  # RMS depth over RMS x, y (session 34 on)
             out_set["depth_spread"] = float(code["depth_spread"][kept])
+    if extra.get("low_rank"):  # a short sequence's depth made low-rank (low_rank.py)
+        out_set["low_rank_depth_px"] = float(extra["low_rank"]["depth_change_px"])
     completed = extra.get("hidden_completion") or {}
     if completed.get("used"):  # hidden landmarks predicted for the encoder (completion.py)
         out_set["completion_error_pct"] = 100.0 * float(completed["relative_error"])

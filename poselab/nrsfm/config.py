@@ -129,6 +129,10 @@ class NRSfMConfig(ConfigBase):
             on a CPU of two or more cores when the labels look exact, else after it, about
             1.5× the time; for such sets only; not when the first fit found the labels
             noisy and fitted again on cleaned ones).
+        low_rank: the output of sequences of at most :data:`SMALL_SET` samples whose bones
+            are not made rigid (weak perspective, 17 or more landmarks) has its depth refined
+            so that the aligned shapes have low rank around their mean, the labels' x, y held
+            (:mod:`poselab.nrsfm.low_rank`; under a second for such sets).
         label_outliers: with ``noise_aware``, on sets of more than :data:`SMALL_SET`
             samples: landmarks whose first-fit reprojection and blind-spot prediction both
             lie far off look like gross errors (:mod:`poselab.nrsfm.outliers`; the check
@@ -240,6 +244,10 @@ class NRSfMConfig(ConfigBase):
         "Compare code sizes", None, "",
         help="For short sequences of many landmarks: fit again with a 16-atom code and keep "
              "the fit whose depth moves more smoothly along the frames"))
+    low_rank: bool = field(default=True, metadata=hint(
+        "Low-rank polish", None, "",
+        help="For short sequences without rigid bones (weak perspective): refine the output's "
+             "depth so that the aligned shapes span few dimensions, labels held"))
     label_outliers: str = field(default="set_aside", metadata=hint(
         "Gross label errors", None, "", choices=LABEL_OUTLIERS,
         help="Labels far from where the network and the sample's other landmarks put them "

@@ -65,7 +65,10 @@ and 16 atoms, and the fit whose depth moves more smoothly is kept
 (:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first fit cleaned
 the labels and fitted again). On a CPU of two or more cores, when the labels look exact, the
 16-atom fit trains in a thread beside the first's run kept
-(:func:`poselab.nrsfm.code_choice.beside`; the same numbers).
+(:func:`poselab.nrsfm.code_choice.beside`; the same numbers). Last, short sequences whose
+bones are not made rigid (weak perspective, 17 or more landmarks) have their output depth
+polished so that the aligned shapes have low rank, the labels' x, y held
+(:mod:`poselab.nrsfm.low_rank`, ``config.low_rank``; ``extra["low_rank"]``).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ import numpy as np
 
 from poselab.core.collection import PoseCollection
 from poselab.core.progress import CancelToken, EtaClock, Progress
-from poselab.nrsfm import code_choice
+from poselab.nrsfm import code_choice, low_rank
 from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.assemble import build_result
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
@@ -172,7 +175,8 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
 
         cleaner = smoothed_in_order(collection, config)
         if cleaner is not None:
-            return (yield from fit_smoothed(cleaner, config, cancel))
+            result = yield from fit_smoothed(cleaner, config, cancel)
+            return low_rank.polished(result, collection.observed, config)
     second = code_choice.wanted(collection.keypoints_2d, collection.observed, config)
     beside = code_choice.beside(config, lambda k: _fit(
         collection, code_choice.second_config(config, config.device), k, known_noise, True),
@@ -197,7 +201,7 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
             result = yield from code_choice.second_code(
                 result, collection, config, cancel,
                 lambda c, cfg, k: _fit(c, cfg, k, known_noise), offset=last, beside=beside)
-        return result
+        return low_rank.polished(result, collection.observed, config)
     finally:  # the run trained after the restarts may have used their cores
         if beside is not None:
             beside.stop()

@@ -80,6 +80,10 @@ def test_relative_uncertainty_and_quality_fallbacks():
     assert "depth_spread" not in q4["set"]  # a result file written before it was recorded
     coded["extra"]["code_choice"]["depth_spread"] = [0.64, 0.53]
     assert quality(SimpleNamespace(**coded), w, vis)["set"]["depth_spread"] == 0.53
+    assert "low_rank_depth_px" not in q4["set"]  # not polished: nothing shown
+    coded["extra"]["low_rank"] = {"rank": 8, "iterations": 50, "depth_change_px": 4.25}
+    q5 = quality(SimpleNamespace(**coded), w, vis)
+    assert q5["set"]["low_rank_depth_px"] == 4.25 and q5["units"]["low_rank_depth_px"] == "px"
     for extra in ({"label_denoising": {"noise_left": 3.5}},
                   {"sequence_smoothing": {"samples": 2.0, "denoised": {"noise_left": 3.5}}}):
         q3 = quality(SimpleNamespace(**{**base, "extra": {**base["extra"], **extra}}), w, vis)

@@ -36,7 +36,8 @@ QUALITY_SET_NAMES = {"restart_spread": "Restart spread", "noise_px": "2D label n
                      "mirrored_turned": "Depth-mirrored samples turned",
                      "code_atoms": "Code kept (smoother depth)",
                      "depth_roughness": "Depth roughness",
-                     "depth_spread": "Depth spread (over x, y)"}
+                     "depth_spread": "Depth spread (over x, y)",
+                     "low_rank_depth_px": "Depth moved by the low-rank polish"}
 
 
 def compute_metrics(collection, sources: dict[str, np.ndarray], units: dict[str, str],
