@@ -42,6 +42,11 @@ other fit; seed 0), e3d_akhter (e3d_frame), wall s; BMM's best K chosen with the
   Session 29 (the code choice, its 16-atom fit one restart trained beside the first; seed 0;
   61–100 s beside the test suite): 0.1577, 0.0871, 0.2283, 0.1140, 0.3344, 0.1030, 0.1639 —
   at or below BMM's best K on 2 of 7 (directing traffic, jumping).
+  Session 35 (the low-rank polish, poselab/nrsfm/low_rank.py; seed 0; 87–129 s beside other
+  jobs): 0.1329, 0.0836, 0.1983, 0.1139, 0.3250, 0.0791, 0.1407 — 3 of 7 (walking too; BMM's
+  best K today 0.1092 at K = 13 on basketball). As 17 markers (--skip-skeleton): 0.1479,
+  0.0956, 0.2535, 0.1347, 0.3776, 0.1070, 0.1779 against BMM (K = 5) 0.1683, 0.1078, 0.4717,
+  0.1891, 0.2297, 0.1527, 0.1857 — 6 of 7 (soccer above).
   With 17 points (the table above) poselab was at or below BMM on 5 of 7: it gains little from the
   extra points, BMM gains much. Its mean relative 2D error on such exact labels is 4–6 % (the two
   renders below), 1.2–1.3 % on drink and pickup. Tried on 49-marker renders of walking and jumping
