@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from poselab.core.errors import PoselabError
+from poselab.nrsfm.articulation import rigid_wanted
 from poselab.nrsfm.config import SMALL_SET, NRSfMConfig
 
 #: Rank of the aligned shapes around their mean (see the module docstring).
@@ -115,8 +116,6 @@ def wanted(result, config: NRSfMConfig) -> bool:
     polish: ``config.low_rank``, weak perspective, at most :data:`SMALL_SET` samples and
     more than ``2 · RANK``, at least :data:`MIN_POINTS` landmarks, bones not made rigid (the
     rigid-bone output step shapes those), and not polished already."""
-    from poselab.nrsfm.articulation import rigid_wanted
-
     N, J = result.keypoints_3d.shape[:2]
     return bool(config.low_rank and result.camera_model == "weak_perspective"
                 and 2 * RANK < N <= SMALL_SET and J >= MIN_POINTS
