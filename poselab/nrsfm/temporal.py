@@ -11,7 +11,8 @@ the true 2D then moves smoothly from one sample to the next while label noise do
   smoothing (width 0) when the samples are not a sequence or the labels are exact, since
   smoothing across unrelated samples only adds bias. The risk estimate is unbiased only
   when ς is not overestimated, so callers pass an estimate, not a bound.
-- :func:`smooth` — normalised Gaussian convolution of per-sample values along the samples,
+- :func:`smooth` — Gaussian-weighted local linear regression of per-sample values along the
+  samples (the normalised Gaussian average where its window is whole; no lag at the ends),
   skipping unobserved landmarks, and the share of the noise variance that remains.
 - :func:`interpolate_along` — each unobserved landmark interpolated from the samples before
   and after it that observe it, and each observed one from its neighbours as if it were not
@@ -87,7 +88,16 @@ def temporal_noise(keypoints_2d: np.ndarray, mask: np.ndarray) -> float:
 
 def smooth(values: np.ndarray, mask: np.ndarray, width: float
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Normalised Gaussian convolution along the samples (axis 0), observed entries only.
+    """Gaussian-weighted local linear regression along the samples (axis 0), observed entries
+    only.
+
+    Each value is replaced by the intercept of a straight line fitted, by least squares with
+    Gaussian weights, to the observed values around it (Fan & Gijbels 1996, *Local Polynomial
+    Modelling*, Eq. 3.5 with p = 1). Where the window is whole and symmetric this is the
+    normalised Gaussian average; at the ends of a sequence and beside unobserved entries the
+    average of one side lags a moving landmark, the line does not (classic sequences with
+    1 % noise, seed 0: the last 5 frames of drink 0.070 → 0.039 of the box off the true 2D).
+    Where fewer than two distinct samples are observed in the window it is the average.
 
     Args:
         values: ``(N, J, C)``. mask: ``(N, J)``, > 0 observed. width: the Gaussian's standard
@@ -107,22 +117,28 @@ def smooth(values: np.ndarray, mask: np.ndarray, width: float
     r = int(np.ceil(3 * width))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / width) ** 2)
     N = len(v)
-    num = np.zeros(v.shape)
-    den = np.zeros(m.shape)
-    sq = np.zeros(m.shape)
-    for o, w in zip(range(-r, r + 1), k, strict=True):  # shift by o samples
+    shifts = []  # (offset o, targets [a, b), weights w·m of their samples t + o)
+    for o, w in zip(range(-r, r + 1), k, strict=True):
         a, b = max(0, -o), min(N, N - o)  # targets t ∈ [a, b) take sample t + o
-        if a >= b:
-            continue
-        src = slice(a + o, b + o)
-        num[a:b] += w * m[src, :, None] * v[src]
-        den[a:b] += w * m[src]
-        sq[a:b] += w * w * m[src]
-    den_safe = np.maximum(den, 1e-12)
-    out = np.where(m[..., None] > 0, num / den_safe[..., None], v)
-    self_w = np.where(m > 0, k[r] / den_safe, 1.0)
-    share = np.where(m > 0, sq / den_safe ** 2, 1.0)
-    return out, self_w, share
+        if a < b:
+            shifts.append((o, a, b, w * m[a + o:b + o]))
+    moments = np.zeros((3, *m.shape))  # Σ w, Σ w·o, Σ w·o² per target
+    for o, a, b, wm in shifts:
+        moments[:, a:b] += wm * np.array([1.0, o, o * o])[:, None, None]
+    s0, s1, s2 = moments
+    det = s0 * s2 - s1 * s1
+    line = det > 1e-9 * np.maximum(s0 * s2, 1e-300)  # ≥ 2 distinct samples: fit a line
+    det = np.where(line, det, 1.0)
+    s0_safe = np.maximum(s0, 1e-12)
+    num = np.zeros(v.shape)
+    sq = np.zeros(m.shape)
+    for o, a, b, wm in shifts:  # the equivalent kernel's weight of sample t + o on target t
+        lw = np.where(line[a:b], wm * (s2[a:b] - s1[a:b] * o) / det[a:b], wm / s0_safe[a:b])
+        num[a:b] += lw[..., None] * v[a + o:b + o]
+        sq[a:b] += lw * lw
+    out = np.where(m[..., None] > 0, num, v)
+    self_w = np.where(line, k[r] * s2 / det, k[r] / s0_safe)
+    return out, np.where(m > 0, self_w, 1.0), np.where(m > 0, sq, 1.0)
 
 
 def choose_width(keypoints_2d: np.ndarray, mask: np.ndarray, noise: float
