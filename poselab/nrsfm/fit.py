@@ -227,7 +227,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_change_nothing,
         threads_for_one,
     )
-    from poselab.nrsfm.selection import agreement_note, choice_scores, compare_restarts
+    from poselab.nrsfm.selection import agreement_note, compare_restarts, guarded_scores
     from poselab.nrsfm.train import Batches, Run
 
     J, N = collection.num_joints, collection.num_samples
@@ -266,7 +266,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                    **({"imputation": "filled"} if config.impute_missing else {})}
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
-    body_criteria = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
+    small = N <= SMALL_SET  # flat restarts refused (selection.py, *Flat restarts*)
+    body_criteria = rigid and not small  # bones and implied noise in the choice (selection.py)
     # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
     pool: list[tuple] = []
     while True:
@@ -289,11 +290,12 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             break
         yield from bar.explore(runs, E - first, side_by_side)
         best, scores, compared = compare_restarts(runs, data, inputs, collection.skeleton,
-                                                  config, repair, body_criteria)
+                                                  config, repair, body_criteria, small)
         extra.update(compared)
         pool += list(zip(compared["restart_objective"],
                          compared.get("restart_heldout") or [None] * len(runs),
-                         scores.tolist(), compared["restart_reproj"], runs, strict=True))
+                         scores.tolist(), compared["restart_reproj"], runs,
+                         compared["restart_spread"], strict=True))
         if (scores[best] > config.agreement and len(extra["seeds_tried"]) == 1
                 and N <= RETRY_MAX_SAMPLES):
             # restarts disagree: some landed in bad minima; explore as many again from new
@@ -304,13 +306,13 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                "from new seeds", kind="info")
             continue
         if config.selection == "objective" and len(extra["seeds_tried"]) > 1:
-            objective, heldout = ([p[i] for p in pool] for i in range(2))
+            objective, heldout, spread = ([p[i] for p in pool] for i in (0, 1, 5))
             heldout = heldout if data.has_missing else None
-            k = int(np.argmin(choice_scores(objective, heldout)))
+            k = int(np.argmin(guarded_scores(objective, spread, heldout)))  # a small set
             runs, best = [p[4] for p in pool], k
             scores = np.array([p[2] for p in pool])
             extra.update(selected=k, consensus=scores.tolist(), restart_objective=objective,
-                         restart_reproj=[p[3] for p in pool],
+                         restart_reproj=[p[3] for p in pool], restart_spread=spread,
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = agreement_note(float(scores[best]), config, len(extra["mirrored_dropped"]), R)
