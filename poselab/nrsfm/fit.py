@@ -268,7 +268,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
     small = N <= SMALL_SET  # flat restarts refused (selection.py, *Flat restarts*)
     body_criteria = rigid and not small  # bones and implied noise in the choice (selection.py)
-    # (objective, held-out, consensus, 2D error, run); retried sets (≤ SMALL_SET) weigh no bones
+    # (objective, held-out, consensus, 2D error, run, depth spread); retried sets are small
     pool: list[tuple] = []
     while True:
         seeds = [config.seed + R * len(extra["seeds_tried"]) + r for r in range(R)]

@@ -107,9 +107,10 @@ refuses a restart whose spread is below ``FLATTER`` (0.88, the code choice's gua
 failure) times the deepest spread among its peers — the restarts whose objective is within
 :data:`PEER_OBJECTIVE` of the lowest, since failed restarts of another kind are deep and far
 behind on the objective (CMU directing traffic as 49 markers: 0.113 against 0.071, spread
-0.59 against 0.50). On 27 other short fits logged (the classic four exact and with 1 %
-noise, seeds 0–40; CMU renders as 17 and 49 markers) it changed nothing (the restart kept
-spread 0.93–1.0 of its deepest peer). docs/measurements.md *Session 36*."""
+0.59 against 0.50). On 29 other short fits logged (the classic four exact and with 1 %
+noise, seeds 0–60; CMU renders as 17 and 49 markers) it changed nothing (the restart kept
+spread 0.93–1.0 of its deepest peer); no short perspective set was measured.
+docs/measurements.md *Session 36*."""
 
 from __future__ import annotations
 
