@@ -266,8 +266,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                    **({"imputation": "filled"} if config.impute_missing else {})}
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
-    small = N <= SMALL_SET  # flat restarts refused (selection.py, *Flat restarts*)
-    body_criteria = rigid and not small  # bones and implied noise in the choice (selection.py)
+    body_criteria = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
+    flat_guard = weak and N <= SMALL_SET  # flat restarts refused (selection.py)
     # (objective, held-out, consensus, 2D error, run, depth spread); retried sets are small
     pool: list[tuple] = []
     while True:
@@ -290,7 +290,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             break
         yield from bar.explore(runs, E - first, side_by_side)
         best, scores, compared = compare_restarts(runs, data, inputs, collection.skeleton,
-                                                  config, repair, body_criteria, small)
+                                                  config, repair, body_criteria, flat_guard)
         extra.update(compared)
         pool += list(zip(compared["restart_objective"],
                          compared.get("restart_heldout") or [None] * len(runs),
@@ -308,7 +308,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         if config.selection == "objective" and len(extra["seeds_tried"]) > 1:
             objective, heldout, spread = ([p[i] for p in pool] for i in (0, 1, 5))
             heldout = heldout if data.has_missing else None
-            k = int(np.argmin(guarded_scores(objective, spread, heldout)))  # a small set
+            k = int(np.argmin(guarded_scores(objective, spread, heldout, flat_guard)))
             runs, best = [p[4] for p in pool], k
             scores = np.array([p[2] for p in pool])
             extra.update(selected=k, consensus=scores.tolist(), restart_objective=objective,

@@ -96,8 +96,8 @@ cmu17_train the restarts that end in wrong minima (seeds 2–4) imply more than 
 uncapped here). The weight was not tuned: in every draw above any weight from 0.02 up keeps
 the same restart. Cost: one noise estimate per restart, 3–6 s each on this 2-core CPU.
 
-*Flat restarts* (session 36; sets of at most :data:`poselab.nrsfm.config.SMALL_SET` samples,
-all of whose restarts are compared here). A flexible shape model can explain the 2D with
+*Flat restarts* (session 36; sets of at most :data:`poselab.nrsfm.config.SMALL_SET` samples
+under weak perspective). A flexible shape model can explain the 2D with
 flatter shapes at a lower sparsity cost, so a restart that has flattened can have the lowest
 objective: classic yoga with 1 % noise, seed 20 (session 35's code), kept its lowest-objective
 restart (0.0358 against 0.0400–0.0416), whose depth spread after exploration
@@ -109,7 +109,8 @@ failure) times the deepest spread among its peers — the restarts whose objecti
 behind on the objective (CMU directing traffic as 49 markers: 0.113 against 0.071, spread
 0.59 against 0.50). On 29 other short fits logged (the classic four exact and with 1 %
 noise, seeds 0–60; CMU renders as 17 and 49 markers) it changed nothing (the restart kept
-spread 0.93–1.0 of its deepest peer); no short perspective set was measured.
+spread 0.93–1.0 of its deepest peer). Weak perspective only: no short perspective set
+was measured.
 docs/measurements.md *Session 36*."""
 
 from __future__ import annotations
@@ -297,11 +298,12 @@ def flatter_than_peers(objective: list[float], spread: list[float]) -> np.ndarra
 
 
 def guarded_scores(objective: list[float], spread: list[float],
-                   heldout: list[float] | None = None) -> np.ndarray:
-    """:func:`choice_scores` of short sequences' restarts (no body criteria), ``inf`` for
-    those :func:`flatter_than_peers`; arguments as there. Returns ``(R,)`` float64."""
-    return np.where(flatter_than_peers(objective, spread), np.inf,
-                    choice_scores(objective, heldout))
+                   heldout: list[float] | None = None, guard: bool = True) -> np.ndarray:
+    """:func:`choice_scores` without body criteria, ``inf`` for the restarts
+    :func:`flatter_than_peers` when ``guard`` (short weak-perspective sequences); arguments as
+    there. Returns ``(R,)`` float64."""
+    scores = choice_scores(objective, heldout)
+    return np.where(flatter_than_peers(objective, spread), np.inf, scores) if guard else scores
 
 
 def select_restart(shapes: list[np.ndarray], reproj: list[float], tol: float = 1e-3,
@@ -333,8 +335,8 @@ def compare_restarts(runs, data, inputs, skeleton, config, repair: bool, body_cr
             ``selection``). repair: give each sample the set's depth sign before comparing
             shapes (weak perspective with the reflection repair). body_criteria: weigh
             :func:`bone_variation` and :func:`implied_noise` (large sets of bodies with rigid
-            bones). flat_guard: :func:`guarded_scores` instead (short sequences; not with
-            ``body_criteria``).
+            bones). flat_guard: refuse flat restarts (:func:`guarded_scores`; short
+            weak-perspective sequences, never with ``body_criteria``).
 
     Returns:
         ``(best, consensus, extra)``: the index kept (:func:`select_restart` on
@@ -358,7 +360,7 @@ def compare_restarts(runs, data, inputs, skeleton, config, repair: bool, body_cr
                     [implied_noise(o["X"], o["tau"], inputs, sub, skeleton)
                      for o in outs]) if body_criteria else (None, None)
     spread = [depth_spread(o["X"]) for o in outs]
-    choice = (guarded_scores(objective, spread, heldout) if flat_guard
+    choice = (guarded_scores(objective, spread, heldout, flat_guard) if bones is None
               else choice_scores(objective, heldout, bones, noise))
     best = select_restart(shapes, choice, rule=config.selection)
     scores = consensus_scores(shapes)

@@ -91,6 +91,8 @@ def kept(extra) -> int:
     flat = flatter_than_peers(objective, extra["restart_spread"])
     scores = guarded_scores(objective, extra["restart_spread"], held)
     assert np.isinf(scores[flat]).all() and np.isfinite(scores[~flat]).all()
+    unguarded = guarded_scores(objective, extra["restart_spread"], held, guard=False)
+    np.testing.assert_array_equal(unguarded, choice_scores(objective, held))
     return int(np.argmin(scores))
 
 
