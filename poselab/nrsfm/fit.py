@@ -227,7 +227,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_change_nothing,
         threads_for_one,
     )
-    from poselab.nrsfm.selection import agreement_note, compare_restarts, guarded_scores
+    from poselab.nrsfm.selection import agreement_note, choice_scores, compare_restarts, refuse_flat
     from poselab.nrsfm.train import Batches, Run
 
     J, N = collection.num_joints, collection.num_samples
@@ -308,7 +308,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         if config.selection == "objective" and len(extra["seeds_tried"]) > 1:
             objective, heldout, spread = ([p[i] for p in pool] for i in (0, 1, 5))
             heldout = heldout if data.has_missing else None
-            k = int(np.argmin(guarded_scores(objective, spread, heldout, flat_guard)))
+            choice = refuse_flat(choice_scores(objective, heldout), objective, spread, flat_guard)
+            k = int(np.argmin(choice))
             runs, best = [p[4] for p in pool], k
             scores = np.array([p[2] for p in pool])
             extra.update(selected=k, consensus=scores.tolist(), restart_objective=objective,

@@ -297,12 +297,12 @@ def flatter_than_peers(objective: list[float], spread: list[float]) -> np.ndarra
     return sp < FLATTER * sp[peers].max()
 
 
-def guarded_scores(objective: list[float], spread: list[float],
-                   heldout: list[float] | None = None, guard: bool = True) -> np.ndarray:
-    """:func:`choice_scores` without body criteria, ``inf`` for the restarts
-    :func:`flatter_than_peers` when ``guard`` (short weak-perspective sequences); arguments as
-    there. Returns ``(R,)`` float64."""
-    scores = choice_scores(objective, heldout)
+def refuse_flat(scores: np.ndarray, objective: list[float], spread: list[float],
+                guard: bool = True) -> np.ndarray:
+    """``scores`` (``(R,)``, :func:`choice_scores`) with ``inf`` for the restarts
+    :func:`flatter_than_peers` (``objective``, ``spread`` as there) when ``guard`` (short
+    weak-perspective sequences); unchanged otherwise."""
+    scores = np.asarray(scores, np.float64)
     return np.where(flatter_than_peers(objective, spread), np.inf, scores) if guard else scores
 
 
@@ -335,8 +335,8 @@ def compare_restarts(runs, data, inputs, skeleton, config, repair: bool, body_cr
             ``selection``). repair: give each sample the set's depth sign before comparing
             shapes (weak perspective with the reflection repair). body_criteria: weigh
             :func:`bone_variation` and :func:`implied_noise` (large sets of bodies with rigid
-            bones). flat_guard: refuse flat restarts (:func:`guarded_scores`; short
-            weak-perspective sequences, never with ``body_criteria``).
+            bones). flat_guard: refuse flat restarts (:func:`refuse_flat`; short
+            weak-perspective sequences).
 
     Returns:
         ``(best, consensus, extra)``: the index kept (:func:`select_restart` on
@@ -360,8 +360,8 @@ def compare_restarts(runs, data, inputs, skeleton, config, repair: bool, body_cr
                     [implied_noise(o["X"], o["tau"], inputs, sub, skeleton)
                      for o in outs]) if body_criteria else (None, None)
     spread = [depth_spread(o["X"]) for o in outs]
-    choice = (guarded_scores(objective, spread, heldout, flat_guard) if bones is None
-              else choice_scores(objective, heldout, bones, noise))
+    choice = refuse_flat(choice_scores(objective, heldout, bones, noise), objective, spread,
+                         flat_guard)
     best = select_restart(shapes, choice, rule=config.selection)
     scores = consensus_scores(shapes)
     _log.info(

@@ -16,8 +16,8 @@ torch = pytest.importorskip("torch")
 from poselab.nrsfm.selection import (  # noqa: E402
     choice_scores,
     flatter_than_peers,
-    guarded_scores,
     heldout_error,
+    refuse_flat,
 )
 from poselab.nrsfm.train import Batches, Run  # noqa: E402
 
@@ -89,9 +89,10 @@ def kept(extra) -> int:
     """The restart the choice keeps: the lowest score among those not flatter than a peer."""
     objective, held = extra["restart_objective"], extra["restart_heldout"]
     flat = flatter_than_peers(objective, extra["restart_spread"])
-    scores = guarded_scores(objective, extra["restart_spread"], held)
+    scores = refuse_flat(choice_scores(objective, held), objective, extra["restart_spread"])
     assert np.isinf(scores[flat]).all() and np.isfinite(scores[~flat]).all()
-    unguarded = guarded_scores(objective, extra["restart_spread"], held, guard=False)
+    unguarded = refuse_flat(choice_scores(objective, held), objective, extra["restart_spread"],
+                            guard=False)
     np.testing.assert_array_equal(unguarded, choice_scores(objective, held))
     return int(np.argmin(scores))
 
