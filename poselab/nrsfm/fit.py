@@ -227,7 +227,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         threads_change_nothing,
         threads_for_one,
     )
-    from poselab.nrsfm.selection import agreement_note, choice_scores, compare_restarts, refuse_flat
+    from poselab.nrsfm.selection import agreement_note, choice_scores, compare_restarts
     from poselab.nrsfm.train import Batches, Run
 
     J, N = collection.num_joints, collection.num_samples
@@ -267,8 +267,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     # warn=False: refine() in build_result warns once if a boneless skeleton was asked rigid
     rigid = rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)
     body_criteria = rigid and N > SMALL_SET  # bones and implied noise in the choice (selection.py)
-    flat_guard = weak and N <= SMALL_SET  # flat restarts refused (selection.py)
-    # (objective, held-out, consensus, 2D error, run, depth spread); retried sets are small
+    # (objective, held-out, consensus, 2D error, run); retried sets are small
     pool: list[tuple] = []
     while True:
         seeds = [config.seed + R * len(extra["seeds_tried"]) + r for r in range(R)]
@@ -290,12 +289,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             break
         yield from bar.explore(runs, E - first, side_by_side)
         best, scores, compared = compare_restarts(runs, data, inputs, collection.skeleton,
-                                                  config, repair, body_criteria, flat_guard)
+                                                  config, repair, body_criteria)
         extra.update(compared)
         pool += list(zip(compared["restart_objective"],
                          compared.get("restart_heldout") or [None] * len(runs),
-                         scores.tolist(), compared["restart_reproj"], runs,
-                         compared["restart_spread"], strict=True))
+                         scores.tolist(), compared["restart_reproj"], runs, strict=True))
         if (scores[best] > config.agreement and len(extra["seeds_tried"]) == 1
                 and N <= RETRY_MAX_SAMPLES):
             # restarts disagree: some landed in bad minima; explore as many again from new
@@ -306,14 +304,13 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                "from new seeds", kind="info")
             continue
         if config.selection == "objective" and len(extra["seeds_tried"]) > 1:
-            objective, heldout, spread = ([p[i] for p in pool] for i in (0, 1, 5))
+            objective, heldout = ([p[i] for p in pool] for i in range(2))
             heldout = heldout if data.has_missing else None
-            choice = refuse_flat(choice_scores(objective, heldout), objective, spread, flat_guard)
-            k = int(np.argmin(choice))
+            k = int(np.argmin(choice_scores(objective, heldout)))
             runs, best = [p[4] for p in pool], k
             scores = np.array([p[2] for p in pool])
             extra.update(selected=k, consensus=scores.tolist(), restart_objective=objective,
-                         restart_reproj=[p[3] for p in pool], restart_spread=spread,
+                         restart_reproj=[p[3] for p in pool],
                          **({"restart_heldout": heldout} if heldout else {}))
         extra["restarts_agree"] = bool(scores[best] <= config.agreement)
         note = agreement_note(float(scores[best]), config, len(extra["mirrored_dropped"]), R)

@@ -13,12 +13,7 @@ from poselab.nrsfm.data import prepare_inputs
 
 torch = pytest.importorskip("torch")
 
-from poselab.nrsfm.selection import (  # noqa: E402
-    choice_scores,
-    flatter_than_peers,
-    heldout_error,
-    refuse_flat,
-)
+from poselab.nrsfm.selection import choice_scores, heldout_error  # noqa: E402
 from poselab.nrsfm.train import Batches, Run  # noqa: E402
 
 SMALL = NRSfMConfig(dict_sizes=(32, 16, 8), steps=600, restarts=2, batch_size=128)
@@ -66,7 +61,7 @@ def test_fit_weighs_held_out_error_only_when_landmarks_are_missing():
     # two restarts per round (a second round from new seeds when they disagree)
     assert len(held) == len(objective) == 2 * len(result.extra["seeds_tried"])
     assert held != objective
-    assert result.extra["selected"] == kept(result.extra)
+    assert result.extra["selected"] == int(np.argmin(choice_scores(objective, held)))
     full, _ = low_rank_problem(n=300, seed=6)
     assert "restart_heldout" not in drain(fit(full, SMALL)).extra
 
@@ -81,35 +76,4 @@ def test_held_out_scores_are_indexed_like_the_restart_kept_after_a_second_round(
     assert len(result.extra["seeds_tried"]) == 2
     held, objective = result.extra["restart_heldout"], result.extra["restart_objective"]
     assert len(held) == 4 and len(objective) == 4
-    assert len(result.extra["restart_spread"]) == 4
-    assert result.extra["selected"] == kept(result.extra)
-
-
-def kept(extra) -> int:
-    """The restart the choice keeps: the lowest score among those not flatter than a peer."""
-    objective, held = extra["restart_objective"], extra["restart_heldout"]
-    flat = flatter_than_peers(objective, extra["restart_spread"])
-    scores = refuse_flat(choice_scores(objective, held), objective, extra["restart_spread"])
-    assert np.isinf(scores[flat]).all() and np.isfinite(scores[~flat]).all()
-    unguarded = refuse_flat(choice_scores(objective, held), objective, extra["restart_spread"],
-                            guard=False)
-    np.testing.assert_array_equal(unguarded, choice_scores(objective, held))
-    return int(np.argmin(scores))
-
-
-def test_a_restart_flatter_than_its_peers_is_not_kept():
-    # classic yoga with 1 % noise, seed 20, after exploration: the lowest objective belonged to
-    # a flat restart (spread 0.477 against 0.63-0.64), which ended at e3d_akhter 0.170 against
-    # 0.06 for the others (the first, a failure with the highest objective, is flat too)
-    objective = [0.0548, 0.04149, 0.04003, 0.03585, 0.04156, 0.04129]
-    spread = [0.5593, 0.6397, 0.6368, 0.4771, 0.6355, 0.6334]
-    flat = flatter_than_peers(objective, spread)
-    assert flat.tolist() == [True, False, False, True, False, False]
-    assert int(np.argmin(np.where(flat, np.inf, objective))) == 2
-    # the depth of a restart far behind on the objective does not count (CMU directing
-    # traffic, 49 markers: restart 4 is deep and wrong; restart 0 is kept as before)
-    objective = [0.07103, 0.10161, 0.1761, 0.0775, 0.11272, 0.07789]
-    spread = [0.5012, 0.5747, 0.7806, 0.5255, 0.594, 0.5093]
-    assert not flatter_than_peers(objective, spread).any()
-    # the deepest peer is never refused, so something is always kept
-    assert flatter_than_peers([1.0, 1.1], [0.1, 0.9]).tolist() == [True, False]
+    assert result.extra["selected"] == int(np.argmin(choice_scores(objective, held)))
