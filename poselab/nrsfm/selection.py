@@ -101,7 +101,7 @@ restart whose depth spread was under 0.88 of the deepest among those within 20 %
 objective (one failure, classic yoga with 1 % noise, seed 20, kept a flat restart). Session 37
 removed it: that failure did not recur on its code, and on CMU directing traffic (rendered,
 held out; exact and 1 % noise; seeds 0, 10, 20; skeleton and 17 markers) the guard acted in 8
-fits and kept a worse restart in all 8 (e3d_akhter 0.107–0.400 → 0.159–0.603); there the
+fits and kept a worse restart in all 8 (e3d_akhter 0.159–0.603 with it, 0.107–0.400 without); the
 lower-objective restarts are the flatter and the better ones. docs/measurements.md *Session 37*.
 """
 
