@@ -101,8 +101,9 @@ restart whose depth spread was under 0.88 of the deepest among those within 20 %
 objective (one failure, classic yoga with 1 % noise, seed 20, kept a flat restart). Session 37
 removed it: that failure did not recur on its code, and on CMU directing traffic (rendered,
 held out; exact and 1 % noise; seeds 0, 10, 20; skeleton and 17 markers) the guard acted in 8
-fits and kept a worse restart in all 8 (e3d_akhter 0.159–0.603 with it, 0.107–0.400 without); the
-lower-objective restarts are the flatter and the better ones. docs/measurements.md *Session 37*.
+fits and kept a worse restart in all 8 (e3d_akhter 0.159–0.603 with it, 0.107–0.400
+without): there the lower-objective restarts are the flatter and the better ones.
+docs/measurements.md *Session 37*.
 """
 
 from __future__ import annotations
@@ -308,8 +309,7 @@ def compare_restarts(runs, data, inputs, skeleton, config, repair: bool,
         ``(best, consensus, extra)``: the index kept (:func:`select_restart` on
         :func:`choice_scores`), ``(R,)`` :func:`consensus_scores`, and the JSON-ready scores
         (``selected``, ``consensus``, ``restart_reproj``, ``restart_objective`` and, when
-        measured, ``restart_heldout``, ``restart_bones``,
-        ``restart_noise_px``).
+        measured, ``restart_heldout``, ``restart_bones``, ``restart_noise_px``).
     """
     from poselab.nrsfm.targets import sign_fixed
 
