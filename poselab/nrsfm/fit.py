@@ -52,23 +52,25 @@ and the samples' order tell whether the labels are a noisy sequence
 (:mod:`poselab.nrsfm.temporal`), the whole fit runs again on the smoothed labels (twice the
 time, for such sets only). Short sequences (at most :data:`SMALL_SET` samples) are smoothed
 before the fit when their order alone says so (:func:`poselab.nrsfm.relabel.smoothed_in_order`)
-and fitted once. Label noise drove small sequences into bad minima: e3d_akhter with
-1 % of the box diagonal, 2000-step fits, yoga 0.151 and stretch 0.559 (BMM 0.115 / 0.103), on
-the labels smoothed over 2 samples 0.071 and 0.074. Noisy samples in no order, with rigid
-bones (``config.denoise_labels``): each label is averaged with its prediction from the
-sample's other landmarks (:mod:`poselab.nrsfm.denoise`) and the fit runs again on those
-(:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise module). Before
-either, labels that look like gross errors are found (:mod:`poselab.nrsfm.outliers`,
-``config.label_outliers``): reported in ``extra["label_outliers"]``, or set aside as
-unlabelled for a second fit. Short sequences of many points are fitted twice, with codes of 8
-and 16 atoms, and the fit whose depth moves more smoothly is kept
-(:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first fit cleaned
-the labels and fitted again). On a CPU of two or more cores, when the labels look exact, the
-16-atom fit trains in a thread beside the first's run kept
-(:func:`poselab.nrsfm.code_choice.beside`; the same numbers). Last, short sequences whose
-bones are not made rigid (weak perspective, 17 or more landmarks) have their output depth
-polished so that the aligned shapes have low rank, the labels' x, y held
-(:mod:`poselab.nrsfm.low_rank`, ``config.low_rank``; ``extra["low_rank"]``).
+and fitted once — except short sets of bodies (:func:`poselab.nrsfm.relabel.short_body_set`),
+cleaned as large sets after their first fit, whose network then trains on the cleaned labels
+instead of a second fit (:func:`poselab.nrsfm.relabel.fine_tune`). Label noise drove small
+sequences into bad minima: e3d_akhter with 1 % of the box diagonal, 2000-step fits, yoga 0.151
+and stretch 0.559 (BMM 0.115 / 0.103), on the labels smoothed over 2 samples 0.071 and 0.074.
+Noisy samples in no order, with rigid bones (``config.denoise_labels``): each label is averaged
+with its prediction from the sample's other landmarks (:mod:`poselab.nrsfm.denoise`) and the fit
+runs again on those (:mod:`poselab.nrsfm.relabel` decides; figures there and in the denoise
+module). Before either, labels that look like gross errors are found
+(:mod:`poselab.nrsfm.outliers`, ``config.label_outliers``): reported in
+``extra["label_outliers"]``, or set aside as unlabelled for a second fit. Short sequences of
+many points are fitted twice, with codes of 8 and 16 atoms, and the fit whose depth moves more
+smoothly is kept (:mod:`poselab.nrsfm.code_choice`, ``config.code_choice``; not when the first
+fit cleaned the labels and fitted again). On a CPU of two or more cores, when the labels look
+exact, the 16-atom fit trains in a thread beside the first's run kept
+(:func:`poselab.nrsfm.code_choice.beside`; the same numbers). Last, short sequences whose bones
+are not made rigid (weak perspective, 17 or more landmarks) have their output depth polished so
+that the aligned shapes have low rank, the labels' x, y held (:mod:`poselab.nrsfm.low_rank`,
+``config.low_rank``; ``extra["low_rank"]``).
 """
 
 from __future__ import annotations
@@ -328,7 +330,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         extra["threads_tried"] = most if bar.chooser is not None else 1
     yield from bar.steps(run, config.steps - run.step, "fit", True)
     # perspective: repaired when more than PERSPECTIVE_MIRRORED are mirrored (module docstring)
-    anchor = None
+    anchor, tuned = None, None  # tuned: labels cleaned and trained on (relabel.fine_tune)
     if config.reflection_repair:
         anchor = reflection_targets(run, data, extra, 0.0 if weak else PERSPECTIVE_MIRRORED,
                                     collection.skeleton)
@@ -345,7 +347,13 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                                                    or config.label_outliers != "off"):
         # noisy labels (told by this network): fitted again on cleaner ones (relabel.py) --
         # a network trained on noisy labels learns a worse shape model
-        from poselab.nrsfm.relabel import cleaner_labels, fit_again
+        from poselab.nrsfm.relabel import (
+            cleaner_labels,
+            fine_tune,
+            fit_again,
+            record_cleaning,
+            short_body_set,
+        )
 
         out = run.infer(data)
         job = cleaner_labels(out["X"], out["tau"], inputs, collection, config, cancel)
@@ -365,7 +373,11 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             yield bar.progress("label cleaning", {}, message, kind="step" if K else "info")
         if cleaner is not None and not cleaner.refit:  # suspect labels, only reported
             extra["label_outliers"] = cleaner.suspect
-        if cleaner is not None and cleaner.refit:
+        if cleaner is not None and cleaner.refit and short_body_set(collection, config):
+            tuned, first_s = cleaner, time.perf_counter() - t_start  # trained on, not refitted
+            inputs, data = yield from fine_tune(run, cleaner, config, bar, device)
+            known_noise = cleaner.known_noise
+        elif cleaner is not None and cleaner.refit:
             del run, data
             yield bar.progress("label cleaning", {"refit": 1.0}, "fitting again on the "
                                "cleaned labels", kind="info")
@@ -393,5 +405,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                           config, bar.history, extra, known_noise=known_noise,
                           completer=completion.state if completion and completion.useful
                           else None)
+    if tuned is not None:
+        record_cleaning(result, tuned, first_s)
     cancel.check()
     return result

@@ -204,7 +204,7 @@ def within_sample(score: np.ndarray, observed: np.ndarray) -> np.ndarray:
 
 def check_labels(keypoints_2d: np.ndarray, observed: np.ndarray,
                  network_residual: np.ndarray, seed: int = 0,
-                 cancel: CancelToken | None = None
+                 cancel: CancelToken | None = None, steps: int | None = None
                  ) -> Generator[tuple[int, int], None, LabelCheck]:
     """Find gross label errors (module docstring).
 
@@ -212,7 +212,8 @@ def check_labels(keypoints_2d: np.ndarray, observed: np.ndarray,
         keypoints_2d: ``(N, J, 2)`` pixels. observed: ``(N, J)`` bool.
         network_residual: ``(N, J)`` the first fit's reprojection error of each landmark, px
             (:func:`poselab.nrsfm.noise_estimate.landmark_residual_px`).
-        seed, cancel: of the blind-spot predictor (:mod:`poselab.nrsfm.denoise`).
+        seed, cancel: of the blind-spot predictor (:mod:`poselab.nrsfm.denoise`); steps:
+            its training steps per fold (None: :data:`poselab.nrsfm.denoise.STEPS`).
 
     Yields:
         ``(steps done, steps in all)`` while the predictor trains (stage 2 only).
@@ -228,7 +229,8 @@ def check_labels(keypoints_2d: np.ndarray, observed: np.ndarray,
     if tail <= TAIL_SHARE or len(obs) < denoise.MIN_SAMPLES:
         return LabelCheck(none, tail)
     kp = np.asarray(keypoints_2d, np.float64)
-    P = yield from denoise.blind_spot_predictions(kp, obs, denoise.STEPS, seed, cancel)
+    P = yield from denoise.blind_spot_predictions(kp, obs, steps or denoise.STEPS, seed,
+                                                  cancel)
     score = combined_scores(network_residual, np.linalg.norm(P - kp, axis=-1), obs)
     within = within_sample(score, obs)
     sure = float(((score > SURE) & (within > SAMPLE_RATIO))[obs].mean())

@@ -29,21 +29,39 @@ the second after the first for a noisy sequence of bodies:
   2026-12-06) on the whole tuning split S1/S5/S6, 22040 samples, 30 % hidden, σ = 5 px:
   output MPJPE / PA-MPJPE / depth 93.9 / 69.2 / 71.6 mm without, 94.5 / 68.6 / 70.8 with
   (noise estimated 5.23 px; 1361 against 937 s, beside another fit): still no gain, so the
-  rule stays. Nor for sets of at most
-  :data:`poselab.nrsfm.config.SMALL_SET` samples (:data:`DENOISE_MIN_SAMPLES`).
+  rule stays. Sets of at most :data:`poselab.nrsfm.config.SMALL_SET` samples
+  (:data:`DENOISE_MIN_SAMPLES`) only when they are bodies (below).
 
-*Short sequences* (fewer than :data:`DENOISE_MIN_SAMPLES` samples, session 32): the smoothing
-is the only cleaning there, and the width the first fit chose was the one the order's own noise
-estimate chooses (:func:`poselab.nrsfm.temporal.temporal_noise`, motion taken out) — exactly so
-for free bones, where the network's estimate is the order's bound; with rigid bones the first
-fit could narrow it when its bone-based estimate was lower (not measured on short noisy
-skeleton sequences). So :func:`smoothed_in_order` decides it before any fit and the fit runs
-once, on the smoothed labels: half the time. Checked without a fit (exact-2D width 0 wanted,
-noisy labels smoothed): the four classic sequences exact: noise 0.00001–0.00007 of the box
-diagonal, width 0; 0.2 / 0.5 / 1 / 2 % noise: estimated within 7 % (0.0019–0.0020 …
-0.0182–0.0198), widths 1–4. The six CMU motions of ``scripts/bench_unseen.py`` at 5°/frame
-(fast motion, frames 12 apart), exact, as 17 and 49 markers: 0.0005–0.0049, width 0 on all 12;
-with 1 % noise 0.0101–0.0141, widths 0.75–1 (directing traffic 0: its motion hides that noise).
+*Short sets of bodies* (session 38; :func:`short_body_set`: 200 to 1500 samples, rigid bones,
+under :data:`poselab.nrsfm.config.HIDDEN_SHARE` unlabelled — a lab's few hundred labelled
+frames, often picked far apart from its videos) are cleaned as large ones — gross errors,
+smoothing by the first fit's noise estimate, denoising — but not fitted again: the first fit's
+kept network trains on the cleaned labels (:func:`fine_tune`: half its steps, a third of its
+learning rate), then self-trains and places the output as usual. Each blind-spot predictor
+trains one step per sample (:func:`predictor_steps`: 300 for 300 samples, not 3000, which pass
+over a fold of 150 samples thousands of times; the 2D it gives is as good). Smoothing along the
+order alone, the one cleaning of shorter sets, read the motion between samples far apart in
+time as noise (20–70 % too high) and left most of the noise. h36m17_train35k windows of 300
+samples (frames 0.7 s apart, four cameras), σ = 5 px, output MPJPE mm, smoothed and fitted
+once → cleaned and trained on (→ cleaned and fitted again from new restarts, session 37):
+chosen on the tuning split S1 / S5 / S6, first 300 and samples 600–899: 80.8 / 74.1 / 67.0,
+72.0 / 59.3 / 66.5 → 57.9 / 65.6 / 63.7, 66.2 / 52.6 / 65.4 (mean 70.0 → 61.9; fitted again
+64.9; without training on, the self-training alone on the cleaned labels, 62.6; predictors of
+1000 steps, 62.0); S7 first 300 alone on the CPU 37 s against 28 (fitted again 78–94 s). The
+held-out S7/S8 windows, σ = 10 px and the CMU renders: docs/measurements.md *Session 38*.
+
+*Short sequences* (fewer than :data:`DENOISE_MIN_SAMPLES` samples, not bodies, session 32): the
+smoothing is the only cleaning there, and the width the first fit chose was the one the order's
+own noise estimate chooses (:func:`poselab.nrsfm.temporal.temporal_noise`, motion taken out) —
+exactly so for free bones, where the network's estimate is the order's bound; with rigid bones
+the first fit could narrow it when its bone-based estimate was lower (not measured on short
+noisy skeleton sequences). So :func:`smoothed_in_order` decides it before any fit and the fit
+runs once, on the smoothed labels: half the time. Checked without a fit (exact-2D width 0
+wanted, noisy labels smoothed): the four classic sequences exact: noise 0.00001–0.00007 of the
+box diagonal, width 0; 0.2 / 0.5 / 1 / 2 % noise: estimated within 7 % (0.0019–0.0020 …
+0.0182–0.0198), widths 1–4. The six CMU motions of ``scripts/bench_unseen.py`` at 5°/frame (fast
+motion, frames 12 apart), exact, as 17 and 49 markers: 0.0005–0.0049, width 0 on all 12; with 1
+% noise 0.0101–0.0141, widths 0.75–1 (directing traffic 0: its motion hides that noise).
 Whole fits: docs/measurements.md *Session 32*.
 
 Why fit again rather than only clean the output: a network trained on noisy labels learns a
@@ -70,12 +88,38 @@ from poselab.nrsfm.result import NRSfMResult
 
 log = logging.getLogger(__name__)
 
-#: Fewest samples a fit denoises (sets on the quick schedule are not). On the rendered CMU
+#: Fewest samples a fit cleans as a large set (first fit, gross errors, denoising, a second
+#: fit); shorter ones are smoothed from their order and fitted once, unless they are a short
+#: set of bodies (:func:`short_body_set`, cleaned and trained on). On the rendered CMU
 #: sequences (176–250 exact frames, frames 12 apart, orbiting camera) the order's own noise
 #: estimate can exceed the exact-label threshold for fast motion and a short fit's residual
 #: pass for noise (directing traffic: denoised and fitted twice, 0.150 -> 0.162 e3d_akhter,
 #: 4x the time), and a predictor cross-fitted on ~100 samples was never measured.
 DENOISE_MIN_SAMPLES = SMALL_SET + 1
+
+
+def short_body_set(collection: PoseCollection, config) -> bool:
+    """Whether ``collection`` is a short set of bodies (module docstring, *Short sets of
+    bodies*): fewer than :data:`DENOISE_MIN_SAMPLES` samples but at least the denoiser's
+    :data:`poselab.nrsfm.denoise.MIN_SAMPLES`, rigid bones (``config.bone_lengths`` on its
+    skeleton), under :data:`poselab.nrsfm.config.HIDDEN_SHARE` of the landmarks unlabelled."""
+    from poselab.nrsfm import denoise
+    from poselab.nrsfm.articulation import rigid_wanted
+
+    return (denoise.MIN_SAMPLES <= collection.num_samples < DENOISE_MIN_SAMPLES
+            and collection.unlabelled_share < HIDDEN_SHARE
+            and rigid_wanted(config.bone_lengths, collection.skeleton, warn=False))
+
+
+def predictor_steps(num_samples: int) -> int:
+    """Training steps of each blind-spot predictor (:mod:`poselab.nrsfm.denoise`) for a set of
+    ``num_samples``: :data:`poselab.nrsfm.denoise.STEPS`, or one per sample for a short set
+    (fewer than :data:`DENOISE_MIN_SAMPLES`), whose folds it would otherwise pass over
+    thousands of times (module docstring, *Short sets of bodies*)."""
+    from poselab.nrsfm import denoise
+
+    return denoise.STEPS if num_samples >= DENOISE_MIN_SAMPLES else min(denoise.STEPS,
+                                                                       num_samples)
 
 
 @dataclass
@@ -136,8 +180,11 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
     cleaned, kind, info, noise, known = collection, "", {}, None, None
     suspect: dict = {}
     check = None
-    if config.label_outliers != "off" and collection.num_samples >= DENOISE_MIN_SAMPLES:
-        check = yield from _gross_errors(X, tau, inputs, collection, config, cancel)
+    cleaned_as_large = (collection.num_samples >= DENOISE_MIN_SAMPLES
+                        or short_body_set(collection, config))
+    steps = predictor_steps(collection.num_samples)
+    if config.label_outliers != "off" and cleaned_as_large:
+        check = yield from _gross_errors(X, tau, inputs, collection, config, steps, cancel)
         if check.any:
             aside = config.label_outliers == "set_aside"
             suspect = {**check.info(), "set_aside": aside}
@@ -161,7 +208,7 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
             info = {"samples": width, "label_noise": noise}
     # the cheap conditions first: the noise estimate below costs 13 s on 35k samples
     if (config.denoise_labels and cleaned.unlabelled_share < HIDDEN_SHARE
-            and collection.num_samples >= max(DENOISE_MIN_SAMPLES, denoise.MIN_SAMPLES)
+            and cleaned_as_large and collection.num_samples >= denoise.MIN_SAMPLES
             and rigid_wanted(config.bone_lengths, collection.skeleton, warn=False)):
         if known is None:  # samples in no order (or smoothing did not pay)
             noise = None
@@ -182,7 +229,7 @@ def cleaner_labels(X, tau, inputs, collection: PoseCollection, config,
             # so the predictor trains again on the labels left
             same = check is not None and cleaned is collection
             job = denoise.denoise_labels(cleaned.keypoints_2d, cleaned.observed,
-                                         noise if known is None else known, denoise.STEPS,
+                                         noise if known is None else known, steps,
                                          config.seed, cancel,
                                          check.predictions if same else None)
             while True:
@@ -237,7 +284,8 @@ def smoothed_in_order(collection: PoseCollection, config) -> Cleaner | None:
     from poselab.nrsfm.temporal import choose_width, temporal_noise
 
     if not (config.noise_aware and config.exact_2d and config.smooth_sequences
-            and collection.num_samples < DENOISE_MIN_SAMPLES):
+            and collection.num_samples < DENOISE_MIN_SAMPLES
+            and not short_body_set(collection, config)):
         return None
     kp, obs = np.asarray(collection.keypoints_2d, np.float64), collection.observed
     if not in_order(kp, obs):  # samples in no order: their "noise" is their shuffle
@@ -274,6 +322,48 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
                                                    device=device or config.device),
                 cancel, known_noise=cleaner.known_noise)
     result = yield from continued(inner, offset)  # the progress bar goes on
+    record_cleaning(result, cleaner, first_s)
+    result.config = config.to_dict()  # the user's settings (the network has its dictionary)
+    return result
+
+
+def fine_tune(run, cleaner: Cleaner, config, bar, device: str
+              ) -> Generator[Progress, None, tuple]:
+    """A short set of bodies (:func:`short_body_set`) after its labels were cleaned: the first
+    fit's kept network trains on the cleaned labels (half of ``config.steps``, a third of its
+    learning rate, as the self-training rounds) instead of a second fit from new restarts
+    (module docstring, *Short sets of bodies*).
+
+    Args:
+        run: the first fit's kept :class:`poselab.nrsfm.train.Run` (trained further here).
+        cleaner: the cleaned labels; config: the fit's :class:`NRSfMConfig`; bar: the fit's
+            :class:`poselab.nrsfm.stepping.Stepper` (its ``data`` becomes the cleaned labels');
+            device: the fit's torch device.
+
+    Returns:
+        ``(inputs, data)``: :class:`poselab.nrsfm.data.NRSfMInputs` and
+        :class:`poselab.nrsfm.train.Batches` of the cleaned labels, for the self-training
+        and the output step (their noise: ``cleaner.known_noise``).
+    """
+    from poselab.nrsfm.data import prepare_inputs
+    from poselab.nrsfm.train import Batches
+
+    c = cleaner.collection
+    inputs = prepare_inputs(c.keypoints_2d, c.visibility, c.intrinsics, config.camera_model,
+                            c.source)
+    bar.data = data = Batches(inputs, device)
+    n = max(1, config.steps // 2)
+    bar.grow(n)
+    yield bar.progress("label cleaning", {"refit": 1.0}, "training on the cleaned labels",
+                       kind="info")
+    yield from bar.steps(run, n, "fine-tune", True, dict(lr=config.lr / 3))
+    return inputs, data
+
+
+def record_cleaning(result: NRSfMResult, cleaner: Cleaner, first_s: float) -> None:
+    """Record in ``result.extra`` how its labels were cleaned (``cleaner.kind``,
+    ``"label_outliers"``, ``"noise_px"`` the first fit's estimate of the given labels' noise)
+    with ``first_s``, the seconds the first fit and the cleaning took."""
     if cleaner.kind:
         result.extra[cleaner.kind] = {**cleaner.info, "first_fit_s": first_s}
     if cleaner.suspect:
@@ -283,8 +373,6 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
         if "noise_model" in result.extra:  # for new data (reconstruct), not cleaned
             result.extra["noise_model"] = {**result.extra["noise_model"],
                                            "noise_px": cleaner.noise_px}
-    result.config = config.to_dict()  # the user's settings (the network has its dictionary)
-    return result
 
 
 def fit_smoothed(cleaner: Cleaner, config, cancel: CancelToken
@@ -317,17 +405,17 @@ def _trimmed(inputs, check, suspect: dict):
     return dataclasses.replace(inputs, mask=inputs.mask * (check.score <= TRIM))
 
 
-def _gross_errors(X, tau, inputs, collection: PoseCollection, config, cancel
+def _gross_errors(X, tau, inputs, collection: PoseCollection, config, steps: int, cancel
                   ) -> Generator[tuple[int, int, str], None, LabelCheck]:
     """:func:`poselab.nrsfm.outliers.check_labels` on the first fit's residuals, its
-    predictor's steps yielded as progress."""
+    predictor (``steps`` per fold) yielded as progress."""
     from poselab.nrsfm.noise_estimate import landmark_residual_px
     from poselab.nrsfm.outliers import check_labels
 
     residual = landmark_residual_px(X, inputs.n, inputs.mask, tau, inputs.sigma,
                                     inputs.ray_centre, inputs.scale)
     job = check_labels(collection.keypoints_2d, collection.observed, residual, config.seed,
-                       cancel)
+                       cancel, steps)
     while True:
         try:
             k, K = next(job)

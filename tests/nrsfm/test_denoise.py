@@ -105,9 +105,13 @@ def test_labels_are_cleaned_only_when_found_noisy(monkeypatch):
     kp = inputs.n * inputs.scale[:, None, None] + inputs.centre[:, None, :]
     coll = PoseCollection(sk, kp.astype(np.float32))
     assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, off)) is None
-    # sets on the quick schedule are not denoised
+    # short sets (on the quick schedule) are denoised only as bodies with rigid bones
+    # (relabel.short_body_set; test_short_body_sets.py)
     monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 1501)
-    assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, config)) is None
+    free = config.replace(bone_lengths="free", smooth_sequences=False)
+    assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, free)) is None
+    assert drain(cleaner_labels(truth, np.zeros((400, 2)), inputs, coll, config)).kind == \
+        "label_denoising"
     monkeypatch.setattr(relabel, "DENOISE_MIN_SAMPLES", 300)
     # many landmarks unlabelled: not denoised (not measured there)
     inputs, truth, _ = labelled_bodies(5.0, hide=0.3, n=400)
