@@ -154,11 +154,11 @@ def fit(collection: PoseCollection, config: NRSfMConfig | None = None,
         side by side in threads (:mod:`poselab.nrsfm.concurrent`: CPU, ≥ 2 cores, one torch
         thread; the same result), ``"fit"``, ``"reflection repair"``, ``"label cleaning"``
         (checking for gross errors, smoothing or denoising noisy labels before the second fit,
-        whose stages follow) or
-        ``"self-training k/K"``; values loss, reproj, sparsity, samples_per_s). Short
-        sequences of many points are then fitted again with a 16-atom code (stage ``"code
-        size"``, then the second fit's stages — from where it got to, when it trained
-        beside the first; :mod:`poselab.nrsfm.code_choice`).
+        whose stages follow), ``"fine-tune"`` (a short set of bodies trained on its cleaned
+        labels instead) or ``"self-training k/K"``; values loss, reproj, sparsity,
+        samples_per_s). Short sequences of many points are then fitted again with a 16-atom
+        code (stage ``"code size"``, then the second fit's stages — from where it got to, when
+        it trained beside the first; :mod:`poselab.nrsfm.code_choice`).
 
     Returns:
         :class:`NRSfMResult` (``keypoints_3d (N, J, 3)`` float32, camera frame, input pixels).
@@ -345,18 +345,13 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
     if config.noise_aware and config.exact_2d and (config.smooth_sequences
                                                    or config.denoise_labels
                                                    or config.label_outliers != "off"):
-        # noisy labels (told by this network): fitted again on cleaner ones (relabel.py) --
-        # a network trained on noisy labels learns a worse shape model
-        from poselab.nrsfm.relabel import (
-            cleaner_labels,
-            fine_tune,
-            fit_again,
-            record_cleaning,
-            short_body_set,
-        )
+        # noisy labels (told by this network): fitted again on cleaner ones, or a short set of
+        # bodies trained on (relabel.py) -- a network trained on noisy labels learns a worse
+        # shape model
+        from poselab.nrsfm import relabel
 
         out = run.infer(data)
-        job = cleaner_labels(out["X"], out["tau"], inputs, collection, config, cancel)
+        job = relabel.cleaner_labels(out["X"], out["tau"], inputs, collection, config, cancel)
         del out
         base = bar.done
         while True:
@@ -373,17 +368,18 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             yield bar.progress("label cleaning", {}, message, kind="step" if K else "info")
         if cleaner is not None and not cleaner.refit:  # suspect labels, only reported
             extra["label_outliers"] = cleaner.suspect
-        if cleaner is not None and cleaner.refit and short_body_set(collection, config):
+        if cleaner is not None and cleaner.refit and relabel.short_body_set(collection, config):
             tuned, first_s = cleaner, time.perf_counter() - t_start  # trained on, not refitted
-            inputs, data = yield from fine_tune(run, cleaner, config, bar, device)
+            inputs, data = yield from relabel.fine_tune(run, cleaner, config, bar, device)
             known_noise = cleaner.known_noise
         elif cleaner is not None and cleaner.refit:
             del run, data
             yield bar.progress("label cleaning", {"refit": 1.0}, "fitting again on the "
                                "cleaned labels", kind="info")
             # the device this fit chose: the second fit does not measure again
-            result = yield from fit_again(cleaner, config, cancel, bar.done,
-                                          first_s=time.perf_counter() - t_start, device=device)
+            result = yield from relabel.fit_again(cleaner, config, cancel, bar.done,
+                                                  first_s=time.perf_counter() - t_start,
+                                                  device=device)
             result.extra.update(wall_s=time.perf_counter() - t_start,
                                 **({"device_choice": device_choice} if device_choice else {}))
             return result
@@ -406,6 +402,6 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
                           completer=completion.state if completion and completion.useful
                           else None)
     if tuned is not None:
-        record_cleaning(result, tuned, first_s)
+        relabel.record_cleaning(result, tuned, first_s)
     cancel.check()
     return result
