@@ -17,34 +17,32 @@ is ~0 by construction and says nothing. These say more:
 - **least-certain score** (percentile): :func:`least_certain_score`, what "least certain first"
   sorts by — measured against ground truth on the demo collection, unlike the teacher's own
   uncertainty, which there ranked the better samples first.
-- **restart spread** (no unit): the NRSfM restarts' shape distance (``extra["consensus"]`` of
-  the kept restart, mean relative Frobenius distance of the shapes); larger = restarts found
-  different 3D. **noise σ** (px): the 2D label noise the teacher estimated (``extra["noise_px"]``).
-  **smoothed over** (samples): the Gaussian width by which a noisy sequence's labels were
-  smoothed along it before the teacher was fitted again (``extra["sequence_smoothing"]``;
-  absent when they were not). **noise after denoising** (px): the label noise left once each
-  label was averaged with its prediction from the other landmarks
-  (:mod:`poselab.nrsfm.denoise`; ``extra["label_denoising"]["noise_left"]``; absent when the
-  labels were not denoised). **suspect labels** (landmarks, per sample and in all): labels
+- **restart spread** (no unit): the NRSfM restarts' shape distance (``extra["consensus"]`` of the
+  kept restart, mean relative Frobenius distance of the shapes); larger = restarts found different
+  3D. **noise σ** (px): the 2D label noise the teacher estimated (``extra["noise_px"]``).
+  **smoothed over** (samples): the Gaussian width by which a noisy sequence's labels were smoothed
+  along it before the teacher was fitted again, or its network trained on them for a short set of
+  bodies (``extra["sequence_smoothing"]``; absent when they were not). **noise after denoising**
+  (px): the label noise left once each label was averaged with its prediction from the other
+  landmarks (:mod:`poselab.nrsfm.denoise`; ``extra["label_denoising"]["noise_left"]``; absent when
+  the labels were not denoised). **suspect labels** (landmarks, per sample and in all): labels
   that look like gross errors, far from where the teacher's network and the sample's other
-  landmarks put them (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent
-  when there were none) — the ones to look at and correct; they include the landmarks of
-  samples whose left and right labels look swapped for some limbs (:mod:`poselab.nrsfm.swaps`;
+  landmarks put them (:mod:`poselab.nrsfm.outliers`; ``extra["label_outliers"]``; absent when
+  there were none) — the ones to look at and correct; they include the landmarks of samples whose
+  left and right labels look swapped for some limbs (:mod:`poselab.nrsfm.swaps`;
   ``extra["label_swaps"]``), counted in all under **left/right swaps suspected** (samples).
-  **hidden landmarks predicted to**
-  (% of body radius): the typical error of the predictions of unlabelled landmarks that the
-  teacher's encoder was shown (:mod:`poselab.nrsfm.completion`, measured on labelled
-  landmarks of samples its predictor did not train on; absent when none were shown).
-  **depth-mirrored samples turned** (samples): output samples that came out as the depth
+  **hidden landmarks predicted to** (% of body radius): the typical error of the predictions of
+  unlabelled landmarks that the teacher's encoder was shown (:mod:`poselab.nrsfm.completion`,
+  measured on labelled landmarks of samples its predictor did not train on; absent when none were
+  shown). **depth-mirrored samples turned** (samples): output samples that came out as the depth
   mirror of the rest and were given their mirror (``extra["output_mirrored"]``;
-  :mod:`poselab.nrsfm.reflection`, :mod:`poselab.nrsfm.output_signs`; absent when none).
-  **code kept** (atoms) and **depth roughness** (no unit): a short sequence of many points is
-  fitted with codes of 8 and 16 atoms and the fit whose depth moves more smoothly along the
-  frames kept — its code size and its depth's frame-to-frame acceleration over its 2D's
-  (:mod:`poselab.nrsfm.code_choice`; ``extra["code_choice"]``; absent when fitted once).
-  **depth moved by the low-rank polish** (px, RMS): how far a short sequence's output depth
-  moved when made low-rank (:mod:`poselab.nrsfm.low_rank`; ``extra["low_rank"]``; absent when
-  not polished).
+  :mod:`poselab.nrsfm.reflection`, :mod:`poselab.nrsfm.output_signs`; absent when none). **code
+  kept** (atoms) and **depth roughness** (no unit): a short sequence of many points is fitted with
+  codes of 8 and 16 atoms and the fit whose depth moves more smoothly along the frames kept — its
+  code size and its depth's frame-to-frame acceleration over its 2D's
+  (:mod:`poselab.nrsfm.code_choice`; ``extra["code_choice"]``; absent when fitted once). **depth
+  moved by the low-rank polish** (px, RMS): how far a short sequence's output depth moved when
+  made low-rank (:mod:`poselab.nrsfm.low_rank`; ``extra["low_rank"]``; absent when not polished).
 
 :func:`quality` gathers them (set + per sample) with units in :data:`UNITS`.
 """
