@@ -370,7 +370,8 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             extra["label_outliers"] = cleaner.suspect
         if cleaner is not None and cleaner.refit and relabel.short_body_set(collection, config):
             tuned, first_s = cleaner, time.perf_counter() - t_start  # trained on, not refitted
-            inputs, data = yield from relabel.fine_tune(run, cleaner, config, bar, device)
+            inputs, data = yield from relabel.fine_tune(run, cleaner, config, bar, device,
+                                                        inputs)
             known_noise = cleaner.known_noise
         elif cleaner is not None and cleaner.refit:
             del run, data

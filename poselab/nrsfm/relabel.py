@@ -327,7 +327,7 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
     return result
 
 
-def fine_tune(run, cleaner: Cleaner, config, bar, device: str
+def fine_tune(run, cleaner: Cleaner, config, bar, device: str, before
               ) -> Generator[Progress, None, tuple]:
     """A short set of bodies (:func:`short_body_set`) after its labels were cleaned: the first
     fit's kept network trains on the cleaned labels (half of ``config.steps``, a third of its
@@ -338,7 +338,9 @@ def fine_tune(run, cleaner: Cleaner, config, bar, device: str
         run: the first fit's kept :class:`poselab.nrsfm.train.Run` (trained further here).
         cleaner: the cleaned labels; config: the fit's :class:`NRSfMConfig`; bar: the fit's
             :class:`poselab.nrsfm.stepping.Stepper` (its ``data`` becomes the cleaned labels');
-            device: the fit's torch device.
+            device: the fit's torch device; before: the first fit's
+            :class:`poselab.nrsfm.data.NRSfMInputs`, whose predictions of hidden landmarks
+            (``completion``) the encoder goes on seeing.
 
     Returns:
         ``(inputs, data)``: :class:`poselab.nrsfm.data.NRSfMInputs` and
@@ -351,6 +353,9 @@ def fine_tune(run, cleaner: Cleaner, config, bar, device: str
     c = cleaner.collection
     inputs = prepare_inputs(c.keypoints_2d, c.visibility, c.intrinsics, config.camera_model,
                             c.source)
+    if before.completion is not None:
+        inputs = dataclasses.replace(inputs, completion=_renormalised(before.completion,
+                                                                      before, inputs))
     bar.data = data = Batches(inputs, device)
     n = max(1, config.steps // 2)
     bar.grow(n)
@@ -358,6 +363,17 @@ def fine_tune(run, cleaner: Cleaner, config, bar, device: str
                        kind="info")
     yield from bar.steps(run, n, "fine-tune", True, dict(lr=config.lr / 3))
     return inputs, data
+
+
+def _renormalised(n: np.ndarray, old, new) -> np.ndarray:
+    """``(N, J, 2)`` normalised 2D of ``old`` (:class:`poselab.nrsfm.data.NRSfMInputs`) in the
+    normalisation of ``new``: pixels ``n·scale + centre`` for weak perspective, rays
+    ``n·sigma + ray_centre`` for perspective (DESIGN §3)."""
+    persp = old.camera_model == "perspective"
+    a0, b0 = (old.sigma, old.ray_centre) if persp else (old.scale, old.centre)
+    a1, b1 = (new.sigma, new.ray_centre) if persp else (new.scale, new.centre)
+    return ((n * a0[:, None, None] + b0[:, None, :] - b1[:, None, :])
+            / a1[:, None, None]).astype(n.dtype)
 
 
 def record_cleaning(result: NRSfMResult, cleaner: Cleaner, first_s: float) -> None:

@@ -103,3 +103,26 @@ def test_fit_trains_its_network_on_the_cleaned_labels_of_a_short_body_set():
     done = [p.step for p in steps if p.kind == "step"]
     assert done == sorted(done) and done[-1] <= steps[-1].total
     assert result.config["denoise_labels"]  # the config as asked
+
+
+def test_predictions_of_hidden_landmarks_follow_the_cleaned_labels_normalisation():
+    """The encoder goes on seeing the first fit's predictions of hidden landmarks after the
+    labels moved: the same pixels (weak perspective) or rays (perspective) in the new boxes."""
+    from poselab.nrsfm.data import prepare_inputs
+    from poselab.nrsfm.relabel import _renormalised
+
+    rng = np.random.default_rng(0)
+    kp = rng.uniform(100, 500, (6, 5, 2))
+    moved = kp + rng.normal(0, 4.0, kp.shape)  # the labels after cleaning
+    target = rng.uniform(100, 500, (6, 5, 2))  # where a hidden landmark is predicted, pixels
+    K = np.array([[1000.0, 0, 320], [0, 900.0, 240], [0, 0, 1]])
+    for intrinsics in (None, K):
+        old, new = (prepare_inputs(x, None, intrinsics) for x in (kp, moved))
+        # normalise the predicted pixels as each set's labels are: prepend them as a landmark
+        as_old, as_new = (prepare_inputs(np.concatenate([x, target], 1), None, intrinsics)
+                          for x in (kp, moved))
+        # (the boxes change with the extra landmarks, so compare through each set's own box)
+        expected = _renormalised(as_old.n[:, 5:], as_old, as_new)
+        assert np.allclose(expected, as_new.n[:, 5:], atol=1e-5)
+        back = _renormalised(_renormalised(as_old.n[:, 5:], old, new), new, old)
+        assert np.allclose(back, as_old.n[:, 5:], atol=1e-5)
