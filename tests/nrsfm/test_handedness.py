@@ -140,7 +140,9 @@ def test_a_perspective_fit_that_learnt_the_mirror_image_is_turned(monkeypatch):
 
     torch.set_num_threads(1)
     coll = _perspective_bodies()
-    config = CONFIG.replace(restarts=1, seed=0)
+    # labels not cleaned: the bodies carry 1 % noise, and a short set of bodies' denoiser
+    # (relabel.py) is seeded by config.seed, which differs between the last two fits compared
+    config = CONFIG.replace(restarts=1, seed=0, denoise_labels=False, label_outliers="off")
     r = drain(fit(coll, config))
     assert r.extra["mirrored_turned"] == [0]  # at step 100
     assert r.reflection == 1 and (knee_evidence(r.shapes_normalized, LEGS) > 0).mean() > 0.9
