@@ -54,7 +54,7 @@ time, for such sets only). Short sequences (at most :data:`SMALL_SET` samples) a
 before the fit when their order alone says so (:func:`poselab.nrsfm.relabel.smoothed_in_order`)
 and fitted once — except short sets of bodies (:func:`poselab.nrsfm.relabel.short_body_set`),
 cleaned as large sets after their first fit, whose network then trains on the cleaned labels
-instead of a second fit (:func:`poselab.nrsfm.relabel.fine_tune`). Label noise drove small
+instead of a second fit (:func:`poselab.nrsfm.fine_tune.fine_tune`). Label noise drove small
 sequences into bad minima: e3d_akhter with 1 % of the box diagonal, 2000-step fits, yoga 0.151
 and stretch 0.559 (BMM 0.115 / 0.103), on the labels smoothed over 2 samples 0.071 and 0.074.
 Noisy samples in no order, with rigid bones (``config.denoise_labels``): each label is averaged
@@ -330,7 +330,7 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
         extra["threads_tried"] = most if bar.chooser is not None else 1
     yield from bar.steps(run, config.steps - run.step, "fit", True)
     # perspective: repaired when more than PERSPECTIVE_MIRRORED are mirrored (module docstring)
-    anchor, tuned = None, None  # tuned: labels cleaned and trained on (relabel.fine_tune)
+    anchor, tuned = None, None  # tuned: labels cleaned and trained on (fine_tune.py)
     if config.reflection_repair:
         anchor = reflection_targets(run, data, extra, 0.0 if weak else PERSPECTIVE_MIRRORED,
                                     collection.skeleton)
@@ -370,8 +370,9 @@ def _fit(collection: PoseCollection, config: NRSfMConfig | None, cancel: CancelT
             extra["label_outliers"] = cleaner.suspect
         if cleaner is not None and cleaner.refit and relabel.short_body_set(collection, config):
             tuned, first_s = cleaner, time.perf_counter() - t_start  # trained on, not refitted
-            inputs, data = yield from relabel.fine_tune(run, cleaner, config, bar, device,
-                                                        inputs)
+            from poselab.nrsfm.fine_tune import fine_tune
+
+            inputs, data = yield from fine_tune(run, cleaner, config, bar, device, inputs)
             known_noise = cleaner.known_noise
         elif cleaner is not None and cleaner.refit:
             del run, data

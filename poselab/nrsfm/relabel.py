@@ -36,20 +36,20 @@ the second after the first for a noisy sequence of bodies:
 under :data:`poselab.nrsfm.config.HIDDEN_SHARE` unlabelled — a lab's few hundred labelled
 frames, often picked far apart from its videos) are cleaned as large ones — gross errors,
 smoothing by the first fit's noise estimate, denoising — but not fitted again: the first fit's
-kept network trains on the cleaned labels (:func:`fine_tune`: half its steps, a third of its
-learning rate), then self-trains and places the output as usual. Each blind-spot predictor
-trains one step per sample (:func:`predictor_steps`: 300 for 300 samples, not 3000, which pass
-over a fold of 150 samples thousands of times; its 2D is a little less clean, 4.2–4.5 against
-4.0–4.3 px RMS from 5.0, the 3D no worse and 10–12 s sooner). Smoothing along the
-order alone, the one cleaning of shorter sets, read the motion between samples far apart in
-time as noise (20–70 % too high) and left most of the noise. h36m17_train35k windows of 300
-samples (frames 0.7 s apart, four cameras), σ = 5 px, output MPJPE mm, smoothed and fitted
-once → cleaned and trained on (→ cleaned and fitted again from new restarts, session 37):
-chosen on the tuning split S1 / S5 / S6, first 300 and samples 600–899: 80.8 / 74.1 / 67.0,
-72.0 / 59.3 / 66.5 → 57.9 / 65.6 / 63.7, 66.2 / 52.6 / 65.4 (mean 70.0 → 61.9; fitted again
-64.9; without training on, the self-training alone on the cleaned labels, 62.6; predictors of
-1000 steps, 62.0); S7 first 300 alone on the CPU 37 s against 28 (fitted again 78–94 s). The
-held-out S7/S8 windows, σ = 10 px and the CMU renders: docs/measurements.md *Session 38*.
+kept network trains on the cleaned labels (:func:`poselab.nrsfm.fine_tune.fine_tune`: half its
+steps, a third of its learning rate), then self-trains and places the output as usual. Each
+blind-spot predictor trains one step per sample (:func:`predictor_steps`: 300 for 300 samples,
+not 3000, which pass over a fold of 150 samples thousands of times; its 2D is a little less
+clean, 4.2–4.5 against 4.0–4.3 px RMS from 5.0, the 3D no worse and 10–12 s sooner). Smoothing
+along the order alone, the one cleaning of shorter sets, read the motion between samples far
+apart in time as noise (20–70 % too high) and left most of the noise. h36m17_train35k windows of
+300 samples (frames 0.7 s apart, four cameras), σ = 5 px, output MPJPE mm, smoothed and fitted
+once → cleaned and trained on (→ cleaned and fitted again from new restarts, session 37): chosen
+on the tuning split S1 / S5 / S6, first 300 and samples 600–899: 80.8 / 74.1 / 67.0, 72.0 / 59.3
+/ 66.5 → 57.9 / 65.6 / 63.7, 66.2 / 52.6 / 65.4 (mean 70.0 → 61.9; fitted again 64.9; without
+training on, the self-training alone on the cleaned labels, 62.6; predictors of 1000 steps,
+62.0); S7 first 300 alone on the CPU 37 s against 28 (fitted again 78–94 s). The held-out S7/S8
+windows, σ = 10 px and the CMU renders: docs/measurements.md *Session 38*.
 
 *Short sequences* (fewer than :data:`DENOISE_MIN_SAMPLES` samples, not bodies, session 32): the
 smoothing is the only cleaning there, and the width the first fit chose was the one the order's
@@ -326,55 +326,6 @@ def fit_again(cleaner: Cleaner, config, cancel: CancelToken, offset: int, first_
     record_cleaning(result, cleaner, first_s)
     result.config = config.to_dict()  # the user's settings (the network has its dictionary)
     return result
-
-
-def fine_tune(run, cleaner: Cleaner, config, bar, device: str, before
-              ) -> Generator[Progress, None, tuple]:
-    """A short set of bodies (:func:`short_body_set`) after its labels were cleaned: the first
-    fit's kept network trains on the cleaned labels (half of ``config.steps``, a third of its
-    learning rate, as the self-training rounds) instead of a second fit from new restarts
-    (module docstring, *Short sets of bodies*).
-
-    Args:
-        run: the first fit's kept :class:`poselab.nrsfm.train.Run` (trained further here).
-        cleaner: the cleaned labels; config: the fit's :class:`NRSfMConfig`; bar: the fit's
-            :class:`poselab.nrsfm.stepping.Stepper` (its ``data`` becomes the cleaned labels');
-            device: the fit's torch device; before: the first fit's
-            :class:`poselab.nrsfm.data.NRSfMInputs`, whose predictions of hidden landmarks
-            (``completion``) the encoder goes on seeing.
-
-    Returns:
-        ``(inputs, data)``: :class:`poselab.nrsfm.data.NRSfMInputs` and
-        :class:`poselab.nrsfm.train.Batches` of the cleaned labels, for the self-training
-        and the output step (their noise: ``cleaner.known_noise``).
-    """
-    from poselab.nrsfm.data import prepare_inputs
-    from poselab.nrsfm.train import Batches
-
-    c = cleaner.collection
-    inputs = prepare_inputs(c.keypoints_2d, c.visibility, c.intrinsics, config.camera_model,
-                            c.source)
-    if before.completion is not None:
-        inputs = dataclasses.replace(inputs, completion=_renormalised(before.completion,
-                                                                      before, inputs))
-    bar.data = data = Batches(inputs, device)
-    n = max(1, config.steps // 2)
-    bar.grow(n)
-    yield bar.progress("label cleaning", {"refit": 1.0}, "training on the cleaned labels",
-                       kind="info")
-    yield from bar.steps(run, n, "fine-tune", True, dict(lr=config.lr / 3))
-    return inputs, data
-
-
-def _renormalised(n: np.ndarray, old, new) -> np.ndarray:
-    """``(N, J, 2)`` normalised 2D of ``old`` (:class:`poselab.nrsfm.data.NRSfMInputs`) in the
-    normalisation of ``new``: pixels ``n·scale + centre`` for weak perspective, rays
-    ``n·sigma + ray_centre`` for perspective (DESIGN §3)."""
-    persp = old.camera_model == "perspective"
-    a0, b0 = (old.sigma, old.ray_centre) if persp else (old.scale, old.centre)
-    a1, b1 = (new.sigma, new.ray_centre) if persp else (new.scale, new.centre)
-    return ((n * a0[:, None, None] + b0[:, None, :] - b1[:, None, :])
-            / a1[:, None, None]).astype(n.dtype)
 
 
 def record_cleaning(result: NRSfMResult, cleaner: Cleaner, first_s: float) -> None:

@@ -1,5 +1,5 @@
 """Short noisy sets of bodies: cleaned as large sets, then the first network trained on
-(poselab.nrsfm.relabel.short_body_set, fine_tune)."""
+(poselab.nrsfm.relabel.short_body_set, poselab.nrsfm.fine_tune)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_predictions_of_hidden_landmarks_follow_the_cleaned_labels_normalisation
     """The encoder goes on seeing the first fit's predictions of hidden landmarks after the
     labels moved: the same pixels (weak perspective) or rays (perspective) in the new boxes."""
     from poselab.nrsfm.data import prepare_inputs
-    from poselab.nrsfm.relabel import _renormalised
+    from poselab.nrsfm.fine_tune import renormalised
 
     rng = np.random.default_rng(0)
     kp = rng.uniform(100, 500, (6, 5, 2))
@@ -122,7 +122,7 @@ def test_predictions_of_hidden_landmarks_follow_the_cleaned_labels_normalisation
         as_old, as_new = (prepare_inputs(np.concatenate([x, target], 1), None, intrinsics)
                           for x in (kp, moved))
         # (the boxes change with the extra landmarks, so compare through each set's own box)
-        expected = _renormalised(as_old.n[:, 5:], as_old, as_new)
+        expected = renormalised(as_old.n[:, 5:], as_old, as_new)
         assert np.allclose(expected, as_new.n[:, 5:], atol=1e-5)
-        back = _renormalised(_renormalised(as_old.n[:, 5:], old, new), new, old)
+        back = renormalised(renormalised(as_old.n[:, 5:], old, new), new, old)
         assert np.allclose(back, as_old.n[:, 5:], atol=1e-5)
